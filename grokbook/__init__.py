@@ -1,0 +1,94 @@
+"""grokbook: a Jupyter-first toolkit for xAI's Grok reasoning models.
+
+>>> import grokbook as gb
+>>> client = gb.Client()            # xAI when XAI_API_KEY is set, else the offline simulator
+>>> r = client.chat("What is 101*3?", model="grok-3-mini-beta", reasoning_effort="high")
+>>> print(r.content, r.usage.reasoning_tokens, r.cost_usd)          # doctest: +SKIP
+
+In a notebook: ``%load_ext grokbook`` then ``%%grok -e high``. Every public name is loaded on
+first use, so ``import grokbook`` stays light (no pandas, matplotlib, ipywidgets or IPython).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncClient",
+    "Client",
+    "Completion",
+    "StreamEvent",
+    "Usage",
+    "__version__",
+    "asweep",
+    "cache_clear",
+    "catalog",
+    "effort_summary",
+    "errors",
+    "history",
+    "load_ipython_extension",
+    "plot_cost",
+    "plot_efforts",
+    "plot_latency",
+    "sweep",
+    "unload_ipython_extension",
+    "usage_frame",
+]
+
+# public name -> module that defines it (imported on first access)
+_LAZY = {
+    "Client": "client",
+    "AsyncClient": "client",
+    "Completion": "result",
+    "Usage": "result",
+    "StreamEvent": "result",
+    "sweep": "sweep",
+    "asweep": "sweep",
+    "usage_frame": "tables",
+    "effort_summary": "tables",
+    "plot_efforts": "plots",
+    "plot_latency": "plots",
+    "plot_cost": "plots",
+    "history": "store",
+    "cache_clear": "store",
+}
+_SUBMODULES = {"catalog", "errors", "providers", "widgets", "plots", "tables", "store", "sim"}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import catalog, errors
+    from .client import AsyncClient, Client
+    from .plots import plot_cost, plot_efforts, plot_latency
+    from .result import Completion, StreamEvent, Usage
+    from .store import cache_clear, history
+    from .sweep import asweep, sweep
+    from .tables import effort_summary, usage_frame
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'grokbook' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | _SUBMODULES)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext grokbook``: register ``%%grok`` / ``%grok`` (imports the magic lazily)."""
+    from .magic import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from .magic import unload_ipython_extension as unload
+
+    unload(ipython)

@@ -1,0 +1,256 @@
+"""The one exception tree of grokbook.
+
+Every failure a user can meet is one of these; httpx and json exceptions are converted at the
+boundary (``raise ... from exc``) and never escape. Messages say what to do next, and never
+contain the API key.
+
+::
+
+    GrokbookError
+     ├── MissingAPIKeyError
+     ├── UnsupportedParameterError      (also a ValueError: bad input, nothing was sent)
+     └── APIError
+          ├── APIStatusError            (status_code, request_id, server message)
+          │    ├── BadRequestError              400
+          │    ├── AuthenticationError          401
+          │    ├── PermissionDeniedError        403
+          │    ├── NotFoundError                404
+          │    ├── UnprocessableEntityError     422
+          │    ├── RateLimitError               429
+          │    └── InternalServerError          5xx
+          ├── APIConnectionError
+          │    └── APITimeoutError
+          ├── ResponseParseError        (a 200 that is not the JSON we expect, e.g. an HTML page)
+          └── IncompleteStreamError     (a stream cut before its end; carries the partial text)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "GrokbookError",
+    "IncompleteStreamError",
+    "InternalServerError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseParseError",
+    "UnprocessableEntityError",
+    "UnsupportedParameterError",
+    "redact",
+    "status_error_class",
+]
+
+
+class GrokbookError(Exception):
+    """Base class of every error grokbook raises."""
+
+
+class MissingAPIKeyError(GrokbookError):
+    """No API key was found for a provider that needs one."""
+
+    def __init__(self, provider: str, env_var: str, console_url: str) -> None:
+        self.provider = provider
+        self.env_var = env_var
+        super().__init__(
+            f"No API key for provider {provider!r}. Set the {env_var} environment variable "
+            f"(create a key at {console_url}) or pass api_key=... . Without any key, grokbook "
+            f"uses its offline simulator by default (provider='sim')."
+        )
+
+
+class UnsupportedParameterError(GrokbookError, ValueError):
+    """A request parameter was rejected before sending anything (bad input)."""
+
+
+class APIError(GrokbookError):
+    """A request to the provider failed."""
+
+    #: How many times the request was retried before this error was raised.
+    retries: int = 0
+
+
+class APIStatusError(APIError):
+    """The server answered with an HTTP error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        request_id: str | None = None,
+        server_message: str | None = None,
+        body: Any = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.request_id = request_id
+        self.server_message = server_message
+        self.body = body
+        self.retry_after_s = retry_after_s
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400: invalid request, unsupported parameter, or (on xAI) a wrong API key."""
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: the API key is missing or invalid."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403: the key has no permission or the team has no credits."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404: unknown model or endpoint."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """HTTP 422: a field of the request body is missing or malformed."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429: too many requests or tokens per minute."""
+
+
+class InternalServerError(APIStatusError):
+    """HTTP 5xx: the provider failed; usually transient."""
+
+
+class APIConnectionError(APIError):
+    """The server could not be reached or the connection broke."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect, read, write or pool)."""
+
+
+class ResponseParseError(APIError):
+    """A successful status whose body is not the JSON we expect (e.g. an HTML proxy page)."""
+
+    def __init__(self, message: str, *, status_code: int | None = None, snippet: str = "") -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.snippet = snippet
+
+
+class IncompleteStreamError(APIError):
+    """A streamed response ended before ``data: [DONE]`` or its final chunk.
+
+    ``partial_content`` and ``partial_reasoning`` keep what had arrived, so nothing is lost.
+    """
+
+    def __init__(self, message: str, *, partial_content: str = "", partial_reasoning: str = ""):
+        super().__init__(message)
+        self.partial_content = partial_content
+        self.partial_reasoning = partial_reasoning
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """The exception class for an HTTP error status."""
+    if status_code >= 500:
+        return InternalServerError
+    return _STATUS_CLASSES.get(status_code, APIStatusError)
+
+
+_HINTS: dict[type[APIStatusError], str] = {
+    BadRequestError: "Check the model id and parameters (on xAI a wrong API key is also a 400).",
+    AuthenticationError: "Check your API key (grokbook reads it from the provider's env var).",
+    PermissionDeniedError: "The key lacks permission or the team has no credits left; "
+    "check the provider's console.",
+    NotFoundError: "The model or endpoint does not exist; `grokbook models` lists known models.",
+    UnprocessableEntityError: "A field of the request is missing or malformed.",
+    RateLimitError: "Rate limited: wait a little, lower concurrency, or raise max_retries.",
+    InternalServerError: "The provider failed; this is usually transient, try again shortly.",
+}
+
+
+def server_message(body: Any) -> str | None:
+    """The human message inside an error body of any provider's shape.
+
+    xAI: ``{"code": ..., "error": "..."}``; OpenAI / OpenRouter: ``{"error": {"message": ...}}``;
+    AI/ML API: ``{"message": ..., "statusCode": ...}``.
+    """
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, str) and error:
+            return error
+        if isinstance(error, dict):
+            message = error.get("message")
+            if isinstance(message, str) and message:
+                return message
+        for key in ("message", "detail", "msg"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+            if isinstance(value, list) and value:
+                return "; ".join(str(item) for item in value)
+    if isinstance(body, str) and body.strip():
+        return body.strip()[:300]
+    return None
+
+
+def make_status_error(
+    status_code: int,
+    raw_body: bytes,
+    *,
+    request_id: str | None = None,
+    retry_after_s: float | None = None,
+    secrets: tuple[str, ...] = (),
+) -> APIStatusError:
+    """Build the typed error for an HTTP error response (body parsed, secrets redacted)."""
+    text = raw_body.decode("utf-8", errors="replace")
+    body: Any
+    try:
+        body = json.loads(text) if text.strip() else None
+    except ValueError:
+        # An HTML error page from a proxy: keep a short, tag-free excerpt.
+        body = re.sub(r"<[^>]+>", " ", text)
+        body = re.sub(r"\s+", " ", body).strip()[:200]
+    message = server_message(body)
+    message = redact(message, secrets) if message else None
+    cls = status_error_class(status_code)
+    text_parts = [f"HTTP {status_code}"]
+    if message:
+        text_parts.append(f": {message}")
+    text_parts.append(f". {_HINTS.get(cls, 'The request failed.')}")
+    if request_id:
+        text_parts.append(f" (request id {request_id})")
+    return cls(
+        redact("".join(text_parts), secrets),
+        status_code=status_code,
+        request_id=request_id,
+        server_message=message,
+        body=body,
+        retry_after_s=retry_after_s,
+    )
+
+
+def redact(text: str, secrets: tuple[str, ...] | list[str]) -> str:
+    """Replace every occurrence of each secret with ``***``."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,277 @@
+"""Provider profiles: where Grok is served and how each one differs on the wire.
+
+A profile is data plus two small functions (build the request body, read usage back), not a
+class hierarchy:
+
+============  =====================================  ==================  =====================
+provider      base URL                               key env var         effort on the wire
+============  =====================================  ==================  =====================
+xai           https://api.x.ai/v1                    XAI_API_KEY         ``reasoning_effort``
+aimlapi       https://api.aimlapi.com/v1             AIMLAPI_KEY         ``reasoning.effort``
+openrouter    https://openrouter.ai/api/v1           OPENROUTER_API_KEY  ``reasoning.effort``
+openai        any OpenAI-compatible ``base_url``     OPENAI_API_KEY      ``reasoning_effort``
+sim           in-process offline simulator           (none)              ``reasoning_effort``
+============  =====================================  ==================  =====================
+
+Selection (:func:`select`): the ``provider=`` argument, else ``GROKBOOK_PROVIDER``, else
+``xai`` when ``XAI_API_KEY`` is set, else ``sim`` with a one-line notice.
+``GROKBOOK_BASE_URL`` overrides the provider's base URL.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import UnsupportedParameterError
+from .result import Usage
+
+__all__ = [
+    "PROVIDERS",
+    "Provider",
+    "get_provider",
+    "normalize_usage",
+    "select",
+]
+
+BodyBuilder = Callable[["Provider", dict[str, Any], str | None], dict[str, Any]]
+UsageReader = Callable[["Provider", Mapping[str, Any] | None], Usage]
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One provider profile."""
+
+    name: str
+    base_url: str | None
+    key_env: str | None
+    console_url: str
+    #: Whether a call without any key is refused before sending.
+    needs_key: bool
+    #: Prefix added to catalog ids on the wire ("x-ai/" for resellers).
+    model_prefix: str
+    #: Where reasoning text sits in ``message`` / ``delta``, in order of preference.
+    reasoning_fields: tuple[str, ...]
+    #: How this provider counts reasoning when the arithmetic cannot tell.
+    completion_includes_reasoning: bool
+    #: Which body field caps the visible answer.
+    max_tokens_field: str
+    build_body: BodyBuilder
+    read_usage: UsageReader
+    label: str = ""
+
+    def wire_model(self, model: str) -> str:
+        """The model id as this provider spells it."""
+        if self.model_prefix and "/" not in model:
+            return self.model_prefix + model
+        return model
+
+    def __repr__(self) -> str:
+        return f"Provider({self.name!r}, base_url={self.base_url!r})"
+
+
+def _effort_top_level(_: Provider, body: dict[str, Any], effort: str | None) -> dict[str, Any]:
+    if effort is not None:
+        body["reasoning_effort"] = effort
+    return body
+
+
+def _effort_nested(_: Provider, body: dict[str, Any], effort: str | None) -> dict[str, Any]:
+    if effort is not None:
+        body["reasoning"] = {"effort": effort}
+    return body
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def normalize_usage(raw: Mapping[str, Any] | None, *, includes_reasoning: bool) -> Usage:
+    """Normalize a provider's ``usage`` object to xAI's meaning.
+
+    The arithmetic is checked against ``total_tokens`` before trusting a convention:
+    ``total == prompt + completion + reasoning`` means completion excludes reasoning (xAI);
+    ``total == prompt + completion`` means it includes it (OpenRouter). When the total does
+    not decide (no reasoning, or no total), ``includes_reasoning`` (the provider's documented
+    convention) does.
+    """
+    if not isinstance(raw, Mapping):
+        return Usage()
+    prompt = _int_or_none(raw.get("prompt_tokens"))
+    completion = _int_or_none(raw.get("completion_tokens"))
+    total = _int_or_none(raw.get("total_tokens"))
+    prompt_details = raw.get("prompt_tokens_details")
+    completion_details = raw.get("completion_tokens_details")
+    cached = (
+        _int_or_none(prompt_details.get("cached_tokens"))
+        if isinstance(prompt_details, Mapping)
+        else None
+    )
+    reasoning = (
+        _int_or_none(completion_details.get("reasoning_tokens"))
+        if isinstance(completion_details, Mapping)
+        else None
+    )
+    if reasoning is None:
+        # Some providers put it at the top level.
+        reasoning = _int_or_none(raw.get("reasoning_tokens"))
+
+    convention = "unknown"
+    visible = completion
+    if completion is not None and reasoning:
+        excluded_total = (prompt or 0) + completion + reasoning
+        included_total = (prompt or 0) + completion
+        if total is not None and prompt is not None and total == excluded_total:
+            convention = "reasoning-excluded"
+        elif total is not None and prompt is not None and total == included_total:
+            convention = "reasoning-included"
+        elif reasoning > completion:
+            # Completion cannot include more reasoning than it counts.
+            convention = "reasoning-excluded"
+        else:
+            convention = "reasoning-included" if includes_reasoning else "reasoning-excluded"
+        if convention == "reasoning-included":
+            visible = completion - reasoning
+    elif completion is not None:
+        convention = "reasoning-included" if includes_reasoning else "reasoning-excluded"
+
+    output: int | None
+    if visible is None:
+        output = None
+    else:
+        output = visible + (reasoning or 0)
+    normalized_total = prompt + output if prompt is not None and output is not None else total
+    return Usage(
+        prompt_tokens=prompt,
+        cached_prompt_tokens=cached,
+        reasoning_tokens=reasoning,
+        completion_tokens=visible,
+        output_tokens=output,
+        total_tokens=normalized_total,
+        convention=convention,
+    )
+
+
+def _read_usage(profile: Provider, raw: Mapping[str, Any] | None) -> Usage:
+    return normalize_usage(raw, includes_reasoning=profile.completion_includes_reasoning)
+
+
+PROVIDERS: dict[str, Provider] = {
+    p.name: p
+    for p in (
+        Provider(
+            name="xai",
+            label="xAI",
+            base_url="https://api.x.ai/v1",
+            key_env="XAI_API_KEY",
+            console_url="https://console.x.ai",
+            needs_key=True,
+            model_prefix="",
+            reasoning_fields=("reasoning_content", "reasoning"),
+            completion_includes_reasoning=False,
+            max_tokens_field="max_completion_tokens",
+            build_body=_effort_top_level,
+            read_usage=_read_usage,
+        ),
+        Provider(
+            name="aimlapi",
+            label="AI/ML API",
+            base_url="https://api.aimlapi.com/v1",
+            key_env="AIMLAPI_KEY",
+            console_url="https://aimlapi.com/app/keys",
+            needs_key=True,
+            model_prefix="x-ai/",
+            reasoning_fields=("reasoning_content", "reasoning"),
+            completion_includes_reasoning=True,
+            max_tokens_field="max_completion_tokens",
+            build_body=_effort_nested,
+            read_usage=_read_usage,
+        ),
+        Provider(
+            name="openrouter",
+            label="OpenRouter",
+            base_url="https://openrouter.ai/api/v1",
+            key_env="OPENROUTER_API_KEY",
+            console_url="https://openrouter.ai/keys",
+            needs_key=True,
+            model_prefix="x-ai/",
+            reasoning_fields=("reasoning", "reasoning_content"),
+            completion_includes_reasoning=True,
+            max_tokens_field="max_tokens",
+            build_body=_effort_nested,
+            read_usage=_read_usage,
+        ),
+        Provider(
+            name="openai",
+            label="OpenAI-compatible",
+            base_url=None,
+            key_env="OPENAI_API_KEY",
+            console_url="your server's documentation",
+            needs_key=False,
+            model_prefix="",
+            reasoning_fields=("reasoning_content", "reasoning"),
+            completion_includes_reasoning=True,
+            max_tokens_field="max_tokens",
+            build_body=_effort_top_level,
+            read_usage=_read_usage,
+        ),
+        Provider(
+            name="sim",
+            label="offline simulator",
+            base_url="http://sim.grokbook.invalid/v1",
+            key_env=None,
+            console_url="",
+            needs_key=False,
+            model_prefix="",
+            reasoning_fields=("reasoning_content",),
+            completion_includes_reasoning=False,
+            max_tokens_field="max_completion_tokens",
+            build_body=_effort_top_level,
+            read_usage=_read_usage,
+        ),
+    )
+}
+
+_notice_shown = False
+
+
+def get_provider(name: str) -> Provider:
+    """The profile called ``name``; a clear error listing the choices otherwise."""
+    try:
+        return PROVIDERS[name.lower()]
+    except KeyError:
+        choices = ", ".join(PROVIDERS)
+        raise UnsupportedParameterError(
+            f"Unknown provider {name!r}. Choose one of: {choices}."
+        ) from None
+
+
+def select(provider: str | None = None, env: Mapping[str, str] | None = None) -> Provider:
+    """Pick the provider per design.md section 3 (argument, env, key present, else sim)."""
+    environ = os.environ if env is None else env
+    name = provider or environ.get("GROKBOOK_PROVIDER") or None
+    if name:
+        return get_provider(name)
+    if environ.get("XAI_API_KEY"):
+        return PROVIDERS["xai"]
+    _sim_notice()
+    return PROVIDERS["sim"]
+
+
+def _sim_notice() -> None:
+    global _notice_shown
+    if not _notice_shown:
+        _notice_shown = True
+        print(
+            "grokbook: no XAI_API_KEY set; using the offline simulator (answers are simulated).",
+            file=sys.stderr,
+        )

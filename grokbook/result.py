@@ -1,0 +1,173 @@
+"""What a call returns: :class:`Completion`, its normalized :class:`Usage`, and
+:class:`StreamEvent` pieces of a streamed answer.
+
+Token counts follow xAI's meaning whatever the provider (design.md section 4):
+``completion_tokens`` is the visible answer only, ``reasoning_tokens`` the thinking,
+``output_tokens = completion + reasoning`` (both billed at the output rate), and
+``total_tokens = prompt + output``. A count the server did not send is ``None``, never 0.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Literal
+
+from . import catalog
+
+__all__ = ["Completion", "StreamEvent", "Usage"]
+
+EventKind = Literal["reasoning", "content"]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Normalized token counts of one call (None where the server sent nothing)."""
+
+    prompt_tokens: int | None = None
+    cached_prompt_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    completion_tokens: int | None = None
+    output_tokens: int | None = None
+    total_tokens: int | None = None
+    #: How the provider counted: "reasoning-excluded" (xAI), "reasoning-included"
+    #: (OpenRouter, AI/ML API), or "unknown" when the arithmetic could not tell.
+    convention: str = "unknown"
+
+    @property
+    def reasoning_share(self) -> float | None:
+        """Reasoning tokens as a fraction of output tokens."""
+        if self.reasoning_tokens is None or not self.output_tokens:
+            return None
+        return self.reasoning_tokens / self.output_tokens
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Usage:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def summary(self) -> str:
+        """One line: ``prompt 12 · reasoning 310 · completion 14 tokens``."""
+
+        def fmt(value: int | None) -> str:
+            return "?" if value is None else f"{value:,}"
+
+        parts = [f"prompt {fmt(self.prompt_tokens)}"]
+        if self.reasoning_tokens is not None:
+            parts.append(f"reasoning {fmt(self.reasoning_tokens)}")
+        parts.append(f"completion {fmt(self.completion_tokens)} tokens")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """A piece of a streamed answer: ``kind`` is "reasoning" or "content"."""
+
+    kind: EventKind
+    text: str
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One finished chat call.
+
+    ``model`` is the model that answered (as the response says); ``requested_model`` the one
+    asked for. They differ when an alias resolved or a retired model was served by its
+    successor; :attr:`model_notice` says so in one line.
+    """
+
+    content: str
+    reasoning: str | None
+    model: str
+    requested_model: str
+    reasoning_effort: str | None
+    usage: Usage
+    latency_s: float | None
+    cost_usd: float | None
+    id: str | None
+    provider: str
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    finish_reason: str | None = None
+    system_fingerprint: str | None = None
+    created: float = field(default_factory=time.time)
+    #: Served from grokbook's response cache (cost 0 for this call).
+    cached: bool = False
+    #: For a cached result: the latency of the original call.
+    original_latency_s: float | None = None
+    #: The request's messages and parameters, kept for the run log and the cache.
+    messages: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)
+    params: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def simulated(self) -> bool:
+        """True when the offline simulator answered (never mistaken for Grok)."""
+        return self.provider == "sim" or "grokbook_sim" in (self.system_fingerprint or "")
+
+    @property
+    def model_notice(self) -> str | None:
+        """One line when the answering model is not the one asked for, else None."""
+        asked = catalog.get(self.requested_model)
+        served = catalog.get(self.model)
+        if asked is not None and served is not None:
+            if asked.id == served.id:
+                return None
+            note = f"Asked for {self.requested_model}; answered by {served.id}"
+            if asked.retired:
+                note += f" ({asked.id} was retired on {asked.retired})"
+            return note + "."
+        if self.model and _bare(self.model) != _bare(self.requested_model):
+            return f"Asked for {self.requested_model}; answered by {self.model}."
+        return None
+
+    @property
+    def prompt(self) -> str:
+        """The last user message's text (what a table shows as the prompt)."""
+        for message in reversed(self.messages):
+            if message.get("role") == "user" and isinstance(message.get("content"), str):
+                return str(message["content"])
+        return ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (for the run log and the cache; never holds a key)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["usage"] = self.usage.as_dict()
+        data["messages"] = list(self.messages)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Completion:
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["usage"] = Usage.from_dict(values.get("usage") or {})
+        values["messages"] = tuple(values.get("messages") or ())
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Completion:
+        return replace(self, **changes)
+
+    def __str__(self) -> str:
+        return self.content
+
+    def __repr__(self) -> str:
+        text = self.content if len(self.content) <= 60 else self.content[:57] + "..."
+        effort = f", reasoning_effort={self.reasoning_effort!r}" if self.reasoning_effort else ""
+        return (
+            f"Completion(model={self.model!r}{effort}, content={text!r}, "
+            f"{self.usage.summary()}, cost_usd={self.cost_usd!r}"
+            f"{', cached=True' if self.cached else ''}"
+            f"{', simulated=True' if self.simulated else ''})"
+        )
+
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> dict[str, str]:  # pragma: no cover - exercised through IPython in render tests
+        from .render import completion_bundle
+
+        return completion_bundle(self)
+
+
+def _bare(model_id: str) -> str:
+    return model_id.split("/", 1)[-1].lower()
