@@ -64,7 +64,7 @@ def normalize_messages(prompt: Messages, system: str | None) -> tuple[dict[str, 
                 "or a list of {'role': ..., 'content': ...} messages."
             )
         messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
-    elif isinstance(prompt, Sequence) and not isinstance(prompt, bytes | bytearray):
+    elif isinstance(prompt, list | tuple):
         if not prompt:
             raise UnsupportedParameterError("The messages list is empty; add a user message.")
         messages = []
@@ -105,8 +105,7 @@ def validate_effort(model: str, reasoning_effort: str | None) -> None:
         return
     if not isinstance(reasoning_effort, str) or not reasoning_effort:
         raise UnsupportedParameterError(
-            f"reasoning_effort must be a string such as 'low' or 'high', "
-            f"not {reasoning_effort!r}."
+            f"reasoning_effort must be a string such as 'low' or 'high', not {reasoning_effort!r}."
         )
     record = catalog.get(model)
     if record is None:
@@ -141,7 +140,9 @@ def build_request(
 ) -> ChatRequest:
     """Validate everything and build the provider's request body; nothing is sent here."""
     if not isinstance(model, str) or not model.strip():
-        raise UnsupportedParameterError("model must be a non-empty string, e.g. 'grok-3-mini-beta'.")
+        raise UnsupportedParameterError(
+            "model must be a non-empty string, e.g. 'grok-3-mini-beta'."
+        )
     messages = normalize_messages(prompt, system)
     validate_effort(model, reasoning_effort)
     if temperature is not None:
@@ -279,7 +280,8 @@ def parse_completion(
         raise _bad_shape("message content is not text", status_code, data)
     raw_usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
     usage = request.provider.read_usage(request.provider, raw_usage)
-    served = data.get("model") if isinstance(data.get("model"), str) else request.model
+    served_value = data.get("model")
+    served = served_value if isinstance(served_value, str) else request.model
     return Completion(
         content=content or "",
         reasoning=_reasoning_text(request.provider, message),

@@ -85,7 +85,7 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
 
 def backoff_delay(attempt: int, rand: float | None = None) -> float:
     """Exponential backoff for retry number ``attempt`` (0-based), with +-25% jitter."""
-    base = min(INITIAL_BACKOFF_S * (2**attempt), MAX_BACKOFF_S)
+    base = min(math.ldexp(INITIAL_BACKOFF_S, attempt), MAX_BACKOFF_S)
     r = random.random() if rand is None else rand
     return base * (1 - JITTER_FRACTION + 2 * JITTER_FRACTION * r)
 

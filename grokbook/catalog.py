@@ -300,7 +300,9 @@ def update_from_language_models(payload: Mapping[str, Any]) -> list[str]:
         model_id = entry["id"]
         existing = get(model_id)
 
-        def price(key: str, current: float | None) -> float | None:
+        def price(
+            key: str, current: float | None, entry: Mapping[str, Any] = entry
+        ) -> float | None:
             value = entry.get(key)
             if isinstance(value, int | float) and not isinstance(value, bool):
                 return float(value) * _CENTS_PER_100M_TO_USD_PER_1M

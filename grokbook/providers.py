@@ -144,11 +144,7 @@ def normalize_usage(raw: Mapping[str, Any] | None, *, includes_reasoning: bool) 
     elif completion is not None:
         convention = "reasoning-included" if includes_reasoning else "reasoning-excluded"
 
-    output: int | None
-    if visible is None:
-        output = None
-    else:
-        output = visible + (reasoning or 0)
+    output = None if visible is None else visible + (reasoning or 0)
     normalized_total = prompt + output if prompt is not None and output is not None else total
     return Usage(
         prompt_tokens=prompt,

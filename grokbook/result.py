@@ -161,9 +161,8 @@ class Completion:
             f"{', simulated=True' if self.simulated else ''})"
         )
 
-    def _repr_mimebundle_(
-        self, include: Any = None, exclude: Any = None
-    ) -> dict[str, str]:  # pragma: no cover - exercised through IPython in render tests
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """The same rendering as ``%%grok`` (answer as Markdown, reasoning, usage footer)."""
         from .render import completion_bundle
 
         return completion_bundle(self)
