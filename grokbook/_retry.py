@@ -71,8 +71,6 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
             parsed = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None
-        if parsed is None:
-            return None
         if now is None:
             import time
 

@@ -243,11 +243,29 @@ class _BaseClient:
 
         return cache_key(request, repeat)
 
-    def _cache_lookup(self, request: ChatRequest, repeat: int) -> Completion | None:
+    def _cache_lookup(
+        self, request: ChatRequest, repeat: int, tags: Mapping[str, Any] | None = None
+    ) -> Completion | None:
+        """The stored answer for an identical request (``cached=True``, cost 0), or None.
+
+        A hit is logged as a cached run-log row (when logging is on); never raises.
+        """
         from .store import get_store
 
-        store = get_store()
-        return store.lookup(self._cache_key(request, repeat)) if store else None
+        try:
+            store = get_store()
+            if store is None:
+                return None
+            return store.lookup(
+                self._cache_key(request, repeat),
+                request=request,
+                repeat=repeat,
+                tags=tags,
+                log=self.log,
+            )
+        except Exception as exc:  # the cache must never fail a call
+            logger.warning("grokbook: cache lookup failed (%s); calling the API", exc)
+            return None
 
     def _record(
         self,
@@ -259,23 +277,30 @@ class _BaseClient:
         repeat: int,
         tags: Mapping[str, Any] | None,
     ) -> None:
-        """Append the call to the run log and (on success) the cache; never raises."""
-        if not self.log and not cache:
+        """Append the call to the run log and (on success) the cache; never raises.
+
+        Only queues the call: the store's writer thread builds and writes the rows.
+        """
+        if not self.log and not (cache and completion is not None):
             return
         from .store import get_store
 
-        store = get_store()
-        if store is None:
-            return
-        store.record(
-            request,
-            completion,
-            error,
-            cache_key=self._cache_key(request, repeat) if cache else None,
-            log=self.log,
-            repeat=repeat,
-            tags=dict(tags or {}),
-        )
+        try:
+            store = get_store()
+            if store is None:
+                return
+            store.record(
+                request,
+                completion,
+                error,
+                cache_key=self._cache_key(request, repeat) if cache else None,
+                log=self.log,
+                repeat=repeat,
+                tags=tags,
+                secrets=self._secrets(),
+            )
+        except Exception as exc:  # the run log must never fail a call
+            logger.warning("grokbook: could not record the call (%s)", exc)
 
 
 class Client(_BaseClient):
@@ -349,7 +374,7 @@ class Client(_BaseClient):
             stream=False,
         )
         if cache:
-            hit = self._cache_lookup(request, repeat)
+            hit = self._cache_lookup(request, repeat, tags)
             if hit is not None:
                 return hit
         try:
@@ -534,7 +559,7 @@ class AsyncClient(_BaseClient):
             stream=False,
         )
         if cache:
-            hit = self._cache_lookup(request, repeat)
+            hit = self._cache_lookup(request, repeat, tags)
             if hit is not None:
                 return hit
         try:

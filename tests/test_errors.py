@@ -1,0 +1,70 @@
+"""The exception tree: shape, docstring drawing, messages that say what to do next."""
+
+from __future__ import annotations
+
+import pytest
+
+from grokbook import errors
+
+
+@pytest.mark.parametrize(
+    ("cls", "parents"),
+    [
+        (errors.APIError, (errors.GrokbookError,)),
+        (errors.APIStatusError, (errors.APIError,)),
+        (errors.BadRequestError, (errors.APIStatusError,)),
+        (errors.AuthenticationError, (errors.APIStatusError,)),
+        (errors.PermissionDeniedError, (errors.APIStatusError,)),
+        (errors.NotFoundError, (errors.APIStatusError,)),
+        (errors.UnprocessableEntityError, (errors.APIStatusError,)),
+        (errors.RateLimitError, (errors.APIStatusError,)),
+        (errors.InternalServerError, (errors.APIStatusError,)),
+        (errors.APIConnectionError, (errors.APIError,)),
+        (errors.APITimeoutError, (errors.APIConnectionError,)),
+        (errors.ResponseParseError, (errors.APIError,)),
+        (errors.IncompleteStreamError, (errors.APIError,)),
+        (errors.UnsupportedParameterError, (errors.GrokbookError, ValueError)),
+        (errors.MissingAPIKeyError, (errors.GrokbookError,)),
+    ],
+)
+def test_tree(cls: type[Exception], parents: tuple[type[Exception], ...]) -> None:
+    for parent in parents:
+        assert issubclass(cls, parent)
+    # Every class is drawn in the module docstring.
+    assert cls.__name__ in (errors.__doc__ or "")
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, errors.BadRequestError),
+        (418, errors.APIStatusError),
+        (529, errors.InternalServerError),
+    ],
+)
+def test_status_error_class(status: int, cls: type[Exception]) -> None:
+    assert errors.status_error_class(status) is cls
+
+
+@pytest.mark.parametrize(
+    ("status", "hint"),
+    [
+        (401, "API key"),
+        (403, "credits"),
+        (404, "grokbook models"),
+        (429, "lower concurrency"),
+        (503, "transient"),
+    ],
+)
+def test_messages_say_what_to_do(status: int, hint: str) -> None:
+    exc = errors.make_status_error(status, b'{"code": "c", "error": "server text"}')
+    assert hint in str(exc) and "server text" in str(exc)
+
+
+def test_redaction_and_empty_bodies() -> None:
+    exc = errors.make_status_error(
+        400, b'{"error": "key sk-secret-123 is wrong"}', secrets=("sk-secret-123",)
+    )
+    assert "sk-secret-123" not in str(exc) and "***" in str(exc)
+    assert errors.make_status_error(500, b"").server_message is None
+    assert errors.redact("abc", ("",)) == "abc"
