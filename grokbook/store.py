@@ -1,15 +1,1063 @@
-"""Run log and response cache (SQLite). Being built in issue 7; until then nothing is stored."""
+"""Run log and response cache, in one SQLite file: nothing lost, nothing billed twice.
+
+Every call that finishes (or fails), from any entry point (client, magic, widgets, sweeps,
+CLI), is appended to the run log; successful calls made with ``cache=True`` are stored in the
+response cache, so re-running a cell or a sweep answers from disk instead of re-billing::
+
+    >>> import grokbook as gb
+    >>> client = gb.Client(provider="sim")
+    >>> first = client.chat("What is 2+2?", cache=True)      # doctest: +SKIP
+    >>> again = client.chat("What is 2+2?", cache=True)      # no API call
+    >>> again.cached, again.cost_usd, again.original_latency_s       # doctest: +SKIP
+    (True, 0.0, 0.41)
+    >>> gb.history(limit=10)                                 # newest first, a DataFrame
+    >>> gb.history(model="grok-3-mini-beta", since="2026-05-01")
+    >>> gb.cache_clear()                                     # -> number of answers removed
+
+From a shell: ``grokbook history --limit 20``, ``grokbook history --csv runs.csv``,
+``grokbook cache info``, ``grokbook cache clear``.
+
+Where: ``$GROKBOOK_HOME/grokbook.db`` (tests point ``GROKBOOK_HOME`` at a temporary folder),
+else ``platformdirs.user_data_dir("grokbook")``. A folder grokbook creates is 0700; the
+database file (and so SQLite's ``-wal`` / ``-shm`` files) is 0600. The API key and request
+headers are never stored; the client also passes its key so any echo of it is redacted.
+
+Turn the run log off with ``GROKBOOK_LOG=0`` or ``Client(log=False)`` (the cache still works
+when asked for). A store that cannot be opened or written (corrupt file, read-only folder)
+warns once (:class:`StoreWarning`) and calls go on unlogged; it never fails a call.
+
+How writes stay off the request path: a finished call only puts a small record on an
+in-memory queue; one writer thread per process turns records into rows and inserts them in
+batches (one transaction per batch, ``BEGIN IMMEDIATE``, retried with backoff on
+``SQLITE_BUSY``), so many threads and several processes (two kernels) can write at once.
+The queue is flushed at exit, by :func:`history`, and by :meth:`Store.flush`. A cache entry
+is visible to lookups in this process the moment the call returns (pending entries are
+consulted before the database), and to other processes once the writer commits (usually
+within a millisecond or two).
+
+A cache hit returns the stored :class:`~grokbook.Completion` with ``cached=True``,
+``cost_usd=0.0`` and ``original_latency_s`` set to the original call's latency; its
+``latency_s`` is the time of *this* call (the lookup, well under 5 ms), so both numbers in a
+row describe the call they belong to, like the cost. Hits are logged as ``cached`` rows.
+
+Schema (migrations are numbered and recorded in ``_migrations``, as in simonw/llm)::
+
+    _migrations(id INTEGER PRIMARY KEY, name TEXT UNIQUE, applied_at TEXT)
+    calls(                               -- the run log: one row per finished call
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time TEXT,  ts REAL,             -- when it finished: ISO 8601 UTC / Unix seconds
+        provider, base_host,             -- e.g. "xai", "api.x.ai" (host only, no path/query)
+        model, response_model,           -- the model asked for / the one that answered
+        reasoning_effort,                -- NULL when not sent
+        params TEXT, messages TEXT,      -- JSON: temperature, max_tokens, ... / the messages
+        prompt, answer, reasoning,       -- last user message, the answer, the reasoning text
+        prompt_tokens, cached_prompt_tokens, reasoning_tokens, completion_tokens,
+        output_tokens, total_tokens,     -- normalized usage (NULL = not reported, never 0)
+        usage_convention, latency_s, original_latency_s, cost_usd,
+        status,                          -- "ok" | "error"
+        error, error_type, status_code,  -- for failures (a cut stream keeps its partial answer)
+        cached, stream, repeat,          -- 0/1, 0/1, the repeat index of a sweep
+        response_id, finish_reason, system_fingerprint, cache_key,
+        sweep_id, session_id, source,    -- from tags={...}; session_id defaults to the process
+        tags TEXT, pid INTEGER)
+    cache(key TEXT PRIMARY KEY,          -- cache_key(): sha256 of the canonical request JSON
+          created TEXT, provider, model,
+          completion TEXT)               -- Completion.to_dict() as JSON (never pickle)
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import atexit
+import contextlib
+import hashlib
+import json
+import os
+import queue
+import sqlite3
+import sys
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-__all__ = ["cache_key", "get_store"]
+from ._columns import DEFAULT_EFFORT_LABEL, TOKEN_COLUMNS, USAGE_COLUMNS
+from .result import Completion
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from ._core import ChatRequest
+
+__all__ = [
+    "DB_NAME",
+    "HISTORY_COLUMNS",
+    "Store",
+    "StoreWarning",
+    "cache_clear",
+    "cache_key",
+    "canonical_json",
+    "flush",
+    "get_store",
+    "history",
+    "reset",
+    "session_id",
+    "store_home",
+]
+
+#: The database file's name inside ``GROKBOOK_HOME``.
+DB_NAME = "grokbook.db"
+
+#: Columns of :func:`history`: the usage-frame columns plus id, time, answer, and where a
+#: call came from.
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "id",
+    "time",
+    *USAGE_COLUMNS,
+    "answer",
+    "provider",
+    "model_served",
+    "sweep_id",
+    "session_id",
+    "source",
+)
+
+#: How long one connection waits on another's lock before SQLite reports SQLITE_BUSY.
+BUSY_TIMEOUT_S = 5.0
+#: Rows per transaction at most (the writer drains the queue into batches).
+MAX_BATCH = 500
+_WRITE_ATTEMPTS = 8
+
+# "rwc" normally; tests running as root (where chmod cannot make a file read-only) set "ro"
+# to get SQLite's own "attempt to write a readonly database".
+_OPEN_MODE = "rwc"
 
 
-def get_store() -> Any:
-    return None
+class StoreWarning(UserWarning):
+    """The run log or cache could not be used; the call itself went on."""
 
 
-def cache_key(request: Any, repeat: int) -> str:
+# -- schema ----------------------------------------------------------------------------------
+MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (
+        1,
+        "initial",
+        (
+            """CREATE TABLE calls (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                time TEXT NOT NULL,
+                ts REAL NOT NULL,
+                provider TEXT NOT NULL,
+                base_host TEXT,
+                model TEXT NOT NULL,
+                response_model TEXT,
+                reasoning_effort TEXT,
+                params TEXT NOT NULL DEFAULT '{}',
+                messages TEXT NOT NULL DEFAULT '[]',
+                prompt TEXT,
+                answer TEXT,
+                reasoning TEXT,
+                prompt_tokens INTEGER,
+                cached_prompt_tokens INTEGER,
+                reasoning_tokens INTEGER,
+                completion_tokens INTEGER,
+                output_tokens INTEGER,
+                total_tokens INTEGER,
+                usage_convention TEXT,
+                latency_s REAL,
+                original_latency_s REAL,
+                cost_usd REAL,
+                status TEXT NOT NULL,
+                error TEXT,
+                error_type TEXT,
+                status_code INTEGER,
+                cached INTEGER NOT NULL DEFAULT 0,
+                stream INTEGER NOT NULL DEFAULT 0,
+                repeat INTEGER NOT NULL DEFAULT 0,
+                response_id TEXT,
+                finish_reason TEXT,
+                system_fingerprint TEXT,
+                cache_key TEXT,
+                sweep_id TEXT,
+                session_id TEXT,
+                source TEXT,
+                tags TEXT NOT NULL DEFAULT '{}',
+                pid INTEGER
+            )""",
+            "CREATE INDEX calls_ts ON calls (ts)",
+            "CREATE INDEX calls_model ON calls (model)",
+            "CREATE INDEX calls_sweep ON calls (sweep_id) WHERE sweep_id IS NOT NULL",
+            """CREATE TABLE cache (
+                key TEXT PRIMARY KEY,
+                created TEXT NOT NULL,
+                provider TEXT,
+                model TEXT,
+                completion TEXT NOT NULL
+            ) WITHOUT ROWID""",
+        ),
+    ),
+)
+
+_CALL_COLUMNS = (
+    "time",
+    "ts",
+    "provider",
+    "base_host",
+    "model",
+    "response_model",
+    "reasoning_effort",
+    "params",
+    "messages",
+    "prompt",
+    "answer",
+    "reasoning",
+    *TOKEN_COLUMNS,
+    "usage_convention",
+    "latency_s",
+    "original_latency_s",
+    "cost_usd",
+    "status",
+    "error",
+    "error_type",
+    "status_code",
+    "cached",
+    "stream",
+    "repeat",
+    "response_id",
+    "finish_reason",
+    "system_fingerprint",
+    "cache_key",
+    "sweep_id",
+    "session_id",
+    "source",
+    "tags",
+    "pid",
+)
+_INSERT_CALL = (
+    f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _CALL_COLUMNS)})"
+)
+_INSERT_CACHE = (
+    "INSERT OR REPLACE INTO cache (key, created, provider, model, completion) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+
+
+# -- the cache key -----------------------------------------------------------------------------
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace: equal data, equal text (dict order ignored)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _number(value: Any) -> Any:
+    # 1 and 1.0 are the same temperature.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def cache_key(request: ChatRequest, repeat: int = 0) -> str:
+    """sha256 (hex) of everything that changes the answer, and never the key.
+
+    Provider, base URL, model, messages, effort, every parameter (temperature, top_p,
+    max_tokens, seed, extra body fields) and the repeat index, so repeats are distinct samples.
+    """
+    params = {k: v for k, v in request.params.items() if v is not None and v != {}}
+    for name in ("temperature", "top_p"):
+        if name in params:
+            params[name] = _number(params[name])
+    payload = {
+        "v": 1,
+        "provider": request.provider.name,
+        "base_url": request.base_url.rstrip("/"),
+        "model": request.model,
+        "messages": list(request.messages),
+        "reasoning_effort": request.reasoning_effort,
+        "params": params,
+        "repeat": int(repeat),
+    }
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+# -- where ---------------------------------------------------------------------------------------
+def store_home() -> Path:
+    """The store's folder: ``GROKBOOK_HOME``, else the platform's user data folder."""
+    home = os.environ.get("GROKBOOK_HOME")
+    if home:
+        return Path(home).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("grokbook", appauthor=False))
+
+
+_SESSION_ID = uuid.uuid4().hex[:12]
+
+
+def session_id() -> str:
+    """This process's session id (logged with every call unless ``tags`` name another)."""
+    return _SESSION_ID
+
+
+# -- what the writer thread receives ---------------------------------------------------------
+@dataclass(slots=True)
+class _Call:
+    """A finished call as handed over by the client: turned into a row off the request path."""
+
+    ts: float
+    request: ChatRequest
+    completion: Completion | None
+    error: str | None
+    error_type: str | None
+    status_code: int | None
+    partial: str | None
+    repeat: int
+    tags: dict[str, Any]
+    secrets: tuple[str, ...]
+    cache_key: str | None = None
+
+
+@dataclass(slots=True)
+class _CachePut:
+    key: str
+    completion: Completion
+    secrets: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class _Flush:
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+_STOP = object()
+
+
+def _scrub(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def _opt_scrub(text: str | None, secrets: Sequence[str]) -> str | None:
+    return None if text is None else _scrub(text, secrets)
+
+
+def _host(base_url: str) -> str | None:
+    try:
+        parts = urlsplit(base_url)
+        host = parts.hostname
+        if host and parts.port:
+            host = f"{host}:{parts.port}"
+        return host
+    except ValueError:
+        return None
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
+
+
+def _last_user_text(messages: Sequence[Mapping[str, Any]]) -> str:
+    for message in reversed(messages):
+        if message.get("role") == "user" and isinstance(message.get("content"), str):
+            return str(message["content"])
     return ""
+
+
+def _call_row(item: _Call) -> dict[str, Any]:
+    request, completion, secrets = item.request, item.completion, item.secrets
+    tags = item.tags
+    row: dict[str, Any] = dict.fromkeys(_CALL_COLUMNS)
+    row.update(
+        time=_iso(item.ts),
+        ts=item.ts,
+        provider=request.provider.name,
+        base_host=_host(request.base_url),
+        model=request.model,
+        reasoning_effort=request.reasoning_effort,
+        params=_scrub(canonical_json(request.params), secrets),
+        messages=_scrub(canonical_json(list(request.messages)), secrets),
+        prompt=_scrub(_last_user_text(request.messages), secrets),
+        stream=int(request.stream),
+        repeat=item.repeat,
+        cache_key=item.cache_key,
+        sweep_id=_opt_str(tags.get("sweep_id")),
+        session_id=_opt_str(tags.get("session_id")) or _SESSION_ID,
+        source=_opt_str(tags.get("source")),
+        tags=_scrub(canonical_json(tags), secrets),
+        pid=os.getpid(),
+    )
+    if completion is not None:
+        usage = completion.usage
+        row.update(
+            response_model=completion.model,
+            answer=_scrub(completion.content, secrets),
+            reasoning=_opt_scrub(completion.reasoning, secrets),
+            prompt_tokens=usage.prompt_tokens,
+            cached_prompt_tokens=usage.cached_prompt_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            completion_tokens=usage.completion_tokens,
+            output_tokens=usage.output_tokens,
+            total_tokens=usage.total_tokens,
+            usage_convention=usage.convention,
+            latency_s=completion.latency_s,
+            original_latency_s=completion.original_latency_s,
+            cost_usd=completion.cost_usd,
+            cached=int(completion.cached),
+            response_id=completion.id,
+            finish_reason=completion.finish_reason,
+            system_fingerprint=completion.system_fingerprint,
+        )
+    if item.error is not None:
+        row.update(
+            status="error",
+            error=_scrub(item.error, secrets),
+            error_type=item.error_type,
+            status_code=item.status_code,
+            cached=0,
+        )
+        if row["answer"] is None:  # a cut stream keeps what had arrived
+            row["answer"] = _opt_scrub(item.partial, secrets)
+    else:
+        row["status"] = "ok"
+    return row
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+# -- the store -----------------------------------------------------------------------------------
+class Store:
+    """One SQLite file: the run log (``calls``) and the response cache (``cache``).
+
+    Use :func:`get_store` rather than building one: it keeps one Store per process for the
+    current ``GROKBOOK_HOME``. Opening raises ``sqlite3.Error`` / ``OSError`` when the file
+    cannot be used; every method after that degrades to a :class:`StoreWarning` instead.
+    """
+
+    _conn: sqlite3.Connection | None
+
+    def __init__(self, home: Path | str | None = None) -> None:
+        self.home = Path(home) if home is not None else store_home()
+        self.path = self.home / DB_NAME
+        self._reset_process_state()
+        self._prepare_files()
+        with self._lock:
+            conn = self._connection()
+            try:
+                _migrate(conn)
+            except BaseException:
+                conn.close()
+                self._conn = None
+                raise
+
+    # -- process-local state (rebuilt after fork) ---------------------------------------------
+    def _reset_process_state(self) -> None:
+        self._pid = os.getpid()
+        self._lock = threading.RLock()  # guards self._conn (lookups, reads, cache_clear)
+        self._conn = None
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._pending: dict[str, Completion] = {}
+        self._pending_lock = threading.Lock()
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
+        self._warned: set[str] = set()
+        self._unwritten = 0
+
+    def _check_pid(self) -> None:
+        if self._pid != os.getpid():  # forked: never touch the parent's connections
+            _ORPHANS.append(self._conn)
+            self._reset_process_state()
+
+    def _prepare_files(self) -> None:
+        if not self.home.is_dir():
+            self.home.mkdir(parents=True, mode=0o700, exist_ok=True)
+            os.chmod(self.home, 0o700)
+        if not self.path.exists() and _OPEN_MODE != "ro":
+            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+            os.close(fd)
+        if self.path.exists() and (self.path.stat().st_mode & 0o077):
+            with contextlib.suppress(OSError):
+                os.chmod(self.path, 0o600)
+
+    def _connection(self) -> sqlite3.Connection:
+        """The shared connection for lookups and reads (call with ``self._lock`` held)."""
+        if self._conn is None:
+            self._conn = _connect(self.path)
+        return self._conn
+
+    # -- warnings ------------------------------------------------------------------------------
+    def _warn_once(self, what: str, exc: BaseException, consequence: str) -> None:
+        if what in self._warned:
+            return
+        self._warned.add(what)
+        warnings.warn(
+            f"grokbook: could not {what} {self.path} ({type(exc).__name__}: {exc}); "
+            f"{consequence} Check the folder's permissions and free space, move a damaged "
+            "file away, or set GROKBOOK_HOME to another folder (GROKBOOK_LOG=0 turns the "
+            "run log off).",
+            StoreWarning,
+            stacklevel=3,
+        )
+
+    # -- the request path -----------------------------------------------------------------------
+    def record(
+        self,
+        request: ChatRequest,
+        completion: Completion | None,
+        error: BaseException | None,
+        *,
+        cache_key: str | None = None,
+        log: bool = True,
+        repeat: int = 0,
+        tags: Mapping[str, Any] | None = None,
+        secrets: Sequence[str] = (),
+    ) -> None:
+        """Queue a finished call for the run log and (on success) the cache; never raises.
+
+        Costs a few microseconds: rows are built and written by the writer thread.
+        """
+        try:
+            self._check_pid()
+            secrets = tuple(s for s in secrets if s)
+            if cache_key and completion is not None and error is None:
+                with self._pending_lock:
+                    self._pending[cache_key] = completion
+                self._put(_CachePut(cache_key, completion, secrets))
+            if log:
+                self._put(_call(request, completion, error, repeat, tags, secrets, cache_key))
+        except Exception as exc:  # never fail a call because of the log
+            self._warn_once("queue a run-log row for", exc, "this call was not logged.")
+
+    def lookup(
+        self,
+        key: str,
+        *,
+        request: ChatRequest | None = None,
+        repeat: int = 0,
+        tags: Mapping[str, Any] | None = None,
+        log: bool = False,
+    ) -> Completion | None:
+        """The cached Completion for ``key`` (``cached=True``, cost 0), or None.
+
+        With ``log=True`` and the ``request``, the hit is also queued as a cached run-log row.
+        """
+        started = time.perf_counter()
+        try:
+            self._check_pid()
+            with self._pending_lock:
+                stored = self._pending.get(key)
+            if stored is None:
+                with self._lock:
+                    row = (
+                        self._connection()
+                        .execute("SELECT completion FROM cache WHERE key = ?", (key,))
+                        .fetchone()
+                    )
+                if row is None:
+                    return None
+                stored = Completion.from_dict(json.loads(row[0]))
+        except sqlite3.Error as exc:
+            self._warn_once("read the cache in", exc, "answers are fetched from the API.")
+            return None
+        except (ValueError, TypeError, KeyError):
+            return None  # an entry this version cannot read: a miss (it is then replaced)
+        original = stored.original_latency_s if stored.cached else stored.latency_s
+        hit = stored.replace(
+            cached=True,
+            cost_usd=0.0,
+            original_latency_s=original,
+            latency_s=time.perf_counter() - started,
+        )
+        if log and request is not None:
+            try:
+                self._put(_call(request, hit, None, repeat, tags, (), key))
+            except Exception as exc:
+                self._warn_once("queue a run-log row for", exc, "this hit was not logged.")
+        return hit
+
+    # -- the writer thread ------------------------------------------------------------------------
+    def _put(self, item: Any) -> None:
+        writer = self._writer
+        if writer is None or not writer.is_alive():
+            self._start_writer()
+        self._queue.put(item)
+
+    def _start_writer(self) -> None:
+        with self._writer_lock:
+            if self._writer is not None and self._writer.is_alive():
+                return
+            self._writer = threading.Thread(
+                target=self._run_writer, name="grokbook-store-writer", daemon=True
+            )
+            self._writer.start()
+
+    def _run_writer(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            while True:
+                batch = [self._queue.get()]
+                while len(batch) < MAX_BATCH:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                writes = [i for i in batch if isinstance(i, _Call | _CachePut)]
+                if writes:
+                    try:
+                        if conn is None:
+                            conn = _connect(self.path)
+                        self._write(conn, writes)
+                    except Exception as exc:
+                        self._unwritten += len(writes)
+                        self._warn_once(
+                            "write the run log to", exc, "calls go on but are not recorded."
+                        )
+                    finally:
+                        self._forget_pending(writes)
+                for item in batch:
+                    if isinstance(item, _Flush):
+                        item.done.set()
+                if any(item is _STOP for item in batch):
+                    return
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _write(self, conn: sqlite3.Connection, items: list[_Call | _CachePut]) -> None:
+        calls = []
+        for item in items:
+            if isinstance(item, _Call):
+                try:
+                    calls.append(_call_row(item))
+                except Exception as exc:  # one odd call must not cost the batch
+                    self._unwritten += 1
+                    self._warn_once("build a run-log row for", exc, "that call was skipped.")
+        entries = [
+            (
+                i.key,
+                _iso(time.time()),
+                i.completion.provider,
+                i.completion.requested_model,
+                _scrub(json.dumps(i.completion.to_dict(), default=str), i.secrets),
+            )
+            for i in items
+            if isinstance(i, _CachePut)
+        ]
+        delay = 0.01
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    if entries:
+                        conn.executemany(_INSERT_CACHE, entries)
+                    if calls:
+                        conn.executemany(_INSERT_CALL, calls)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                return
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or attempt == _WRITE_ATTEMPTS - 1:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    def _forget_pending(self, items: list[_Call | _CachePut]) -> None:
+        with self._pending_lock:
+            for item in items:
+                if isinstance(item, _CachePut) and self._pending.get(item.key) is item.completion:
+                    del self._pending[item.key]
+
+    def flush(self, timeout: float | None = 30.0) -> bool:
+        """Wait until every queued row is written; False if ``timeout`` ran out first."""
+        self._check_pid()
+        if self._writer is None:
+            return True
+        marker = _Flush()
+        self._put(marker)
+        return marker.done.wait(timeout)
+
+    def close(self) -> None:
+        """Flush, stop the writer thread and close the connection (reopened if used again)."""
+        self._check_pid()
+        writer = self._writer
+        if writer is not None and writer.is_alive():
+            self._queue.put(_STOP)
+            writer.join(timeout=30.0)
+        self._writer = None
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # -- reading ---------------------------------------------------------------------------
+    def rows(
+        self,
+        limit: int | None = None,
+        model: str | None = None,
+        since: Any = None,
+        *,
+        sweep_id: str | None = None,
+        session_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run-log rows (dicts with :data:`HISTORY_COLUMNS`), newest first."""
+        self.flush()
+        where: list[str] = []
+        args: list[Any] = []
+        if model is not None:
+            where.append("(model = ? OR response_model = ?)")
+            args += [model, model]
+        start = _since_ts(since)
+        if start is not None:
+            where.append("ts >= ?")
+            args.append(start)
+        if sweep_id is not None:
+            where.append("sweep_id = ?")
+            args.append(sweep_id)
+        if session_id is not None:
+            where.append("session_id = ?")
+            args.append(session_id)
+        sql = (
+            "SELECT id, time, model, reasoning_effort, prompt, repeat, "
+            f"{', '.join(TOKEN_COLUMNS)}, latency_s, cost_usd, cached, status, error, error_type, "
+            "answer, provider, response_model AS model_served, sweep_id, session_id, source "
+            "FROM calls"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY ts DESC, id DESC"
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+                raise ValueError(f"limit must be a whole number >= 0 or None; got {limit!r}.")
+            sql += f" LIMIT {limit}"
+        try:
+            with self._lock:
+                cursor = self._connection().execute(sql, args)
+                names = [d[0] for d in cursor.description]
+                fetched = cursor.fetchall()
+        except sqlite3.Error as exc:
+            self._warn_once("read the run log in", exc, "history is empty.")
+            return []
+        out = []
+        for values in fetched:
+            row = dict(zip(names, values, strict=True))
+            row["reasoning_effort"] = row["reasoning_effort"] or DEFAULT_EFFORT_LABEL
+            row["cached"] = bool(row["cached"])
+            if row["error"] is not None and row["error_type"]:  # as a sweep's error rows say it
+                row["error"] = f"{row['error_type']}: {row['error']}"
+            out.append({name: row[name] for name in HISTORY_COLUMNS})
+        return out
+
+    def cache_clear(self) -> int:
+        """Empty the response cache; the number of answers removed."""
+        self.flush()
+        with self._pending_lock:
+            self._pending.clear()
+        try:
+            with self._lock:
+                conn = self._connection()
+                (count,) = conn.execute("SELECT count(*) FROM cache").fetchone()
+                conn.execute("DELETE FROM cache")
+        except sqlite3.Error as exc:
+            self._warn_once("clear the cache in", exc, "nothing was removed.")
+            return 0
+        return int(count)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and sizes: path, calls, errors, cached_calls, cache_entries, bytes, ..."""
+        self.flush()
+        with self._lock:
+            conn = self._connection()
+            calls, errors, hits = conn.execute(
+                "SELECT count(*), coalesce(sum(status = 'error'), 0), coalesce(sum(cached), 0) "
+                "FROM calls"
+            ).fetchone()
+            (entries,) = conn.execute("SELECT count(*) FROM cache").fetchone()
+            (version,) = conn.execute("SELECT coalesce(max(id), 0) FROM _migrations").fetchone()
+        size = sum(
+            p.stat().st_size
+            for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))
+            if p.exists()
+        )
+        return {
+            "path": str(self.path),
+            "calls": int(calls),
+            "errors": int(errors),
+            "cached_calls": int(hits),
+            "cache_entries": int(entries),
+            "bytes": size,
+            "schema_version": int(version),
+            "unwritten": self._unwritten,
+        }
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+
+def _call(
+    request: ChatRequest,
+    completion: Completion | None,
+    error: BaseException | None,
+    repeat: int,
+    tags: Mapping[str, Any] | None,
+    secrets: tuple[str, ...],
+    key: str | None,
+) -> _Call:
+    return _Call(
+        ts=time.time(),
+        request=request,
+        completion=completion,
+        error=None if error is None else (str(error) or type(error).__name__),
+        error_type=None if error is None else type(error).__name__,
+        status_code=getattr(error, "status_code", None) if error is not None else None,
+        partial=(getattr(error, "partial_content", None) or None) if error is not None else None,
+        repeat=repeat,
+        tags=dict(tags or {}),
+        secrets=secrets,
+        cache_key=key,
+    )
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode={_OPEN_MODE}",
+        uri=True,
+        timeout=BUSY_TIMEOUT_S,
+        isolation_level=None,  # autocommit; transactions are explicit
+        check_same_thread=False,
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        if _OPEN_MODE != "ro":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply the numbered migrations not yet recorded in ``_migrations``."""
+
+    def applied() -> set[int]:
+        exists = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'"
+        ).fetchone()
+        return {r[0] for r in conn.execute("SELECT id FROM _migrations")} if exists else set()
+
+    if {number for number, _, _ in MIGRATIONS} <= applied():
+        return
+    for attempt in range(_WRITE_ATTEMPTS):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            break
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or attempt == _WRITE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations "
+            "(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, applied_at TEXT NOT NULL)"
+        )
+        done = applied()  # another process may have migrated meanwhile
+        for number, name, statements in MIGRATIONS:
+            if number in done:
+                continue
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO _migrations (id, name, applied_at) VALUES (?, ?, ?)",
+                (number, name, _iso(time.time())),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _since_ts(since: Any) -> float | None:
+    """Unix seconds from a datetime, date, ISO string, Unix seconds or a timedelta (ago)."""
+    if since is None:
+        return None
+    if isinstance(since, timedelta):
+        return time.time() - since.total_seconds()
+    if isinstance(since, datetime):
+        return since.timestamp()  # naive = local time
+    if isinstance(since, date):
+        return datetime(since.year, since.month, since.day).timestamp()
+    if isinstance(since, int | float) and not isinstance(since, bool):
+        return float(since)
+    if isinstance(since, str):
+        try:
+            return datetime.fromisoformat(since.strip().replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            pass
+    raise ValueError(
+        f"since must be a datetime, a date, an ISO date string like '2026-05-01T09:00', "
+        f"Unix seconds or a timedelta (that long ago); got {since!r}."
+    )
+
+
+# -- the process-wide store ------------------------------------------------------------------------
+_current: Store | None = None
+_current_home: str | None = None
+_failed: set[str] = set()
+_global_lock = threading.Lock()
+_ORPHANS: list[Any] = []  # connections inherited over fork: kept, never used or closed
+
+
+def get_store() -> Store | None:
+    """This process's Store for the current ``GROKBOOK_HOME``, or None if it cannot be used.
+
+    Re-resolved when ``GROKBOOK_HOME`` changes (the previous store is flushed and closed).
+    A store that cannot be opened warns once (per folder) and never fails a call.
+    """
+    global _current, _current_home
+    home = os.environ.get("GROKBOOK_HOME", "")
+    store = _current
+    if store is not None and _current_home == home:
+        return store
+    old: Store | None = None
+    with _global_lock:
+        store = _current
+        if store is not None and _current_home == home:
+            return store
+        if home in _failed:
+            return None
+        try:
+            where = store_home()
+            new = Store(where)
+        except (sqlite3.Error, OSError) as exc:
+            _failed.add(home)
+            warnings.warn(
+                f"grokbook: the run log and cache cannot be used "
+                f"({type(exc).__name__}: {exc}); calls still work but are neither logged "
+                "nor cached. Fix the folder's permissions, move a damaged grokbook.db away, "
+                "or set GROKBOOK_HOME to a writable folder; then grokbook.store.reset() "
+                "tries again.",
+                StoreWarning,
+                stacklevel=2,
+            )
+            return None
+        old, _current, _current_home = _current, new, home
+        _register_exit_flush()
+    if old is not None:
+        old.close()
+    return new
+
+
+_exit_flush_pid: int | None = None
+
+
+def _register_exit_flush() -> None:
+    """Also flush when a multiprocessing child ends: forked children skip atexit."""
+    global _exit_flush_pid
+    mp_util = sys.modules.get("multiprocessing.util")
+    if mp_util is None or _exit_flush_pid == os.getpid():
+        return
+    _exit_flush_pid = os.getpid()
+    mp_util.Finalize(None, _flush_at_exit, exitpriority=10)
+
+
+def reset() -> None:
+    """Close this process's store and forget stores that failed to open.
+
+    The next call opens the store again: use it after fixing a folder's permissions or
+    moving a damaged file away (without restarting the kernel).
+    """
+    global _current, _current_home
+    with _global_lock:
+        old, _current, _current_home = _current, None, None
+        _failed.clear()
+    if old is not None:
+        old.close()
+
+
+def flush(timeout: float | None = 30.0) -> bool:
+    """Write every queued run-log row now (history() does this before reading)."""
+    store = _current
+    return store.flush(timeout) if store is not None else True
+
+
+def history(
+    limit: int | None = None,
+    model: str | None = None,
+    since: Any = None,
+    *,
+    sweep_id: str | None = None,
+    session_id: str | None = None,
+) -> pd.DataFrame:
+    """The run log as a DataFrame, newest first.
+
+    Columns: ``id``, ``time`` (UTC), the usage-frame columns (``model`` is the model asked
+    for), ``answer``, then ``provider``, ``model_served`` (the model that answered),
+    ``sweep_id``, ``session_id``, ``source``. Token counts and ``repeat`` are nullable
+    integers (``<NA>`` when not reported, never 0); ``cached`` is a nullable boolean, as in
+    :func:`grokbook.usage_frame`.
+    ``model`` matches the model asked for or the one that answered; ``since`` takes a
+    datetime, date, ISO string, Unix seconds or a timedelta (``timedelta(hours=1)``).
+    """
+    import pandas as pd
+
+    start = _since_ts(since)  # validate before touching the store
+    store = get_store()
+    rows = (
+        store.rows(limit, model, start, sweep_id=sweep_id, session_id=session_id)
+        if store is not None
+        else []
+    )
+    frame = pd.DataFrame.from_records(rows, columns=list(HISTORY_COLUMNS))
+    frame["id"] = frame["id"].astype("int64")
+    frame["time"] = pd.to_datetime(frame["time"], utc=True, format="ISO8601")
+    for name in (*TOKEN_COLUMNS, "repeat"):
+        frame[name] = frame[name].astype("Int64")
+    for name in ("latency_s", "cost_usd"):
+        frame[name] = frame[name].astype("float64")
+    frame["cached"] = frame["cached"].astype("boolean")
+    for name in ("model", "reasoning_effort", "prompt", "status", "error", "answer"):
+        frame[name] = frame[name].astype("object")
+    return frame
+
+
+def cache_clear() -> int:
+    """Empty the response cache; returns how many answers were removed."""
+    store = get_store()
+    return store.cache_clear() if store is not None else 0
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    store = _current
+    if store is not None and store._pid == os.getpid():
+        # exiting anyway: never turn a clean exit into a traceback
+        with contextlib.suppress(Exception):
+            store.close()
+
+
+def _after_fork_in_child() -> None:
+    global _current, _current_home, _SESSION_ID, _global_lock
+    _global_lock = threading.Lock()  # another thread may have held it at fork time
+    if _current is not None:
+        _current._check_pid()
+    _current, _current_home = None, None
+    _SESSION_ID = uuid.uuid4().hex[:12]
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

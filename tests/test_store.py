@@ -1,0 +1,529 @@
+"""The run log and response cache (grokbook.store), through the clients on MockTransport."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+import grokbook as gb
+from grokbook import errors, store
+from grokbook._columns import TOKEN_COLUMNS, USAGE_COLUMNS
+from grokbook._core import build_request
+from grokbook.providers import select
+from tests.conftest import FAKE_KEY, Recorder, chat_body, sse, stream_chunks
+
+
+def ok_handler(request: httpx.Request) -> httpx.Response:
+    """A fresh 200 per request (a Response object can be read only once per client)."""
+    return httpx.Response(200, json=chat_body())
+
+
+def client(recorder: Recorder | None = None, **kwargs: Any) -> gb.Client:
+    transport = httpx.MockTransport(recorder or Recorder(ok_handler))
+    kwargs.setdefault("api_key", FAKE_KEY)
+    return gb.Client(provider="xai", transport=transport, **kwargs)
+
+
+def aclient(recorder: Recorder | None = None, **kwargs: Any) -> gb.AsyncClient:
+    transport = httpx.MockTransport(recorder or Recorder(ok_handler))
+    kwargs.setdefault("api_key", FAKE_KEY)
+    return gb.AsyncClient(provider="xai", transport=transport, **kwargs)
+
+
+def db_rows(sql: str = "SELECT * FROM calls ORDER BY id") -> list[dict[str, Any]]:
+    s = store.get_store()
+    assert s is not None
+    s.flush()
+    with closing(sqlite3.connect(s.path)) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute(sql)]
+
+
+def home() -> Path:
+    return Path(os.environ["GROKBOOK_HOME"])
+
+
+def error_response(status: int = 500) -> httpx.Response:
+    return httpx.Response(status, json={"code": "Internal error", "error": "try again later"})
+
+
+# -- the run log -----------------------------------------------------------------------------------
+def test_a_row_per_sync_call_with_request_and_answer() -> None:
+    with client() as c:
+        c.chat(
+            "What is 101*3?",
+            model="grok-3-mini-beta",
+            reasoning_effort="high",
+            temperature=0.5,
+            system="Be brief.",
+            tags={"sweep_id": "sw-1", "source": "magic"},
+        )
+    (row,) = db_rows()
+    assert row["provider"] == "xai"
+    assert row["base_host"] == "api.x.ai"
+    assert (row["model"], row["response_model"], row["reasoning_effort"]) == (
+        "grok-3-mini-beta",
+        "grok-3-mini-beta",
+        "high",
+    )
+    assert json.loads(row["params"])["temperature"] == 0.5
+    assert [m["role"] for m in json.loads(row["messages"])] == ["system", "user"]
+    assert row["prompt"] == "What is 101*3?"
+    assert (row["answer"], row["reasoning"]) == ("303", "101 * 3 = 303")
+    assert (row["prompt_tokens"], row["reasoning_tokens"], row["completion_tokens"]) == (12, 310, 4)
+    assert row["output_tokens"] == 314 and row["total_tokens"] == 326
+    assert row["status"] == "ok" and row["error"] is None and row["cached"] == 0
+    assert row["latency_s"] > 0 and row["cost_usd"] > 0
+    assert (row["sweep_id"], row["source"]) == ("sw-1", "magic")
+    assert row["session_id"] == store.session_id()
+    assert datetime.fromisoformat(row["time"]) <= datetime.now(UTC)
+
+
+def test_failed_call_is_logged_with_missing_counts() -> None:
+    rec = Recorder(httpx.Response(404, json={"code": "x", "error": "Model nope not found"}))
+    with client(rec) as c, pytest.raises(errors.NotFoundError):
+        c.chat("hi", model="nope")
+    (row,) = db_rows()
+    assert row["status"] == "error" and row["status_code"] == 404
+    assert row["error_type"] == "NotFoundError" and "not found" in row["error"]
+    assert row["prompt_tokens"] is None and row["answer"] is None
+    frame = gb.history()
+    assert frame.loc[0, "status"] == "error"
+    assert frame.loc[0, "error"].startswith("NotFoundError: ")
+    assert all(frame[name].isna().all() for name in TOKEN_COLUMNS)
+
+
+async def test_async_calls_are_logged_ok_and_failed() -> None:
+    rec = Recorder(ok_handler, error_response(500))
+    async with aclient(rec, max_retries=0) as c:
+        await c.chat("first", tags={"sweep_id": "a"})
+        with pytest.raises(errors.InternalServerError):
+            await c.chat("second")
+    rows = db_rows()
+    assert [(r["prompt"], r["status"]) for r in rows] == [("first", "ok"), ("second", "error")]
+    assert rows[0]["sweep_id"] == "a"
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_streams_are_logged_and_a_cut_stream_keeps_its_partial_answer(mode: str) -> None:
+    complete = httpx.Response(
+        200, headers={"content-type": "text/event-stream"}, content=sse(stream_chunks())
+    )
+    cut = httpx.Response(
+        200, headers={"content-type": "text/event-stream"}, content=sse(stream_chunks(), False)
+    )
+    rec = Recorder(complete, cut)
+    if mode == "sync":
+        with client(rec) as c:
+            assert c.stream("s1").until_done().content == "The answer is 303."
+            with pytest.raises(errors.IncompleteStreamError):
+                c.stream("s2").until_done()
+    else:
+        async with aclient(rec) as ac:
+            assert (await ac.stream("s1").until_done()).content == "The answer is 303."
+            with pytest.raises(errors.IncompleteStreamError):
+                await ac.stream("s2").until_done()
+    first, second = db_rows()
+    assert (first["stream"], first["status"], first["answer"]) == (1, "ok", "The answer is 303.")
+    assert first["reasoning_tokens"] == 310
+    assert (second["status"], second["error_type"]) == ("error", "IncompleteStreamError")
+    assert second["answer"] == "The answer is 303."  # what had arrived is kept
+
+
+# -- the cache key ---------------------------------------------------------------------------------
+BASE: dict[str, Any] = {
+    "provider": "xai",
+    "base_url": "https://api.x.ai/v1",
+    "prompt": "What is 101*3?",
+    "model": "grok-3-mini-beta",
+    "reasoning_effort": "low",
+    "temperature": 0.7,
+    "repeat": 0,
+}
+
+
+def key(**changes: Any) -> str:
+    args = {**BASE, **changes}
+    repeat = args.pop("repeat")
+    provider = select(args.pop("provider"))
+    base_url = args.pop("base_url")
+    prompt = args.pop("prompt")
+    request = build_request(provider, base_url, prompt, **args)
+    return store.cache_key(request, repeat)
+
+
+@pytest.mark.parametrize(
+    ("change", "same"),
+    [
+        ({}, True),
+        ({"reasoning_effort": "high"}, False),
+        ({"reasoning_effort": None}, False),
+        ({"model": "grok-3-mini-fast-beta"}, False),
+        ({"temperature": 0.2}, False),
+        ({"temperature": None}, False),
+        ({"repeat": 1}, False),
+        ({"base_url": "http://127.0.0.1:8000/v1"}, False),
+        ({"provider": "openrouter", "base_url": "https://api.x.ai/v1"}, False),
+        ({"prompt": "What is 101*4?"}, False),
+        ({"system": "Be brief."}, False),
+        ({"top_p": 0.9}, False),
+        ({"max_tokens": 50}, False),
+        ({"seed": 7}, False),
+        ({"extra_body": {"user": "u1"}}, False),
+        ({"stream": True}, True),  # a streamed and a plain call ask the same question
+    ],
+)
+def test_cache_key_changes_with_everything_that_changes_the_answer(
+    change: dict[str, Any], same: bool
+) -> None:
+    assert (key(**change) == key()) is same
+
+
+def test_cache_key_ignores_dict_order_and_int_vs_float() -> None:
+    m1 = [{"role": "user", "content": "hi", "name": "ann"}]
+    m2 = [{"name": "ann", "content": "hi", "role": "user"}]
+    assert key(prompt=m1) == key(prompt=m2)
+    assert key(extra_body={"a": 1, "b": {"x": 1, "y": 2}}) == key(
+        extra_body={"b": {"y": 2, "x": 1}, "a": 1}
+    )
+    assert key(temperature=1) == key(temperature=1.0)
+    assert len(key()) == 64 and int(key(), 16) >= 0
+
+
+def test_cache_key_never_depends_on_or_contains_the_api_key() -> None:
+    request = build_request(select("xai"), "https://api.x.ai/v1", "hi", model="grok-3-mini-beta")
+    with client(api_key=FAKE_KEY) as a, client(api_key="xai-another-key") as b:
+        assert a._cache_key(request, 0) == b._cache_key(request, 0) == store.cache_key(request, 0)
+
+
+# -- cache hits and misses -------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_hit_returns_the_stored_answer_cost_free_without_http(mode: str) -> None:
+    rec = Recorder(ok_handler)
+    if mode == "sync":
+        with client(rec) as c:
+            first = c.chat("q", reasoning_effort="low", cache=True)
+            hit = c.chat("q", reasoning_effort="low", cache=True)
+            other = c.chat("q", reasoning_effort="high", cache=True)
+    else:
+        async with aclient(rec) as ac:
+            first = await ac.chat("q", reasoning_effort="low", cache=True)
+            hit = await ac.chat("q", reasoning_effort="low", cache=True)
+            other = await ac.chat("q", reasoning_effort="high", cache=True)
+    assert len(rec.requests) == 2  # the hit made no request; the other effort did
+    assert not first.cached and not other.cached and first.cost_usd
+    assert hit.cached and hit.cost_usd == 0.0
+    assert hit.original_latency_s == first.latency_s
+    assert hit.latency_s is not None and hit.latency_s < 0.05  # this call: the lookup
+    assert (hit.content, hit.reasoning, hit.usage) == (first.content, first.reasoning, first.usage)
+    assert hit.messages == first.messages and hit.id == first.id
+    rows = db_rows()
+    assert [r["cached"] for r in rows] == [0, 1, 0]
+    assert rows[1]["cost_usd"] == 0.0 and rows[1]["original_latency_s"] == first.latency_s
+    frame = gb.history()
+    assert list(frame["cached"]) == [False, True, False]  # newest first
+    assert frame.loc[1, "cost_usd"] == 0.0
+
+
+def test_hit_survives_a_new_process_store() -> None:
+    rec = Recorder(ok_handler)
+    with client(rec) as c:
+        first = c.chat("q", cache=True)
+        store.reset()  # flushes and closes: the next lookup reads the database
+        hit = c.chat("q", cache=True)
+    assert len(rec.requests) == 1
+    assert hit.cached and hit.original_latency_s == first.latency_s
+    assert hit.usage == first.usage and hit.raw == first.raw
+
+
+def test_cache_off_by_default_and_a_failed_call_is_never_cached() -> None:
+    rec = Recorder(error_response(500), ok_handler)
+    with client(rec, max_retries=0) as c:
+        with pytest.raises(errors.InternalServerError):
+            c.chat("q", cache=True)
+        assert not c.chat("q", cache=True).cached  # the error was not stored: asked again
+        assert c.chat("q", cache=True).cached
+        assert not c.chat("q").cached  # cache=False (the default) always asks
+    assert len(rec.requests) == 3
+    assert db_rows("SELECT count(*) AS n FROM cache")[0]["n"] == 1
+
+
+def test_repeats_are_distinct_samples() -> None:
+    rec = Recorder(ok_handler)
+    with client(rec) as c:
+        for repeat in (0, 1, 2, 0, 1, 2):
+            c.chat("q", cache=True, repeat=repeat)
+    assert len(rec.requests) == 3
+
+
+def test_rerunning_the_same_calls_makes_no_requests() -> None:
+    rec = Recorder(ok_handler)
+    grid = [(p, e, r) for p in ("a", "b", "c") for e in ("low", "high") for r in range(2)]
+
+    def run() -> list[gb.Completion]:
+        with client(rec) as c:
+            return [c.chat(p, reasoning_effort=e, repeat=r, cache=True) for p, e, r in grid]
+
+    first = run()
+    assert len(rec.requests) == len(grid)
+    again = run()
+    assert len(rec.requests) == len(grid)
+    assert all(c.cached for c in again)
+    assert [c.content for c in again] == [c.content for c in first]
+
+
+def test_rerunning_a_finished_sweep_makes_no_api_calls() -> None:
+    rec = Recorder(ok_handler)
+    c = aclient(rec)
+    kwargs: dict[str, Any] = {
+        "models": ["grok-3-mini-beta"],
+        "efforts": ["low", "high"],
+        "repeats": 2,
+        "concurrency": 4,
+        "client": c,
+        "progress": False,
+    }
+    first = gb.sweep(["p1", "p2"], **kwargs)
+    assert len(rec.requests) == 8 and not first["cached"].any()
+    again = gb.sweep(["p1", "p2"], **kwargs)
+    assert len(rec.requests) == 8
+    assert again["cached"].all() and (again["cost_usd"] == 0).all()
+    sweeps = {r["sweep_id"] for r in db_rows()}
+    assert len(sweeps) == 2 and None not in sweeps
+
+
+def test_cache_hit_is_fast() -> None:
+    with client() as c:
+        c.chat("q", cache=True)
+        s = store.get_store()
+        assert s is not None
+        s.flush()  # from the database, not the pending entries
+        timings = []
+        for _ in range(50):
+            started = time.perf_counter()
+            assert c.chat("q", cache=True).cached
+            timings.append(time.perf_counter() - started)
+    assert statistics.median(timings) < 0.05  # measured ~0.2 ms; generous for slow CI
+
+
+def test_cache_clear_empties_the_cache_only() -> None:
+    rec = Recorder(ok_handler)
+    with client(rec) as c:
+        c.chat("a", cache=True)
+        c.chat("b", cache=True)
+        assert gb.cache_clear() == 2
+        assert gb.cache_clear() == 0
+        assert not c.chat("a", cache=True).cached
+    assert len(rec.requests) == 3
+    assert len(gb.history()) == 3
+
+
+# -- never the key ---------------------------------------------------------------------------------
+def test_the_key_bytes_are_absent_from_every_store_file() -> None:
+    echoing = httpx.Response(400, json={"code": "bad", "error": f"Incorrect API key {FAKE_KEY}"})
+    streamed = httpx.Response(
+        200, headers={"content-type": "text/event-stream"}, content=sse(stream_chunks())
+    )
+    rec = Recorder(ok_handler, echoing, streamed, ok_handler)
+    with client(rec, max_retries=0) as c:
+        c.chat("q", cache=True)
+        c.chat("q", cache=True)
+        with pytest.raises(errors.BadRequestError):
+            c.chat("echo", cache=True)
+        c.stream("s").until_done()
+        c.chat(f"my key is {FAKE_KEY}", cache=True, extra_body={"user": FAKE_KEY})
+    assert rec.requests[0].headers["authorization"] == f"Bearer {FAKE_KEY}"
+    s = store.get_store()
+    assert s is not None
+    s.flush()
+    blobs = [p.read_bytes() for p in home().iterdir()]
+    assert len(blobs) >= 2  # the database and its write-ahead log
+    everything = b"".join(blobs)
+    assert b"101 * 3 = 303" in everything  # the check can see what was written
+    assert b"my key is [redacted]" in everything
+    assert FAKE_KEY.encode() not in everything
+    assert b"Bearer" not in everything
+
+
+# -- switches --------------------------------------------------------------------------------------
+def test_grokbook_log_0_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GROKBOOK_LOG", "0")
+    rec = Recorder(ok_handler, error_response(500), ok_handler)
+    with client(rec, max_retries=0) as c:
+        c.chat("q")
+        with pytest.raises(errors.InternalServerError):
+            c.chat("q")
+        c.stream("q").until_done()
+    assert len(rec.requests) == 3
+    assert not home().exists()
+    assert gb.history().empty
+
+
+def test_log_false_writes_nothing_but_the_cache_still_works() -> None:
+    rec = Recorder(ok_handler)
+    with client(rec, log=False) as c:
+        c.chat("q")
+        assert not (home() / store.DB_NAME).exists()
+        c.chat("q", cache=True)
+        assert c.chat("q", cache=True).cached
+    assert len(rec.requests) == 2
+    assert db_rows() == []
+    assert len(db_rows("SELECT key FROM cache")) == 1
+
+
+# -- degrading, never failing ----------------------------------------------------------------------
+def test_a_corrupt_database_warns_once_and_calls_succeed() -> None:
+    home().mkdir(parents=True)
+    (home() / store.DB_NAME).write_bytes(b"this is not a SQLite database" * 100)
+    rec = Recorder(ok_handler)
+    with client(rec) as c, pytest.warns(store.StoreWarning, match="GROKBOOK_HOME") as caught:
+        assert c.chat("q", cache=True).content == "303"
+        assert not c.chat("q", cache=True).cached
+    assert len(caught) == 1
+    assert len(rec.requests) == 2
+    assert gb.history().empty and gb.cache_clear() == 0
+    assert (home() / store.DB_NAME).read_bytes().startswith(b"this is not")  # left for the user
+
+
+def test_an_unusable_folder_warns_once_and_calls_succeed(monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = home().parent / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("GROKBOOK_HOME", str(blocker / "grokbook"))
+    with client() as c, pytest.warns(store.StoreWarning) as caught:
+        c.chat("q", cache=True)
+        c.chat("q")
+    assert len(caught) == 1
+
+
+def test_a_read_only_store_serves_hits_and_warns_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    rec = Recorder(ok_handler)
+    with client(rec) as c:
+        c.chat("q", cache=True)
+        store.reset()
+        db = home() / store.DB_NAME
+        modes = {p: p.stat().st_mode for p in (home(), *home().iterdir())}
+        for path in modes:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        if os.geteuid() == 0:  # root ignores permissions: make SQLite itself refuse writes
+            monkeypatch.setattr(store, "_OPEN_MODE", "ro")
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                hit = c.chat("q", cache=True)  # read-only still serves what it has
+                assert c.chat("new", cache=True).content == "303"
+                assert c.chat("newer", cache=True).content == "303"
+                store.flush()
+            assert hit.cached
+            assert len(rec.requests) == 3
+            assert [w.category for w in caught] == [store.StoreWarning]
+            assert "not recorded" in str(caught[0].message) or "cannot" in str(caught[0].message)
+        finally:
+            for path, mode in modes.items():
+                path.chmod(stat.S_IMODE(mode))
+            store.reset()
+    assert db.exists()
+
+
+# -- history ---------------------------------------------------------------------------------------
+def test_history_columns_dtypes_order_and_filters() -> None:
+    rec = Recorder(ok_handler, ok_handler, error_response(500), ok_handler)
+    with client(rec, max_retries=0) as c:
+        c.chat("one", model="grok-3-mini-beta", reasoning_effort="low", repeat=3)
+        c.chat("two", model="grok-3-mini-fast-beta")
+        with pytest.raises(errors.InternalServerError):
+            c.chat("three")
+    frame = gb.history()
+    assert list(frame.columns) == list(store.HISTORY_COLUMNS)
+    assert list(frame.columns[2 : 2 + len(USAGE_COLUMNS)]) == list(USAGE_COLUMNS)
+    for name in (*TOKEN_COLUMNS, "repeat"):
+        assert str(frame[name].dtype) == "Int64", name
+    assert str(frame["latency_s"].dtype) == "float64"
+    assert str(frame["cost_usd"].dtype) == "float64"
+    assert str(frame["cached"].dtype) == "boolean"
+    assert str(frame["time"].dtype).startswith("datetime64") and frame["time"].dt.tz is not None
+    assert list(frame["prompt"]) == ["three", "two", "one"]  # newest first
+    assert frame["id"].is_monotonic_decreasing
+    assert pd.isna(frame.loc[0, "prompt_tokens"]) and pd.isna(frame.loc[0, "latency_s"])
+    assert frame.loc[2, "reasoning_effort"] == "low" and frame.loc[1, "reasoning_effort"] == (
+        "default"
+    )
+    assert frame.loc[2, "repeat"] == 3 and frame.loc[2, "answer"] == "303"
+    assert frame.loc[2, "prompt_tokens"] == 12
+    assert list(gb.history(limit=1)["prompt"]) == ["three"]
+    assert list(gb.history(model="grok-3-mini-fast-beta")["prompt"]) == ["two"]
+    assert len(gb.history(since=timedelta(minutes=5))) == 3
+    assert gb.history(since=datetime.now(UTC) + timedelta(hours=1)).empty
+    assert len(gb.history(since="2000-01-01")) == 3
+    with pytest.raises(ValueError, match="since must be"):
+        gb.history(since="yesterday-ish")
+    empty = gb.history(model="nobody")
+    assert empty.empty and list(empty.columns) == list(store.HISTORY_COLUMNS)
+    assert str(empty["prompt_tokens"].dtype) == "Int64"
+
+
+# -- the file itself -------------------------------------------------------------------------------
+def test_files_are_private_and_migrations_recorded_once() -> None:
+    with client() as c:
+        c.chat("q")
+    s = store.get_store()
+    assert s is not None
+    assert stat.S_IMODE(home().stat().st_mode) == 0o700
+    for path in home().iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    with closing(sqlite3.connect(s.path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT id, name FROM _migrations").fetchall() == [(1, "initial")]
+    store.reset()
+    info = store.get_store().stats()  # type: ignore[union-attr]
+    assert info["schema_version"] == 1 and info["calls"] == 1
+    with closing(sqlite3.connect(s.path)) as conn:
+        assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == 1
+
+
+def test_store_follows_grokbook_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    first = store.get_store()
+    monkeypatch.setenv("GROKBOOK_HOME", str(tmp_path / "elsewhere"))
+    second = store.get_store()
+    assert first is not None and second is not None and first is not second
+    assert second.path == tmp_path / "elsewhere" / store.DB_NAME
+    assert store.get_store() is second
+
+
+def test_importing_the_store_stays_light() -> None:
+    code = "import sys, grokbook.client, grokbook.store; print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# -- the offline simulator, end to end ------------------------------------------------------------
+async def test_simulator_calls_are_logged_and_replayed() -> None:
+    with gb.Client(provider="sim") as c:
+        first = c.chat("What is 6*7?", reasoning_effort="high", cache=True)
+        assert c.chat("What is 6*7?", reasoning_effort="high", cache=True).cached
+        c.stream("What is 2+2?").until_done()
+        with pytest.raises(errors.NotFoundError):
+            c.chat("hi", model="grok-does-not-exist")
+        assert c.stats["requests"] == 3
+    async with gb.AsyncClient(provider="sim") as ac:
+        hit = await ac.chat("What is 6*7?", reasoning_effort="high", cache=True)
+    assert hit.cached and hit.content == first.content and hit.simulated
+    frame = gb.history()
+    assert list(frame["status"]) == ["ok", "error", "ok", "ok", "ok"]
+    assert list(frame["cached"]) == [True, False, False, True, False]
+    assert set(frame["provider"]) == {"sim"}
+    assert frame.loc[4, "reasoning_tokens"] > 0 and frame.loc[4, "answer"] == first.content

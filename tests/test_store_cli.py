@@ -1,0 +1,73 @@
+"""`grokbook history` and `grokbook cache` (the run log and cache from a shell)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+
+import grokbook as gb
+from grokbook import cli, errors
+from tests.conftest import FAKE_KEY, Recorder, chat_body
+
+
+def _calls() -> None:
+    rec = Recorder(
+        lambda r: httpx.Response(200, json=chat_body()),
+        httpx.Response(500, json={"code": "x", "error": "boom"}),
+        lambda r: httpx.Response(200, json=chat_body(model="grok-3-mini-fast-beta")),
+    )
+    with gb.Client(
+        provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(rec), max_retries=0
+    ) as c:
+        c.chat("What is\n101*3?", reasoning_effort="high", cache=True)
+        with pytest.raises(errors.InternalServerError):
+            c.chat("fails")
+        c.chat("x" * 80, model="grok-3-mini-fast-beta", cache=True)
+        c.chat("What is\n101*3?", reasoning_effort="high", cache=True)  # a hit
+
+
+def test_history_prints_a_compact_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["history"]) == 0
+    assert "No calls logged yet." in capsys.readouterr().out
+    _calls()
+    assert cli.main(["history"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:4] == ["id", "time", "model", "effort"]
+    body = lines[2:]
+    assert len(body) == 4
+    assert "cached" in body[0] and "What is 101*3?" in body[0]  # newest first, one line
+    assert "x" * 39 + "…" in body[1] and "x" * 41 not in body[1]
+    assert "ERROR" in body[2]
+    assert "310" in body[3] and "high" in body[3]
+    assert cli.main(["history", "--limit", "1"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+    assert cli.main(["history", "--model", "grok-3-mini-fast-beta"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+
+
+def test_history_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _calls()
+    target = tmp_path / "runs.csv"
+    assert cli.main(["history", "--csv", str(target)]) == 0
+    assert "Wrote 4 calls" in capsys.readouterr().err
+    frame = pd.read_csv(target)
+    assert list(frame.columns) == list(gb.history().columns)
+    assert list(frame["status"]) == ["ok", "ok", "error", "ok"]
+    assert list(frame["cached"]) == [True, False, False, False]
+
+
+def test_cache_info_and_clear(capsys: pytest.CaptureFixture[str]) -> None:
+    _calls()
+    assert cli.main(["cache", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "cached answers 2" in out
+    assert "logged calls   4 (1 errors, 1 served from the cache)" in out
+    assert cli.main(["cache", "clear"]) == 0
+    assert "Removed 2 cached answers" in capsys.readouterr().out
+    assert cli.main(["cache", "clear"]) == 0
+    assert "Removed 0 cached answers" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main(["cache", "bogus"])
