@@ -1,0 +1,66 @@
+"""The offline simulator: a deterministic, wire-compatible stand-in for xAI's Grok API.
+
+It speaks xAI's chat-completions protocol (JSON shapes, SSE chunks, usage arithmetic, error
+bodies and status codes), answers simple arithmetic honestly (parsed with :mod:`ast`, never
+``eval``) and labels everything as simulated (``system_fingerprint="fp_grokbook_sim"``, ids
+``sim-...``). Reasoning tokens and latency grow with effort in a seeded, repeatable way.
+
+In-process (the default when no API key is set)::
+
+    >>> import grokbook as gb
+    >>> client = gb.Client(provider="sim")
+    >>> r = client.chat("What is 101*3?", model="grok-3-mini-beta", reasoning_effort="high")
+    >>> "303" in r.content, r.usage.reasoning_tokens > 0, r.simulated
+    (True, True, True)
+
+Scripted faults for tests and demos::
+
+    >>> from grokbook.sim import SimTransport
+    >>> flaky = gb.Client(transport=SimTransport(latency="none", faults="503*2"), provider="sim")
+    >>> flaky.chat("2+2").content, flaky.stats["retries"]                 # doctest: +SKIP
+    ('2 + 2 = 4', 2)
+
+As a real loopback HTTP server, for any OpenAI-compatible client::
+
+    >>> from grokbook.sim import serve_in_background
+    >>> with serve_in_background(latency="none") as server:               # doctest: +SKIP
+    ...     from openai import OpenAI
+    ...     OpenAI(base_url=server.base_url, api_key="sim").models.list()
+
+or from a shell: ``grokbook sim --port 8000``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._faults import Fault, parse_faults
+from ._handler import FINGERPRINT, Plan, handle
+from ._latency import ENV_VAR, latency_factor
+from ._transport import SimTransport, Simulator
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._server import SimServer, serve_in_background
+
+__all__ = [
+    "ENV_VAR",
+    "FINGERPRINT",
+    "Fault",
+    "Plan",
+    "SimServer",
+    "SimTransport",
+    "Simulator",
+    "handle",
+    "latency_factor",
+    "parse_faults",
+    "serve_in_background",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The server pulls in http.server and socketserver: load it only when asked for.
+    if name in ("SimServer", "serve_in_background"):
+        from . import _server
+
+        return getattr(_server, name)
+    raise AttributeError(f"module 'grokbook.sim' has no attribute {name!r}")

@@ -1,0 +1,495 @@
+"""The simulator's core: an ``httpx.Request`` in, a :class:`Plan` (what to send, when) out.
+
+Pure apart from the clock and random ids: the in-process transport and the loopback HTTP
+server both execute the same plans, so they behave identically on the wire.
+
+>>> import httpx, json
+>>> body = {"model": "grok-3-mini-latest", "messages": [{"role": "user", "content": "2+2?"}]}
+>>> plan = handle(httpx.Request("POST", "http://sim/v1/chat/completions", json=body))
+>>> data = json.loads(plan.body)
+>>> plan.status, data["model"], data["choices"][0]["message"]["content"]
+(200, 'grok-3-mini-beta', '2 + 2 = 4')
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+
+from .. import catalog
+from ._behaviour import Answer, default_effort, simulate
+from ._faults import Fault
+
+__all__ = ["FINGERPRINT", "Piece", "Plan", "handle"]
+
+#: Every response carries this, so no one mistakes the simulator for Grok.
+FINGERPRINT = "fp_grokbook_sim"
+_CREATED = 1_735_689_600  # a fixed "model created" time for the model lists (2025-01-01)
+_VALID_ROLES = ("system", "user", "assistant", "tool", "developer", "function")
+
+# gRPC-style codes as xAI sends them in {"code": ..., "error": ...}.
+_CODES = {
+    400: "Client specified an invalid argument",
+    401: "The request does not have valid authentication credentials",
+    403: "The caller does not have permission to execute the specified operation",
+    404: "Some requested entity was not found",
+    405: "Method not allowed",
+    422: "Failed to deserialize the JSON body into the target type",
+    429: "Too many requests",
+    500: "Internal error",
+    502: "Bad gateway",
+    503: "The service is currently unavailable",
+    504: "Deadline exceeded",
+}
+
+_HTML_PAGE = (
+    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+    "<center><h1>{status} {reason}</h1></center>\r\n"
+    "<hr><center>nginx (grokbook simulator fault)</center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Bytes to send after waiting ``delay_s`` seconds."""
+
+    delay_s: float
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to send: status and headers (after ``head_delay_s``), then the body pieces.
+
+    ``streaming`` bodies are sent piece by piece (SSE, chunked); others in one go with a
+    Content-Length (``declared_length`` when a fault lies about it). ``abort_before_headers``
+    drops the connection instead of answering; ``abort_after_pieces`` drops it after the
+    pieces instead of ending the body cleanly.
+    """
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    pieces: tuple[Piece, ...] = ()
+    streaming: bool = False
+    head_delay_s: float = 0.0
+    declared_length: int | None = None
+    abort_before_headers: bool = False
+    abort_after_pieces: bool = False
+    #: For SSE plans: how many chunks a "cut" fault lets through by default (mid-answer).
+    cut_at: int = 0
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(piece.data for piece in self.pieces)
+
+    @property
+    def content_length(self) -> int:
+        return self.declared_length if self.declared_length is not None else len(self.body)
+
+
+class _Reject(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _json_plan(
+    status: int, payload: Any, delay_s: float = 0.0, headers: Mapping[str, str] | None = None
+) -> Plan:
+    data = json.dumps(payload, separators=(",", ":")).encode()
+    head = (("content-type", "application/json"), *(headers or {}).items())
+    return Plan(status, head, (Piece(0.0, data),), head_delay_s=delay_s)
+
+
+def error_plan(status: int, message: str, **headers: str) -> Plan:
+    """xAI's error shape: ``{"code": "...", "error": "..."}``."""
+    body = {"code": _CODES.get(status, "Error"), "error": message}
+    return _json_plan(status, body, headers=headers)
+
+
+# -- validation ---------------------------------------------------------------------------------
+def _number(body: Mapping[str, Any], name: str, low: float, high: float) -> float | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise _Reject(422, f"invalid type for field `{name}`: expected a number, got {value!r}")
+    if not low <= value <= high:
+        raise _Reject(400, f"`{name}` must be between {low:g} and {high:g}; got {value}.")
+    return float(value)
+
+
+def _validate_messages(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    if "messages" not in body:
+        raise _Reject(422, "missing field `messages`: send a list of {role, content} messages.")
+    messages = body["messages"]
+    if not isinstance(messages, list):
+        raise _Reject(422, "invalid type for field `messages`: expected a sequence.")
+    if not messages:
+        raise _Reject(422, "field `messages` must contain at least one message.")
+    out: list[dict[str, Any]] = []
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise _Reject(422, f"messages[{index}]: expected an object with role and content.")
+        role = message.get("role")
+        if role not in _VALID_ROLES:
+            raise _Reject(
+                422,
+                f"messages[{index}].role: unknown variant {role!r}, expected one of "
+                + ", ".join(f"`{r}`" for r in _VALID_ROLES),
+            )
+        content = message.get("content")
+        if content is not None and not isinstance(content, str | list):
+            raise _Reject(422, f"messages[{index}].content: expected a string or a list.")
+        out.append(message)
+    return out
+
+
+def _parse_body(request: httpx.Request) -> dict[str, Any]:
+    try:
+        body = json.loads(request.content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _Reject(422, f"Failed to parse the request body as JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise _Reject(422, "The request body must be a JSON object.")
+    return body
+
+
+@dataclass(frozen=True)
+class _Chat:
+    answer: Answer
+    stream: bool
+    include_usage: bool
+
+
+def _chat(body: dict[str, Any], latency: float) -> _Chat:
+    model = body.get("model")
+    if model is None:
+        raise _Reject(422, "missing field `model`: name a model, e.g. grok-3-mini-beta.")
+    if not isinstance(model, str) or not model:
+        raise _Reject(422, "invalid type for field `model`: expected a non-empty string.")
+    messages = _validate_messages(body)
+    asked = catalog.get(model)
+    if asked is None:
+        raise _Reject(
+            404,
+            f"The model {model} does not exist or your team does not have access to it. "
+            "(grokbook simulator: `grokbook models` lists the models it simulates.)",
+        )
+    effort = body.get("reasoning_effort")
+    if effort is not None:
+        if not isinstance(effort, str):
+            raise _Reject(422, "invalid type for field `reasoning_effort`: expected a string.")
+        if not asked.efforts:
+            raise _Reject(400, f"Model {model} does not support parameter reasoningEffort.")
+        if effort not in asked.efforts:
+            raise _Reject(
+                400,
+                f"Model {model} does not support reasoningEffort {effort!r}; "
+                f"it takes one of: {', '.join(asked.efforts)}.",
+            )
+    if body.get("stop") is not None and asked.reasoning and not asked.retired:
+        raise _Reject(400, f"Model {model} does not support parameter stop.")
+    temperature = _number(body, "temperature", 0, 2)
+    _number(body, "top_p", 0, 1)
+    max_tokens: int | None = None
+    for name in ("max_completion_tokens", "max_tokens"):
+        value = body.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Reject(422, f"invalid type for field `{name}`: expected an integer.")
+        if value <= 0:
+            raise _Reject(400, f"`{name}` must be a positive integer; got {value}.")
+        max_tokens = value
+    seed = body.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise _Reject(422, "invalid type for field `seed`: expected an integer.")
+    stream = body.get("stream", False)
+    if stream is None:
+        stream = False
+    if not isinstance(stream, bool):
+        raise _Reject(422, "invalid type for field `stream`: expected a boolean.")
+    options = body.get("stream_options")
+    if options is not None and not isinstance(options, dict):
+        raise _Reject(422, "invalid type for field `stream_options`: expected an object.")
+    include_usage = bool(options and options.get("include_usage"))
+
+    served = asked
+    used_effort = effort if effort is not None else default_effort(asked)
+    if asked.retired and asked.served_by:
+        # xAI's migration: retired models are answered by their successor at its prices.
+        successor = catalog.get(asked.served_by)
+        if successor is not None:
+            served = successor
+            used_effort = asked.served_effort or default_effort(successor)
+    answer = simulate(
+        asked,
+        served,
+        used_effort,
+        messages,
+        temperature=temperature,
+        seed=seed,
+        max_tokens=max_tokens,
+        latency=latency,
+    )
+    return _Chat(answer, stream, include_usage)
+
+
+# -- responses --------------------------------------------------------------------------------
+def _completion_plan(chat: _Chat) -> Plan:
+    answer = chat.answer
+    message: dict[str, Any] = {"role": "assistant", "content": answer.content}
+    if answer.reasoning_text is not None:
+        message["reasoning_content"] = answer.reasoning_text
+    message["refusal"] = None
+    payload = {
+        "id": _new_id(),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": answer.model,
+        "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason}],
+        "usage": answer.usage(),
+        "system_fingerprint": FINGERPRINT,
+    }
+    return _json_plan(200, payload, delay_s=answer.total_s)
+
+
+def _split(text: str, words: int) -> list[str]:
+    tokens = re.findall(r"\S+\s*|\s+", text)
+    return ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)] or [text]
+
+
+def _stream_plan(chat: _Chat) -> Plan:
+    answer = chat.answer
+    base = {
+        "id": _new_id(),
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": answer.model,
+        "system_fingerprint": FINGERPRINT,
+    }
+
+    def chunk(choices: list[dict[str, Any]], **extra: Any) -> bytes:
+        data = json.dumps({**base, "choices": choices, **extra}, separators=(",", ":"))
+        return f"data: {data}\n\n".encode()
+
+    pieces: list[Piece] = []
+    pending = answer.first_token_s
+    role_sent = False
+    reasoning_parts = _split(answer.reasoning_text, 4) if answer.reasoning_text else []
+    for part in reasoning_parts:
+        delta: dict[str, Any] = {"reasoning_content": part}
+        if not role_sent:
+            delta = {"role": "assistant", **delta}
+            role_sent = True
+        pieces.append(
+            Piece(
+                pending + answer.reasoning_s / len(reasoning_parts),
+                chunk([{"index": 0, "delta": delta}]),
+            )
+        )
+        pending = 0.0
+    if not reasoning_parts:
+        # Hidden reasoning (grok-4 family) still takes time before the first visible token.
+        pending += answer.reasoning_s
+    content_parts = _split(answer.content, 2)
+    for part in content_parts:
+        delta = {"content": part}
+        if not role_sent:
+            delta = {"role": "assistant", **delta}
+            role_sent = True
+        pieces.append(
+            Piece(
+                pending + answer.content_s / len(content_parts),
+                chunk([{"index": 0, "delta": delta}]),
+            )
+        )
+        pending = 0.0
+    cut_at = len(reasoning_parts) + max(1, len(content_parts) // 2)
+    pieces.append(
+        Piece(0.0, chunk([{"index": 0, "delta": {}, "finish_reason": answer.finish_reason}]))
+    )
+    if chat.include_usage:
+        pieces.append(Piece(0.0, chunk([], usage=answer.usage())))
+    pieces.append(Piece(0.0, b"data: [DONE]\n\n"))
+    headers = (
+        ("content-type", "text/event-stream"),
+        ("cache-control", "no-cache"),
+    )
+    return Plan(200, headers, tuple(pieces), streaming=True, cut_at=cut_at)
+
+
+def _new_id() -> str:
+    return f"sim-{uuid.uuid4().hex[:24]}"
+
+
+def _models_payload() -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [_model_entry(m) for m in catalog.all_models()],
+    }
+
+
+def _model_entry(model: catalog.Model) -> dict[str, Any]:
+    return {"id": model.id, "created": _CREATED, "object": "model", "owned_by": "xai"}
+
+
+def _cents_per_100m(usd_per_million: float | None) -> int:
+    # USD per 1M tokens -> US cents per 100M tokens: x 100 cents x 100.
+    return round((usd_per_million or 0.0) * 10_000)
+
+
+def _language_model(model: catalog.Model) -> dict[str, Any]:
+    return {
+        "id": model.id,
+        "fingerprint": FINGERPRINT,
+        "created": _CREATED,
+        "object": "model",
+        "owned_by": "xai",
+        "version": "grokbook-sim",
+        "input_modalities": ["text"],
+        "output_modalities": ["text"],
+        "prompt_text_token_price": _cents_per_100m(model.input_price),
+        "cached_prompt_text_token_price": _cents_per_100m(
+            model.cached_input_price if model.cached_input_price is not None else model.input_price
+        ),
+        "prompt_image_token_price": _cents_per_100m(model.input_price),
+        "completion_text_token_price": _cents_per_100m(model.output_price),
+        # $25 per 1,000 live-search sources = 2.5 cents a source.
+        "search_price": 250_000_000,
+        "aliases": list(model.aliases),
+    }
+
+
+# -- faults -----------------------------------------------------------------------------------
+def _fault_plan(fault: Fault, plan: Plan) -> Plan:
+    """``plan`` (the normal answer) altered or replaced by ``fault``."""
+    if fault.kind == "ok":
+        return plan
+    if fault.kind == "status":
+        headers = {} if fault.retry_after is None else {"retry-after": f"{fault.retry_after:g}"}
+        message = {
+            429: "Too many requests: the simulated rate limit was hit (grokbook sim fault). "
+            "Wait for Retry-After and try again.",
+            500: "Simulated internal error (grokbook sim fault).",
+            503: "Simulated overload: the service is currently unavailable (grokbook sim fault).",
+        }.get(fault.status, f"Simulated HTTP {fault.status} (grokbook sim fault).")
+        return error_plan(fault.status, message, **headers)
+    if fault.kind == "html":
+        reason = {
+            502: "Bad Gateway",
+            503: "Service Temporarily Unavailable",
+            504: "Gateway Time-out",
+        }.get(fault.status, "Error")
+        page = _HTML_PAGE.format(status=fault.status, reason=reason).encode()
+        return Plan(fault.status, (("content-type", "text/html"),), (Piece(0.0, page),))
+    if fault.kind == "notjson":
+        text = b"Simulated upstream glitch: this 200 body is not JSON (grokbook sim fault).\n"
+        return Plan(200, (("content-type", "text/plain"),), (Piece(plan.head_delay_s, text),))
+    if fault.kind == "truncated":
+        # Half the body with a matching Content-Length: well-formed HTTP, broken JSON / SSE.
+        body = plan.body
+        delay = sum(piece.delay_s for piece in plan.pieces)
+        return replace(plan, pieces=(Piece(delay, body[: len(body) // 2]),), streaming=False)
+    if fault.kind == "reset":
+        return Plan(0, (), abort_before_headers=True)
+    if fault.kind == "slow":
+        return replace(plan, head_delay_s=plan.head_delay_s + fault.delay_s)
+    if fault.kind == "cut":
+        if plan.streaming:
+            keep = fault.after_chunks if fault.after_chunks is not None else plan.cut_at
+            return replace(plan, pieces=plan.pieces[:keep], abort_after_pieces=True)
+        body = plan.body
+        return replace(
+            plan,
+            pieces=(Piece(0.0, body[: len(body) // 2]),),
+            declared_length=len(body),
+            abort_after_pieces=True,
+        )
+    raise ValueError(f"unknown fault kind {fault.kind!r}")  # pragma: no cover
+
+
+# -- routing ----------------------------------------------------------------------------------
+def _authorized(request: httpx.Request, require_key: str | None) -> Plan | None:
+    if require_key is None:
+        return None
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() == "bearer" and key.strip() == require_key:
+        return None
+    if not key.strip():
+        message = (
+            "No API key provided. This simulator was started with --require-key: send it as "
+            "'Authorization: Bearer KEY'."
+        )
+    else:
+        masked = key.strip()[:3] + "***"
+        message = (
+            f"Incorrect API key provided: {masked}. Send the key this simulator was started "
+            "with (--require-key)."
+        )
+    return error_plan(401, message)
+
+
+def _route(request: httpx.Request, latency: float) -> Plan:
+    path = request.url.path.rstrip("/")
+    method = request.method.upper()
+    if path == "/v1/chat/completions":
+        if method != "POST":
+            return error_plan(405, f"Use POST for {path}, not {method}.", allow="POST")
+        try:
+            chat = _chat(_parse_body(request), latency)
+        except _Reject as exc:
+            return error_plan(exc.status, exc.message)
+        return _stream_plan(chat) if chat.stream else _completion_plan(chat)
+    if path in ("/v1/models", "/v1/language-models") or path.startswith(
+        ("/v1/models/", "/v1/language-models/")
+    ):
+        if method != "GET":
+            return error_plan(405, f"Use GET for {path}, not {method}.", allow="GET")
+        listing, _, model_id = path[len("/v1/") :].partition("/")
+        entry = _model_entry if listing == "models" else _language_model
+        if model_id:
+            record = catalog.get(model_id)
+            if record is None:
+                return error_plan(404, f"The model {model_id} does not exist.")
+            return _json_plan(200, entry(record))
+        if listing == "models":
+            return _json_plan(200, _models_payload())
+        return _json_plan(200, {"models": [_language_model(m) for m in catalog.all_models()]})
+    return error_plan(
+        404,
+        f"No route for {method} {request.url.path}. The simulator serves POST "
+        "/v1/chat/completions, GET /v1/models and GET /v1/language-models.",
+    )
+
+
+def handle(
+    request: httpx.Request,
+    *,
+    fault: Fault | None = None,
+    latency: float = 0.0,
+    require_key: str | None = None,
+) -> Plan:
+    """The plan answering ``request`` (its body must already be read).
+
+    ``latency`` is the factor (0 = no waiting, 1 = realistic); ``fault`` the scripted
+    misbehaviour for this request, if any; ``require_key`` the Bearer key to insist on.
+    """
+    if fault is not None and fault.kind == "reset":
+        return _fault_plan(fault, Plan(0, ()))
+    plan = _authorized(request, require_key) or _route(request, latency)
+    plan = replace(plan, headers=(*plan.headers, ("x-grokbook-sim", "1")))
+    if fault is not None:
+        plan = _fault_plan(fault, plan)
+    return plan
