@@ -38,7 +38,29 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(TEST_ENV) GROKBOOK_HOME=$$(mktemp -d) $(BIN)/pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg \
-		--nbval-current-env -p no:cacheprovider tests notebooks
+		--nbval-current-env -p no:cacheprovider --ignore=tests/browser tests notebooks
+
+## make demo: compare reasoning efforts offline (simulator unless a key is set); plots to docs/.
+demo: $(STAMP)
+	$(BIN)/grokbook compare "What is 101*3?" -n 5 --plot docs/efforts.png
+
+## make test-browser: the widgets in JupyterLab, driven in Debian's Chromium by Playwright.
+## Installs chromium with apt-get when missing (as root) and the `browser` extra; screenshots
+## land in build/screenshots/. Fails (never skips) without a browser.
+CHROMIUM ?= /usr/bin/chromium
+test-browser: $(STAMP)
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "grokbook: $(CHROMIUM) is missing; installing Debian's chromium with apt-get"; \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+				|| { echo "grokbook: apt-get install chromium failed; install it, then run make test-browser again"; exit 1; }; \
+		else \
+			echo "grokbook: $(CHROMIUM) is missing. Install Debian's chromium (sudo apt-get install chromium), or set CHROMIUM=/path/to/chromium, then run make test-browser again."; \
+			exit 1; \
+		fi; \
+	fi
+	$(BIN)/python -m pip install --quiet -e '.[test,lab,browser]'
+	$(TEST_ENV) GROKBOOK_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -p no:cacheprovider -m browser -rA tests/browser
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache
