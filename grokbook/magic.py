@@ -1,0 +1,922 @@
+"""``%%grok`` and ``%grok``: ask Grok from a notebook cell and watch the answer stream in.
+
+::
+
+    %load_ext grokbook
+
+    %%grok -m grok-3-mini-beta -e high -o r
+    What is 101*3? Explain briefly.
+
+The cell body is the prompt, sent **exactly** as written: braces, ``$`` and JSON are never
+interpolated. ``--format`` opts in to ``str.format`` interpolation from the notebook's
+variables (``{name}``; write ``{{`` and ``}}`` for literal braces).
+
+Cell options: ``-m MODEL``, ``-e EFFORT``, ``-s SYSTEM``, ``-t TEMPERATURE``,
+``--max-tokens N``, ``--no-stream``, ``--reasoning show|hide|collapse``, ``-o NAME`` (store
+the :class:`~grokbook.Completion` in the notebook, like ``%%timeit -o``), ``--no-cache``,
+``--format``.
+
+Line magic: ``%grok models`` (catalog, prices, which providers have keys),
+``%grok config [key=value ...]`` (``model``, ``effort``, ``provider``, ``reasoning``),
+``%grok usage`` (this session's calls and totals), ``%grok history`` (the run log) and
+``%grok login [provider]`` (asks for a key with ``getpass``; kept in memory only).
+
+Defaults are traitlets too: ``%config GrokMagics.default_model = 'grok-4.3'`` (or
+``c.GrokMagics.default_effort = 'high'`` in ``ipython_config.py``).
+
+Display: in a kernel (JupyterLab, Notebook, VS Code) one display is updated in place while
+the answer streams (at most ``1 / update_interval`` = 10 times a second), then the finished
+answer is rendered below it by :func:`grokbook.render.completion_bundle` (the streaming area is
+emptied). Saved notebooks therefore hold exactly what a re-run emits, which keeps nbval stable.
+Terminal IPython (``frontend="plain"``, automatic without a kernel) prints the text instead.
+
+Calls go through :class:`grokbook.Client` (one per provider for the session), with the
+response cache on unless ``--no-cache``, and ``tags={"source": "magic"}`` in the run log.
+Loading the extension imports neither httpx nor pandas, matplotlib or ipywidgets: the client
+is created on the first call.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import string
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from IPython.core import magic_arguments as _magic_arguments
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from traitlets import Any as AnyTrait
+from traitlets import Enum, Float, Unicode
+
+from . import render
+from .errors import GrokbookError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .client import Client
+    from .result import Completion
+
+__all__ = ["GrokMagics", "load_ipython_extension", "unload_ipython_extension"]
+
+_KEY_VARS = ("XAI_API_KEY", "AIMLAPI_KEY", "OPENROUTER_API_KEY", "OPENAI_API_KEY")
+_TAGS = {"source": "magic"}
+_SUBCOMMANDS = ("models", "config", "usage", "history", "login")
+_CONFIG_KEYS = {
+    "model": "default_model",
+    "default_model": "default_model",
+    "effort": "default_effort",
+    "default_effort": "default_effort",
+    "provider": "provider",
+    "reasoning": "reasoning",
+}
+_RESET = ("", "default", "auto")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# IPython's magic_arguments helpers are untyped: give them explicit (loose) types.
+magic_arguments: Callable[..., Callable[[Any], Any]] = _magic_arguments.magic_arguments
+argument: Callable[..., Callable[[Any], Any]] = _magic_arguments.argument
+
+_USAGE_LINE = (
+    "%%grok [-m MODEL] [-e EFFORT] [-s SYSTEM] [-t TEMPERATURE] [--max-tokens N] [--no-stream] "
+    "[--reasoning show|hide|collapse] [-o NAME] [--no-cache] [--format]"
+)
+_LINE_HELP = (
+    "%grok models | %grok config [key=value ...] | %grok usage | %grok history | "
+    "%grok login [provider]. To ask a question, use the cell magic: " + _USAGE_LINE
+)
+
+
+def _now() -> float:
+    """The clock used to throttle display updates (tests replace it)."""
+    return time.monotonic()
+
+
+def _terminal(text: str) -> str:
+    """Model text for a terminal: control characters (escape sequences) removed."""
+    return _CONTROL.sub("", text)
+
+
+def _default_client_factory(provider: str, api_key: str | None) -> Client:
+    from .client import Client
+
+    return Client(provider=provider, api_key=api_key)
+
+
+@magics_class
+class GrokMagics(Magics):
+    """The ``%%grok`` cell magic and the ``%grok`` line magic (see the module docstring)."""
+
+    default_model = Unicode(
+        None, allow_none=True, help="Model for %%grok when -m is not given (None: grokbook's)."
+    ).tag(config=True)
+    default_effort = Unicode(
+        None, allow_none=True, help="reasoning_effort when -e is not given (None: the model's)."
+    ).tag(config=True)
+    provider = Unicode(
+        None,
+        allow_none=True,
+        help="xai | aimlapi | openrouter | openai | sim (None: automatic, as grokbook.Client).",
+    ).tag(config=True)
+    reasoning = Enum(
+        render.REASONING_MODES,
+        default_value=render.DEFAULT_REASONING_MODE,
+        help="How reasoning is displayed: collapse (default), show or hide.",
+    ).tag(config=True)
+    frontend = Enum(
+        ("auto", "rich", "plain"),
+        default_value="auto",
+        help="rich: HTML displays updated in place (Jupyter, VS Code); plain: printed text "
+        "(terminal IPython); auto: rich when running in a kernel.",
+    ).tag(config=True)
+    update_interval = Float(
+        0.1, help="Minimum seconds between two updates of a streaming display (<= 10/s)."
+    ).tag(config=True)
+    client_factory = AnyTrait(
+        None,
+        allow_none=True,
+        help="Callable (provider, api_key) -> grokbook.Client; None builds a Client. Tests "
+        "inject a transport here.",
+    )
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self._clients: dict[str, Client] = {}
+        self._keys: dict[str, str] = {}
+        #: This session's finished calls (what ``%grok usage`` shows).
+        self.calls: list[Completion] = []
+        #: This session's failed calls: (model, short message).
+        self.failures: list[tuple[str, str]] = []
+
+    # -- the magic ----------------------------------------------------------------------------
+    @magic_arguments()
+    @argument("-m", "--model", help="model id, e.g. grok-3-mini-beta (default: configured)")
+    @argument("-e", "--effort", help="reasoning effort, e.g. low | high (model-dependent)")
+    @argument("-s", "--system", help="system prompt")
+    @argument("-t", "--temperature", type=float, help="sampling temperature, 0 to 2")
+    @argument("--max-tokens", type=int, help="cap on the visible answer's tokens")
+    @argument("--no-stream", action="store_true", help="wait for the whole answer")
+    @argument(
+        "--reasoning",
+        choices=render.REASONING_MODES,
+        help="reasoning display: collapse (default), show or hide",
+    )
+    @argument("-o", "--output", metavar="NAME", help="store the Completion in variable NAME")
+    @argument("--no-cache", action="store_true", help="always call the API (skip the cache)")
+    @argument(
+        "--format",
+        action="store_true",
+        help="interpolate {name} from the notebook's variables (off by default)",
+    )
+    @line_cell_magic
+    def grok(self, line: str, cell: str | None = None) -> None:
+        """Ask Grok: the cell body is the prompt, sent exactly as written.
+
+        Line magic: %grok models | config [key=value ...] | usage | history | login.
+        """
+        if cell is None:
+            self._line(line)
+        else:
+            self._cell(line, cell)
+
+    # -- %%grok -------------------------------------------------------------------------------
+    def _cell(self, line: str, cell: str) -> None:
+        try:
+            # shlex (POSIX) rather than IPython's arg_split, so -s "Be terse." loses its quotes.
+            args = self.grok.parser.parse_args(shlex.split(line))
+        except (UsageError, SystemExit, ValueError) as exc:
+            detail = str(exc).strip() or "see %%grok? for the options"
+            self._show_error(f"Invalid %%grok options: {detail}. Usage: {_USAGE_LINE}")
+            return
+        if args.output is not None and not args.output.isidentifier():
+            self._show_error(f"-o needs a variable name such as `result`; got {args.output!r}.")
+            return
+        prompt = cell
+        if args.format:
+            try:
+                prompt = self._interpolate(cell)
+            except _FormatError as exc:
+                self._show_error(str(exc))
+                return
+        if not prompt.strip():
+            self._show_error("The cell is empty: write your question below the %%grok line.")
+            return
+        effort = args.effort if args.effort is not None else self.default_effort
+        options: dict[str, Any] = {
+            "model": args.model or self.default_model or None,
+            "reasoning_effort": None if effort in (None, "", "default") else effort,
+            "system": args.system,
+            "temperature": args.temperature,
+            "max_tokens": args.max_tokens,
+        }
+        mode = args.reasoning or self.reasoning
+        label = options["model"] or "grok"
+        completion: Completion | None
+        try:
+            client = self._client()
+            if args.no_stream:
+                completion = self._ask(client, prompt, options, mode, cache=not args.no_cache)
+            else:
+                completion = self._stream(client, prompt, options, mode, cache=not args.no_cache)
+        except GrokbookError as exc:
+            self.failures.append((label, render.error_message(exc, secrets=self._secrets())))
+            self._show_error(render.error_message(exc, secrets=self._secrets()), exc=exc)
+            return
+        except KeyboardInterrupt:
+            self._show_error("Interrupted; nothing was stored. Run the cell again to retry.")
+            return
+        if completion is None:
+            return
+        self.calls.append(completion)
+        if args.output:
+            self._user_ns()[args.output] = completion
+
+    def _user_ns(self) -> dict[str, Any]:
+        shell = self.shell
+        if shell is None:
+            raise RuntimeError("GrokMagics needs an IPython shell (use %load_ext grokbook).")
+        namespace: dict[str, Any] = shell.user_ns
+        return namespace
+
+    def _interpolate(self, cell: str) -> str:
+        namespace = self._user_ns()
+        try:
+            return string.Formatter().vformat(cell, (), namespace)
+        except KeyError as exc:
+            raise _FormatError(
+                f"--format: {exc.args[0]!r} is not defined in the notebook. Define it, or "
+                "write {{ and }} for literal braces (or drop --format to send the cell as is)."
+            ) from None
+        except IndexError:
+            raise _FormatError(
+                "--format: '{}' needs a variable name, e.g. {question}; write {{}} for "
+                "literal braces."
+            ) from None
+        except (ValueError, AttributeError) as exc:
+            raise _FormatError(
+                f"--format could not fill in the prompt: {exc}. Write {{{{ and }}}} for literal "
+                "braces, or drop --format to send the cell as is."
+            ) from None
+
+    def _ask(
+        self, client: Client, prompt: str, options: dict[str, Any], mode: str, *, cache: bool
+    ) -> Completion:
+        live = _Live(self) if self._rich() else None
+        try:
+            if live is not None:
+                waiting = render.stream_html("", "", reasoning_mode=mode, model=options["model"])
+                live.update({"text/html": waiting, "text/plain": "waiting…"})
+            completion = client.chat(prompt, cache=cache, tags=_TAGS, **options)
+        finally:
+            if live is not None:
+                live.close()
+        self._show_final(completion, mode)
+        return completion
+
+    def _stream(
+        self, client: Client, prompt: str, options: dict[str, Any], mode: str, *, cache: bool
+    ) -> Completion | None:
+        request = None
+        if cache:
+            request = client._prepare(
+                prompt,
+                top_p=None,
+                seed=None,
+                extra_body=None,
+                stream=False,
+                **options,
+            )
+            hit = _cache_lookup(client, request)
+            if hit is not None:
+                self._show_final(hit, mode)
+                return hit
+        stream = client.stream(prompt, tags=_TAGS, **options)
+        model = stream.request.model
+        if self._rich():
+            completion = self._stream_rich(stream, model, mode)
+        else:
+            completion = self._stream_plain(stream, model, mode)
+        if completion is not None and request is not None:
+            _cache_store(client, request, completion)
+        return completion
+
+    def _stream_rich(self, stream: Any, model: str, mode: str) -> Completion | None:
+        reasoning: list[str] = []
+        content: list[str] = []
+
+        def bundle(done: bool = False) -> dict[str, str]:
+            r, c = "".join(reasoning), "".join(content)
+            return {
+                "text/html": render.stream_html(r, c, reasoning_mode=mode, model=model, done=done),
+                "text/plain": render.stream_text(r, c, reasoning_mode=mode, model=model),
+            }
+
+        live = _Live(self)
+        error: GrokbookError | None = None
+        try:
+            live.update(bundle())
+            last = _now()
+            with stream:
+                for event in stream:
+                    (reasoning if event.kind == "reasoning" else content).append(event.text)
+                    now = _now()
+                    if now - last >= self.update_interval:
+                        live.update(bundle())
+                        last = now
+                completion: Completion = stream.completion
+        except GrokbookError as exc:
+            error = exc
+        finally:
+            live.close()
+        if error is not None:
+            message = render.error_message(error, secrets=self._secrets())
+            self.failures.append((model, message))
+            partial = bundle(done=True)["text/html"] if (reasoning or content) else ""
+            self._display(
+                {
+                    "text/html": partial + render.error_html(message),
+                    "text/plain": render.error_text(message),
+                }
+            )
+            return None
+        self._show_final(completion, mode)
+        return completion
+
+    def _stream_plain(self, stream: Any, model: str, mode: str) -> Completion | None:
+        out = sys.stdout
+        last_kind = None
+        try:
+            with stream:
+                for event in stream:
+                    if event.kind == "reasoning":
+                        if mode == "show":
+                            if last_kind is None:
+                                out.write("[reasoning]\n")
+                            out.write(_terminal(event.text))
+                        elif last_kind is None:
+                            out.write(f"{model} · thinking…\n")
+                    else:
+                        if last_kind == "reasoning" and mode == "show":
+                            out.write("\n[end of reasoning]\n")
+                        out.write(_terminal(event.text))
+                    last_kind = event.kind
+                    out.flush()
+                completion: Completion = stream.completion
+        except GrokbookError as exc:
+            out.write("\n")
+            message = render.error_message(exc, secrets=self._secrets())
+            self.failures.append((model, message))
+            self._show_error(message)
+            return None
+        out.write("\n")
+        if completion.model_notice:
+            out.write(f"Note: {_terminal(completion.model_notice)}\n")
+        if completion.reasoning and mode != "show":
+            tokens = completion.usage.reasoning_tokens
+            count = f"{tokens:,} tokens" if tokens is not None else "not counted"
+            out.write(f"[reasoning {count}, {'hidden' if mode == 'hide' else 'collapsed'}]\n")
+        out.write(f"-- {_terminal(' · '.join(render.usage_parts(completion)))}\n")
+        out.flush()
+        return completion
+
+    def _show_final(self, completion: Completion, mode: str) -> None:
+        if self._rich():
+            self._display(render.completion_bundle(completion, reasoning=mode))
+        else:
+            text = render.completion_text(completion, reasoning=mode, escape_html=False)
+            print(_terminal(text))
+
+    # -- %grok --------------------------------------------------------------------------------
+    def _line(self, line: str) -> None:
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            self._show_error(f"Could not read the %grok arguments ({exc}). {_LINE_HELP}")
+            return
+        if not words:
+            self._show_text(_LINE_HELP)
+            return
+        command, rest = words[0].lower(), words[1:]
+        if command == "models":
+            self._models()
+        elif command == "config":
+            self._config(rest)
+        elif command == "usage":
+            self._usage()
+        elif command == "history":
+            self._history(rest)
+        elif command == "login":
+            self._login(rest)
+        else:
+            self._show_error(f"Unknown %grok command {words[0]!r}. {_LINE_HELP}")
+
+    def _models(self) -> None:
+        from . import catalog
+        from .providers import PROVIDERS
+
+        headers = ("model", "efforts", "reasoning text", "$/1M in", "cached in", "out", "status")
+        rows = []
+        for model in catalog.all_models():
+            status = (
+                f"retired {model.retired} → {model.served_by}" if model.retired else "available"
+            )
+            rows.append(
+                (
+                    model.id,
+                    " | ".join(model.efforts) if model.efforts else "(rejected)",
+                    "yes" if model.returns_reasoning_text else "no",
+                    _price(model.input_price),
+                    _price(model.cached_input_price),
+                    _price(model.output_price),
+                    status,
+                )
+            )
+        keys = []
+        for name, profile in PROVIDERS.items():
+            if not profile.needs_key and not profile.key_env:
+                keys.append(f"{name}: no key needed")
+            else:
+                keys.append(f"{name}: {'key set' if self._has_key(name) else 'no key'}")
+        note = "Providers — " + "; ".join(keys) + ". Prices are USD per 1M tokens."
+        self._show_table(headers, rows, caption=note)
+
+    def _has_key(self, provider: str) -> bool:
+        from .providers import PROVIDERS
+
+        if provider in self._keys:
+            return True
+        env = PROVIDERS[provider].key_env
+        return bool(env and os.environ.get(env))
+
+    def _config(self, pairs: Sequence[str]) -> None:
+        if not pairs:
+            self._show_config()
+            return
+        changes: dict[str, Any] = {}
+        for pair in pairs:
+            key, sep, value = pair.partition("=")
+            trait = _CONFIG_KEYS.get(key.strip().lower())
+            if not sep or trait is None:
+                self._show_error(
+                    f"%grok config takes key=value pairs with keys model, effort, provider, "
+                    f"reasoning; got {pair!r}. Example: %grok config model=grok-4.3 effort=high"
+                )
+                return
+            value = value.strip()
+            if trait == "reasoning":
+                if value not in render.REASONING_MODES:
+                    self._show_error(
+                        f"reasoning must be one of {', '.join(render.REASONING_MODES)}; "
+                        f"got {value!r}."
+                    )
+                    return
+                changes[trait] = value
+            elif value.lower() in _RESET:
+                changes[trait] = None
+            elif trait == "provider":
+                from .providers import get_provider
+
+                try:
+                    changes[trait] = get_provider(value).name
+                except GrokbookError as exc:
+                    self._show_error(str(exc))
+                    return
+            else:
+                changes[trait] = value
+        for trait, value in changes.items():
+            setattr(self, trait, value)
+        self._show_config(warning=self._config_warning())
+
+    def _config_warning(self) -> str | None:
+        from . import catalog
+
+        model = self.default_model
+        if model and catalog.get(model) is None:
+            return f"{model!r} is not in grokbook's catalog; it will be sent as is."
+        record = catalog.get(model or _default_model())
+        effort = self.default_effort
+        if record is not None and effort and effort not in record.efforts:
+            allowed = " | ".join(record.efforts) or "none (leave effort unset)"
+            return f"{record.id} takes reasoning_effort {allowed}; {effort!r} will be rejected."
+        return None
+
+    def _show_config(self, warning: str | None = None) -> None:
+        provider = self.provider or f"auto (now: {self._resolved_provider()})"
+        rows = [
+            ("model", self.default_model or f"{_default_model()} (grokbook's default)"),
+            ("effort", self.default_effort or "the model's default"),
+            ("provider", provider),
+            ("reasoning", self.reasoning),
+        ]
+        caption = (
+            "Change with %grok config key=value (e.g. effort=high; effort=default resets), "
+            "or %config GrokMagics.default_model = '...'."
+        )
+        if warning:
+            caption = f"Warning: {warning} {caption}"
+        self._show_table(("setting", "value"), rows, caption=caption)
+
+    def _usage(self) -> None:
+        if not self.calls and not self.failures:
+            self._show_text("No %%grok calls yet in this session.")
+            return
+        headers = (
+            "#",
+            "model",
+            "effort",
+            "prompt",
+            "reasoning",
+            "completion",
+            "latency",
+            "cost",
+            "flags",
+        )
+        rows: list[tuple[str, ...]] = []
+        totals = {"prompt": 0, "reasoning": 0, "completion": 0}
+        latency = 0.0
+        cost = 0.0
+        for index, c in enumerate(self.calls, 1):
+            usage = c.usage
+            flags = [f for f, on in (("cached", c.cached), ("simulated", c.simulated)) if on]
+            rows.append(
+                (
+                    str(index),
+                    c.model,
+                    c.reasoning_effort or "default",
+                    _count(usage.prompt_tokens),
+                    _count(usage.reasoning_tokens),
+                    _count(usage.completion_tokens),
+                    render.format_latency(c.latency_s) or "?",
+                    render.format_cost(0.0 if c.cached else c.cost_usd) or "?",
+                    ", ".join(flags),
+                )
+            )
+            if c.cached:
+                continue  # served from the cache: no new tokens, no cost
+            totals["prompt"] += usage.prompt_tokens or 0
+            totals["reasoning"] += usage.reasoning_tokens or 0
+            totals["completion"] += usage.completion_tokens or 0
+            latency += c.latency_s or 0.0
+            cost += c.cost_usd or 0.0
+        rows.append(
+            (
+                "total",
+                f"{len(self.calls)} calls",
+                "",
+                f"{totals['prompt']:,}",
+                f"{totals['reasoning']:,}",
+                f"{totals['completion']:,}",
+                render.format_latency(latency) or "",
+                render.format_cost(cost) or "",
+                "",
+            )
+        )
+        caption = "This session's %%grok calls (cached calls count no tokens and no cost)."
+        if self.failures:
+            caption += f" {len(self.failures)} call(s) failed; the last: {self.failures[-1][1]}"
+        self._show_table(headers, rows, caption=caption)
+
+    def _history(self, rest: Sequence[str]) -> None:
+        limit = 20
+        if rest:
+            try:
+                limit = int(rest[0])
+            except ValueError:
+                self._show_error(
+                    f"%grok history takes a number of calls, e.g. 50; got {rest[0]!r}."
+                )
+                return
+        try:
+            from . import store
+
+            history = store.history
+        except (ImportError, AttributeError):
+            self._show_text(
+                "The run log is not available in this version of grokbook; "
+                "%grok usage shows this session's calls."
+            )
+            return
+        try:
+            frame = history(limit=limit)
+        except Exception as exc:  # the store is optional: never break the notebook over it
+            self._show_error(
+                f"Could not read the run log ({type(exc).__name__}: "
+                f"{render.error_message(exc, secrets=self._secrets())}). "
+                "%grok usage shows this session's calls."
+            )
+            return
+        if frame is None or len(frame) == 0:
+            self._show_text("The run log is empty: calls appear here once you make them.")
+            return
+        try:
+            records = frame.to_dict("records")
+        except AttributeError:  # not a DataFrame: show whatever the store returned
+            self._display_object(frame)
+            return
+        headers = (
+            *("time", "model", "effort", "prompt", "reasoning", "completion"),
+            *("latency", "cost", "status", "source"),
+        )
+        rows = [_history_row(record) for record in records]
+        caption = f"The {len(rows)} most recent calls of the run log (grokbook.history())."
+        self._show_table(headers, rows, caption=caption)
+
+    def _login(self, rest: Sequence[str]) -> None:
+        from .providers import PROVIDERS, get_provider
+
+        if rest:
+            try:
+                profile = get_provider(rest[0])
+            except GrokbookError as exc:
+                self._show_error(str(exc))
+                return
+        else:
+            current = self._resolved_provider()
+            profile = PROVIDERS["xai" if current == "sim" else current]
+        if not profile.key_env:
+            self._show_text(
+                f"Provider {profile.name!r} needs no key. Use %grok login xai (or aimlapi, "
+                "openrouter) to enter one."
+            )
+            return
+        import getpass
+
+        label = profile.label or profile.name
+        key = getpass.getpass(
+            f"{label} API key ({profile.key_env}; input hidden, kept in memory only): "
+        ).strip()
+        if not key:
+            self._show_text("No key entered; nothing changed.")
+            return
+        self._keys[profile.name] = key
+        client = self._clients.pop(profile.name, None)
+        if client is not None:
+            client.close()
+        message = f"Key for {label} stored in memory for this session only (not saved, not shown)."
+        if not self.provider:
+            self.provider = profile.name
+            message += f" %%grok now uses provider {profile.name!r}."
+        elif self.provider != profile.name:
+            message += (
+                f" %%grok still uses provider {self.provider!r}; "
+                f"run %grok config provider={profile.name} to switch."
+            )
+        self._show_text(message)
+
+    # -- clients ------------------------------------------------------------------------------
+    def _resolved_provider(self) -> str:
+        from .providers import select
+
+        return select(self.provider or None).name
+
+    def _client(self) -> Client:
+        name = self._resolved_provider()
+        client = self._clients.get(name)
+        if client is None:
+            factory: Callable[[str, str | None], Client] = (
+                self.client_factory or _default_client_factory
+            )
+            client = factory(name, self._keys.get(name))
+            self._clients[name] = client
+        return client
+
+    def _secrets(self) -> tuple[str, ...]:
+        values = [*self._keys.values(), *(os.environ.get(v, "") for v in _KEY_VARS)]
+        for client in self._clients.values():
+            values.extend(client._secrets())
+        return tuple(v for v in values if v)
+
+    def close(self) -> None:
+        """Close the session's clients (called on unload)."""
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
+    # -- output -------------------------------------------------------------------------------
+    def _rich(self) -> bool:
+        if self.frontend == "auto":
+            return getattr(self.shell, "kernel", None) is not None
+        return bool(self.frontend == "rich")
+
+    def _display(self, bundle: Mapping[str, str], *, new: bool = False, handle: Any = None) -> Any:
+        display = _display_function()
+        if handle is not None:
+            handle.update(dict(bundle), raw=True)
+            return handle
+        return display(dict(bundle), raw=True, display_id=True if new else None)
+
+    def _display_object(self, obj: Any) -> None:
+        _display_function()(obj)
+
+    def _show_error(self, message: str, *, exc: BaseException | None = None) -> None:
+        message = render.error_message(Exception(message), secrets=self._secrets())
+        if self._rich():
+            self._display(render.error_bundle(message))
+        else:
+            print(_terminal(f"grokbook: {message}"), file=sys.stderr)
+
+    def _show_text(self, message: str) -> None:
+        if self._rich():
+            self._display(
+                {
+                    "text/plain": message,
+                    "text/html": f"<div>{render.escape(message)}</div>",
+                }
+            )
+        else:
+            print(message)
+
+    def _show_table(
+        self, headers: Sequence[str], rows: Iterable[Sequence[str]], *, caption: str = ""
+    ) -> None:
+        rows = [tuple(str(cell) for cell in row) for row in rows]
+        if self._rich():
+            self._display(_table_bundle(headers, rows, caption))
+        else:
+            print(_table_text(headers, rows, caption))
+
+
+class _FormatError(Exception):
+    pass
+
+
+#: What a live display holds before and after the call: nothing.
+_EMPTY: dict[str, str] = {"text/html": "", "text/plain": ""}
+
+
+class _Live:
+    """The one display a call in progress updates in place (``display_id``).
+
+    It starts and ends empty, and the final answer is a new ``display_data`` below it: so a
+    saved notebook holds exactly what a re-run emits (nbval ignores display updates), while
+    the reader watches one area fill and then give way to the answer.
+    """
+
+    def __init__(self, magics: GrokMagics) -> None:
+        self._magics = magics
+        self.handle = magics._display(_EMPTY, new=True)
+        #: How many in-place updates were sent (the throttle keeps this <= 10/s).
+        self.updates = 0
+
+    def update(self, bundle: Mapping[str, str]) -> None:
+        self._magics._display(bundle, handle=self.handle)
+        self.updates += 1
+
+    def close(self) -> None:
+        self._magics._display(_EMPTY, handle=self.handle)
+
+
+def _cache_lookup(client: Client, request: Any) -> Completion | None:
+    """A cached answer for ``request`` (as ``client.chat(..., cache=True)`` would find)."""
+    try:
+        return client._cache_lookup(request, 0, _TAGS)
+    except Exception:  # a broken cache must never break the cell
+        return None
+
+
+def _cache_store(client: Client, request: Any, completion: Completion) -> None:
+    """Put a streamed answer in the cache under the non-streamed request's key.
+
+    The client's streams log the call but do not cache it; this writes the cache only (the
+    run log already has the call).
+    """
+    try:
+        from .store import get_store
+
+        store = get_store()
+        if store is None:
+            return
+        store.record(
+            request,
+            completion,
+            None,
+            cache_key=client._cache_key(request, 0),
+            log=False,
+            repeat=0,
+            tags=dict(_TAGS),
+            secrets=client._secrets(),
+        )
+    except Exception:  # the cache is an optimisation: never fail the cell over it
+        return
+
+
+def _display_function() -> Callable[..., Any]:
+    from IPython.display import display
+
+    function: Callable[..., Any] = display
+    return function
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN or pandas' NA."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)
+    except TypeError:  # pd.NA refuses bool()
+        return True
+
+
+def _history_row(record: Mapping[Any, Any]) -> tuple[str, ...]:
+    """One run-log record as table cells (formatted like the usage footer)."""
+
+    def get(name: str) -> Any:
+        value = record.get(name)
+        return None if _missing(value) else value
+
+    def count(name: str) -> str:
+        value = get(name)
+        return "?" if value is None else f"{int(value):,}"
+
+    prompt = " ".join(str(get("prompt") or "").split())
+    if len(prompt) > 48:
+        prompt = prompt[:47] + "…"
+    status = str(get("status") or "")
+    if get("cached"):
+        status = f"{status} (cached)"
+    latency = get("latency_s")
+    return (
+        str(get("time") or "")[:19],
+        str(get("model") or ""),
+        str(get("reasoning_effort") or "default"),
+        prompt,
+        count("reasoning_tokens"),
+        count("completion_tokens"),
+        render.format_latency(None if latency is None else float(latency)) or "?",
+        render.format_cost(get("cost_usd")) or "?",
+        status,
+        str(get("source") or ""),
+    )
+
+
+def _default_model() -> str:
+    return os.environ.get("GROKBOOK_MODEL") or "grok-3-mini-beta"
+
+
+def _price(value: float | None) -> str:
+    return "?" if value is None else f"{value:g}"
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def _table_bundle(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], caption: str
+) -> dict[str, str]:
+    esc = render.escape
+    head = "".join(f'<th style="text-align: left;">{esc(h)}</th>' for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td style="text-align: left;">{esc(cell)}</td>' for cell in row)
+        + "</tr>"
+        for row in rows
+    )
+    cap = (
+        f'<caption style="caption-side: bottom; text-align: left; font-size: 0.85em;">'
+        f"{esc(caption)}</caption>"
+        if caption
+        else ""
+    )
+    html_table = (
+        f'<table class="grokbook-table">{cap}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
+    return {"text/plain": _table_text(headers, rows, caption), "text/html": html_table}
+
+
+def _table_text(headers: Sequence[str], rows: Sequence[Sequence[str]], caption: str) -> str:
+    table = [tuple(headers), *[tuple(r) for r in rows]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    lines = []
+    for index, row in enumerate(table):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    if caption:
+        lines.append(caption)
+    return "\n".join(lines)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext grokbook``: register ``%%grok`` / ``%grok`` and make them configurable."""
+    magics = GrokMagics(shell=ipython)
+    ipython.register_magics(magics)
+    if magics not in ipython.configurables:
+        ipython.configurables.append(magics)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext grokbook``: remove the magics and close their clients."""
+    manager = ipython.magics_manager
+    magics = manager.registry.pop("GrokMagics", None)
+    for kind in ("line", "cell"):
+        table = manager.magics.get(kind, {})
+        if getattr(table.get("grok"), "__self__", None) is magics:
+            del table["grok"]
+    if magics is not None:
+        if magics in ipython.configurables:
+            ipython.configurables.remove(magics)
+        magics.close()

@@ -1,0 +1,556 @@
+"""Rendering of completions, streams and errors for notebooks and terminals (pure functions).
+
+Shared by ``%%grok`` (:mod:`grokbook.magic`), the widgets and ``Completion._repr_mimebundle_``.
+Nothing here imports IPython; every function returns strings.
+
+Model output is untrusted. In every mimetype this module produces:
+
+* HTML in the answer, the reasoning, the model id or a notice is escaped, never executed
+  (``text/plain`` escapes it too, as exporters and some frontends treat it loosely; the raw
+  text stays on ``Completion.content`` and ``str(completion)``);
+* Markdown images (``![alt](url)``) become an inert ``[image not loaded: alt](url)`` link, so
+  nothing is fetched automatically; raw ``<img>`` is escaped like any other tag;
+* ``text/markdown`` carries no raw HTML from the model (``<``, ``>`` and ``&`` are entities
+  outside code blocks, code blocks are re-fenced so they cannot be closed early) and no link
+  with a scheme other than http, https or mailto.
+
+The answer is rendered to HTML with a tiny, escape-first Markdown subset: paragraphs, line
+breaks, fenced code blocks, inline code, ``**bold**``, ``#`` headings and http(s) links.
+
+Reasoning display modes (:data:`REASONING_MODES`): ``"collapse"`` (default: a ``<details>``
+block whose summary shows the reasoning token count), ``"show"`` (expanded) and ``"hide"``
+(only the token count).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .result import Completion
+
+__all__ = [
+    "DEFAULT_REASONING_MODE",
+    "REASONING_MODES",
+    "answer_html",
+    "answer_markdown",
+    "completion_bundle",
+    "completion_text",
+    "error_bundle",
+    "error_html",
+    "error_message",
+    "error_text",
+    "escape",
+    "format_cost",
+    "format_latency",
+    "markdown_text",
+    "neutralize_images",
+    "stream_html",
+    "stream_text",
+    "usage_footer_html",
+    "usage_footer_markdown",
+    "usage_footer_text",
+    "usage_parts",
+]
+
+REASONING_MODES = ("collapse", "show", "hide")
+DEFAULT_REASONING_MODE = "collapse"
+
+_MUTED = "color: var(--jp-ui-font-color2, #666); font-size: 0.85em;"
+_BOX = (
+    "border-left: 3px solid var(--jp-border-color1, #ccc); padding: 0.2em 0.6em; margin: 0.3em 0;"
+)
+_PRE = (
+    "white-space: pre-wrap; word-break: break-word; margin: 0.3em 0; "
+    "font-family: var(--jp-code-font-family, monospace); font-size: 0.9em;"
+)
+_NOTICE = (
+    "border-left: 3px solid var(--jp-warn-color1, #e0a000); padding: 0.2em 0.6em; "
+    "margin: 0.3em 0; font-size: 0.9em;"
+)
+_ERROR = (
+    "border-left: 3px solid var(--jp-error-color1, #d32f2f); padding: 0.4em 0.8em; "
+    "margin: 0.3em 0; background: var(--jp-error-color3, #fdecea); color: #1a1a1a;"
+)
+
+
+def escape(text: str, *, quote: bool = True) -> str:
+    """HTML-escape ``text`` (``&``, ``<``, ``>`` and, by default, quotes)."""
+    return html.escape(text, quote=quote)
+
+
+def _check_mode(mode: str) -> str:
+    if mode not in REASONING_MODES:
+        raise ValueError(f"reasoning display must be one of {', '.join(REASONING_MODES)}; {mode!r}")
+    return mode
+
+
+# -- untrusted Markdown ------------------------------------------------------------------------
+
+# ![alt](url "title") and ![alt][ref]; alt may hold one level of brackets.
+_IMAGE = re.compile(r"!\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\(\s*<?([^()\s<>]*)>?(?:\s+[^)]*)?\)")
+_SAFE_URL = re.compile(r"^(?:https?://|mailto:)", re.IGNORECASE)
+
+
+def neutralize_images(text: str) -> str:
+    """Turn Markdown images into inert links that nothing fetches automatically.
+
+    ``![chart](https://x/p.png)`` becomes ``[image not loaded: chart](https://x/p.png)`` (a
+    link the reader may click); a non-http(s) target is dropped.
+    """
+
+    def repl(match: re.Match[str]) -> str:
+        alt = match.group(1).replace("[", "(").replace("]", ")").strip() or "image"
+        url = match.group(2)
+        if url and _SAFE_URL.match(url) and not url.lower().startswith("mailto:"):
+            return f"[image not loaded: {alt}]({url})"
+        return f"[image not loaded: {alt}]"
+
+    return _IMAGE.sub(repl, text)
+
+
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+
+
+def _split_fences(text: str) -> list[tuple[str, str, str]]:
+    """Split Markdown into ``("text", body, "")`` and ``("code", body, info)`` segments."""
+    segments: list[tuple[str, str, str]] = []
+    buf: list[str] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        match = _FENCE_OPEN.match(lines[i])
+        if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
+            if buf:
+                segments.append(("text", "\n".join(buf), ""))
+                buf = []
+            fence = match.group(1)
+            close = re.compile(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$")
+            info = match.group(2).strip()
+            code: list[str] = []
+            i += 1
+            while i < len(lines) and not close.match(lines[i]):
+                code.append(lines[i])
+                i += 1
+            i += 1  # the closing fence (or past the end when unterminated)
+            segments.append(("code", "\n".join(code), info))
+            continue
+        buf.append(lines[i])
+        i += 1
+    if buf:
+        segments.append(("text", "\n".join(buf), ""))
+    return segments
+
+
+def _info_word(info: str) -> str:
+    word = info.split()[0] if info.split() else ""
+    return re.sub(r"[^\w+.#-]", "", word)[:30]
+
+
+_UNSAFE_LINK = re.compile(r"\]\(\s*(?!https?://|mailto:|#|/|\.)(?=[^)\s]*:)", re.IGNORECASE)
+_UNSAFE_REF_DEF = re.compile(
+    r"^( {0,3})\[([^\]\n]+)\]:(?!\s*(?:https?://|mailto:|#|/|\.))(?=\s*\S*:)", re.MULTILINE
+)
+
+
+def answer_markdown(text: str) -> str:
+    """The answer as ``text/markdown`` with no raw HTML, no image and no unsafe link."""
+    parts: list[str] = []
+    for kind, body, info in _split_fences(neutralize_images(text)):
+        if kind == "code":
+            longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+            fence = "`" * max(3, longest + 1)
+            parts.append(f"\n{fence}{_info_word(info)}\n{body}\n{fence}\n")
+        else:
+            safe = html.escape(body, quote=False).replace("![", "!\\[")
+            safe = _UNSAFE_LINK.sub("]\\\\(", safe)
+            safe = _UNSAFE_REF_DEF.sub(r"\1\\[\2]:", safe)
+            parts.append(safe)
+    return "\n".join(parts).strip("\n")
+
+
+_MD_PUNCT = re.compile(r"([!\"#$%'()*+,\-./:;=?@\[\\\]^_`{|}~])")
+
+
+def markdown_text(text: str) -> str:
+    """Plain text as Markdown that renders literally (no structure, no HTML, no links)."""
+    lines = []
+    for line in text.split("\n"):
+        stripped = line.lstrip(" \t")
+        indent = "&#32;" * (len(line) - len(stripped))
+        escaped = _MD_PUNCT.sub(r"\\\1", stripped)
+        lines.append(indent + html.escape(escaped, quote=False))
+    # A backslash at the end of a line is a hard line break.
+    return "\\\n".join(lines)
+
+
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://[^\s()<>\"']+)\)")
+_BOLD = re.compile(r"(?<![\w*])\*\*(?=\S)(.+?)(?<=\S)\*\*(?![\w*])")
+_HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+
+
+def _inline_html(line: str) -> str:
+    out: list[str] = []
+    pos = 0
+    for match in _CODE_SPAN.finditer(line):
+        out.append(_inline_text_html(line[pos : match.start()]))
+        out.append(f"<code>{escape(match.group(2).strip() or match.group(2))}</code>")
+        pos = match.end()
+    out.append(_inline_text_html(line[pos:]))
+    return "".join(out)
+
+
+def _inline_text_html(text: str) -> str:
+    safe = escape(text)
+    safe = _LINK.sub(
+        lambda m: (
+            f'<a href="{m.group(2)}" target="_blank" rel="noopener noreferrer nofollow">'
+            f"{m.group(1)}</a>"
+        ),
+        safe,
+    )
+    return _BOLD.sub(r"<strong>\1</strong>", safe)
+
+
+def answer_html(text: str) -> str:
+    """The answer as HTML through an escape-first Markdown subset (see the module doc)."""
+    blocks: list[str] = []
+    for kind, body, info in _split_fences(neutralize_images(text)):
+        if kind == "code":
+            lang = _info_word(info)
+            cls = f' class="language-{escape(lang)}"' if lang else ""
+            blocks.append(f'<pre style="{_PRE}"><code{cls}>{escape(body)}</code></pre>')
+            continue
+        for paragraph in re.split(r"\n\s*\n", body):
+            if not paragraph.strip():
+                continue
+            rendered = []
+            for line in paragraph.strip("\n").split("\n"):
+                heading = _HEADING.match(line)
+                if heading:
+                    rendered.append(f"<strong>{_inline_html(heading.group(1))}</strong>")
+                else:
+                    rendered.append(_inline_html(line))
+            blocks.append(f'<p style="margin: 0.4em 0;">{"<br>".join(rendered)}</p>')
+    return "\n".join(blocks)
+
+
+def _plain(text: str, *, escape_html: bool = True) -> str:
+    """Untrusted text for ``text/plain``: HTML escaped, images neutralized."""
+    text = neutralize_images(text)
+    return html.escape(text, quote=False) if escape_html else text
+
+
+# -- usage footer ------------------------------------------------------------------------------
+
+
+def format_latency(seconds: float | None) -> str | None:
+    """``0.42s`` (or None)."""
+    return None if seconds is None else f"{seconds:.2f}s"
+
+
+def format_cost(usd: float | None) -> str | None:
+    """``$0.000165`` (six decimals below a cent, four above), or None when unknown."""
+    if usd is None:
+        return None
+    if usd == 0:
+        return "$0"
+    return f"${usd:.6f}" if abs(usd) < 0.01 else f"${usd:.4f}"
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def usage_parts(c: Completion) -> list[str]:
+    """The footer's pieces (unescaped): model, effort, tokens, latency, cost, flags."""
+    usage = c.usage
+    parts = [c.model or c.requested_model]
+    if c.reasoning_effort:
+        parts.append(f"effort {c.reasoning_effort}")
+    tokens = f"prompt {_count(usage.prompt_tokens)}"
+    if usage.reasoning_tokens is not None:
+        tokens += f" · reasoning {_count(usage.reasoning_tokens)}"
+    tokens += f" · completion {_count(usage.completion_tokens)} tokens"
+    parts.append(tokens)
+    latency = format_latency(c.latency_s)
+    if latency:
+        parts.append(latency)
+    cost = format_cost(c.cost_usd)
+    parts.append(cost if cost else "cost unknown")
+    if c.cached:
+        original = format_latency(c.original_latency_s)
+        parts.append(f"cached (first call took {original})" if original else "cached")
+    if c.simulated:
+        parts.append("simulated")
+    return parts
+
+
+def usage_footer_text(c: Completion) -> str:
+    """One line: ``grok-3-mini-beta · effort high · prompt 12 · ... · $0.000165 · simulated``."""
+    return html.escape(" · ".join(usage_parts(c)), quote=False)
+
+
+def usage_footer_html(c: Completion) -> str:
+    """The footer as a small muted ``<div>`` (every piece escaped)."""
+    pieces = []
+    for part in usage_parts(c):
+        piece = escape(part)
+        if part in ("simulated", "cached") or part.startswith("cached "):
+            piece = f"<strong>{piece}</strong>"
+        pieces.append(piece)
+    joined = " · ".join(pieces)
+    return f'<div class="grokbook-usage" style="{_MUTED} margin-top: 0.4em;">{joined}</div>'
+
+
+_MD_PLAIN_PART = re.compile(r"^[A-Za-z0-9 .,·$()?:-]*$")
+
+
+def usage_footer_markdown(c: Completion) -> str:
+    """The footer as one literal Markdown line (untrusted pieces such as the model escaped)."""
+    parts = [p if _MD_PLAIN_PART.match(p) else markdown_text(p) for p in usage_parts(c)]
+    return "*" + " · ".join(parts) + "*"
+
+
+# -- reasoning ---------------------------------------------------------------------------------
+
+
+def _reasoning_label(tokens: int | None, text: str | None, *, streaming: bool = False) -> str:
+    if tokens is not None:
+        count = f"{tokens:,} tokens"
+    elif text:
+        count = f"{len(text.split()):,} words"
+    else:
+        count = "no text"
+    if streaming:
+        return f"Reasoning · {count} so far"
+    return f"Reasoning · {count}"
+
+
+def _reasoning_html(
+    text: str | None, tokens: int | None, mode: str, *, streaming: bool = False, open_: bool = False
+) -> str:
+    label = escape(_reasoning_label(tokens, text, streaming=streaming))
+    if not text:
+        if tokens:
+            return (
+                f'<div class="grokbook-reasoning" style="{_MUTED}">{label} '
+                "(the model does not return its reasoning text)</div>"
+            )
+        return ""
+    if mode == "hide":
+        return f'<div class="grokbook-reasoning" style="{_MUTED}">{label} (hidden)</div>'
+    body = f'<pre style="{_PRE} {_MUTED}">{escape(neutralize_images(text))}</pre>'
+    if mode == "show":
+        return (
+            f'<div class="grokbook-reasoning" style="{_BOX}">'
+            f'<div style="{_MUTED}">{label}</div>{body}</div>'
+        )
+    is_open = " open" if open_ else ""
+    return (
+        f'<details class="grokbook-reasoning"{is_open} style="{_BOX}">'
+        f'<summary style="{_MUTED} cursor: pointer;">{label}</summary>{body}</details>'
+    )
+
+
+def _reasoning_plain(
+    text: str | None, tokens: int | None, mode: str, *, escape_html: bool = True
+) -> str:
+    label = _reasoning_label(tokens, text)
+    if not text:
+        return f"[{label}; the model does not return its reasoning text]" if tokens else ""
+    if mode == "show":
+        return f"[{label}]\n{_plain(text.strip(), escape_html=escape_html)}\n[end of reasoning]"
+    state = "hidden" if mode == "hide" else "collapsed"
+    return f"[{label}, {state}]"
+
+
+def _reasoning_markdown(text: str | None, tokens: int | None, mode: str) -> str:
+    label = markdown_text(_reasoning_label(tokens, text))
+    if not text:
+        return f"*{label}* (the model does not return its reasoning text)" if tokens else ""
+    if mode == "hide":
+        return f"*{label}* (hidden)"
+    if mode == "show":
+        return f"**{label}**\n\n{markdown_text(neutralize_images(text.strip()))}"
+    return (
+        f"<details><summary>{escape(_reasoning_label(tokens, text))}</summary>\n\n"
+        f"{markdown_text(neutralize_images(text.strip()))}\n\n</details>"
+    )
+
+
+# -- completions -------------------------------------------------------------------------------
+
+
+def completion_text(
+    c: Completion, *, reasoning: str = DEFAULT_REASONING_MODE, escape_html: bool = True
+) -> str:
+    """``text/plain``: notice, reasoning per mode, the answer, then the usage line.
+
+    ``escape_html=False`` is for terminals, which never interpret HTML.
+    """
+    mode = _check_mode(reasoning)
+    lines = []
+    if c.model_notice:
+        lines.append(f"Note: {_plain(c.model_notice, escape_html=escape_html)}")
+    block = _reasoning_plain(c.reasoning, c.usage.reasoning_tokens, mode, escape_html=escape_html)
+    if block:
+        lines.append(block)
+    content = c.content.strip()
+    lines.append(_plain(content, escape_html=escape_html) if content else "(empty answer)")
+    footer = " · ".join(usage_parts(c))
+    lines.append(f"-- {_plain(footer, escape_html=escape_html)}")
+    return "\n".join(lines)
+
+
+def completion_bundle(c: Completion, *, reasoning: str = DEFAULT_REASONING_MODE) -> dict[str, str]:
+    """``text/plain``, ``text/html`` and ``text/markdown`` for a finished call.
+
+    The answer rendered as Markdown-safe content, reasoning per ``reasoning`` mode
+    (``collapse`` | ``show`` | ``hide``), the one-line model notice when another model
+    answered, and the usage footer. Every piece of model output is escaped.
+    """
+    mode = _check_mode(reasoning)
+    tokens = c.usage.reasoning_tokens
+    notice_html = ""
+    notice_md = ""
+    if c.model_notice:
+        notice_html = (
+            f'<div class="grokbook-notice" style="{_NOTICE}">{escape(c.model_notice)}</div>'
+        )
+        notice_md = f"> {markdown_text(c.model_notice)}\n\n"
+    content = c.content if c.content.strip() else ""
+    answer = answer_html(content) if content else f'<p style="{_MUTED}">(empty answer)</p>'
+    html_doc = (
+        '<div class="grokbook-completion">'
+        f"{notice_html}{_reasoning_html(c.reasoning, tokens, mode)}"
+        f'<div class="grokbook-answer">{answer}</div>{usage_footer_html(c)}</div>'
+    )
+    reasoning_md = _reasoning_markdown(c.reasoning, tokens, mode)
+    markdown = notice_md
+    if reasoning_md:
+        markdown += reasoning_md + "\n\n"
+    markdown += (answer_markdown(content) if content else "*(empty answer)*") + "\n\n"
+    markdown += "---\n\n" + usage_footer_markdown(c) + "\n"
+    return {
+        "text/plain": completion_text(c, reasoning=mode),
+        "text/html": html_doc,
+        "text/markdown": markdown,
+    }
+
+
+# -- streams -----------------------------------------------------------------------------------
+
+
+def stream_html(
+    reasoning: str,
+    content: str,
+    *,
+    reasoning_mode: str = DEFAULT_REASONING_MODE,
+    reasoning_tokens_hint: int | None = None,
+    model: str | None = None,
+    done: bool = False,
+) -> str:
+    """HTML for an answer still arriving (cheap: the answer is shown as escaped text).
+
+    While only reasoning has arrived, a collapsed block is open so it can be watched; it
+    closes once the answer starts. ``done`` drops the "streaming" status line.
+    """
+    mode = _check_mode(reasoning_mode)
+    parts = ['<div class="grokbook-stream">']
+    if not done:
+        phase = "answering" if content else ("thinking" if reasoning else "waiting")
+        who = f"{escape(model)} · " if model else ""
+        parts.append(f'<div style="{_MUTED}">{who}{phase}…</div>')
+    if reasoning:
+        parts.append(
+            _reasoning_html(
+                reasoning,
+                reasoning_tokens_hint,
+                mode,
+                streaming=not done,
+                open_=not content and not done,
+            )
+        )
+    if content:
+        parts.append(
+            f'<div class="grokbook-answer" style="white-space: pre-wrap;">'
+            f"{escape(neutralize_images(content))}</div>"
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def stream_text(
+    reasoning: str,
+    content: str,
+    *,
+    reasoning_mode: str = DEFAULT_REASONING_MODE,
+    model: str | None = None,
+) -> str:
+    """``text/plain`` companion of :func:`stream_html`."""
+    mode = _check_mode(reasoning_mode)
+    lines = []
+    if model:
+        lines.append(f"{_plain(model)} · {'answering' if content else 'thinking'}…")
+    if reasoning:
+        lines.append(_reasoning_plain(reasoning, None, mode))
+    if content:
+        lines.append(_plain(content))
+    return "\n".join(lines)
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def error_message(exc: BaseException, *, secrets: tuple[str, ...] = ()) -> str:
+    """One short, friendly line for a failed call, saying what to do next (key redacted)."""
+    from . import errors
+
+    text = str(exc).strip() or type(exc).__name__
+    server = getattr(exc, "server_message", None) or ""
+    lowered = f"{text} {server}".lower()
+    if isinstance(exc, errors.MissingAPIKeyError):
+        text += " In a notebook, `%grok login` asks for it without echoing it."
+    elif isinstance(exc, errors.APIStatusError) and "reasoningeffort" in re.sub(
+        r"[\s_-]", "", lowered
+    ):
+        text += " This model does not take reasoning_effort: drop -e, or use a model that does."
+    elif isinstance(exc, errors.AuthenticationError) or (
+        isinstance(exc, errors.APIStatusError) and re.search(r"api[ _-]?key", server, re.I)
+    ):
+        text = (
+            "The provider rejected the API key. Set the right key in the provider's environment "
+            "variable (e.g. XAI_API_KEY) and restart the kernel, or run `%grok login`. "
+            f"(Server said: {server or text})"
+        )
+    elif isinstance(exc, errors.RateLimitError):
+        text = (
+            f"Rate limited (HTTP 429) after {exc.retries} "
+            f"{'retry' if exc.retries == 1 else 'retries'}. Wait a minute and run the cell "
+            "again, or use a smaller model or lower effort."
+        )
+    elif isinstance(exc, errors.APIError) and exc.retries:
+        text += f" (retried {exc.retries} {'time' if exc.retries == 1 else 'times'})"
+    return errors.redact(text, secrets)
+
+
+def error_text(message: str) -> str:
+    """``text/plain`` for an error: ``grokbook: <message>`` (escaped like model output)."""
+    return "grokbook: " + html.escape(message, quote=False)
+
+
+def error_html(message: str) -> str:
+    """A short error box; ``message`` is escaped (it may quote the server)."""
+    return (
+        f'<div class="grokbook-error" style="{_ERROR}"><strong>grokbook:</strong> '
+        f"{escape(message)}</div>"
+    )
+
+
+def error_bundle(message: str) -> dict[str, str]:
+    """``text/plain`` + ``text/html`` for an error."""
+    return {"text/plain": error_text(message), "text/html": error_html(message)}

@@ -1,0 +1,300 @@
+"""grokbook.render: what a finished or streaming call looks like, and that model output is inert."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import pytest
+
+from grokbook import errors, render
+from grokbook.result import Completion, Usage
+
+from .conftest import FAKE_KEY
+
+SCRIPT = "<script>alert('pwned')</script>"
+IMG = "<img src=x onerror=alert(1)>"
+MD_IMAGE = "![x](https://evil.example/p.png)"
+PAYLOAD = f"Hello {SCRIPT} then {IMG} and {MD_IMAGE} end"
+
+
+def make(
+    content: str = "The answer is **303**.",
+    reasoning: str | None = "101 * 3 = 303",
+    *,
+    model: str = "grok-3-mini-beta",
+    requested: str | None = None,
+    provider: str = "xai",
+    cached: bool = False,
+    usage: Usage | None = None,
+    cost: float | None = 0.000165,
+) -> Completion:
+    return Completion(
+        content=content,
+        reasoning=reasoning,
+        model=model,
+        requested_model=requested or model,
+        reasoning_effort="high",
+        usage=usage or Usage(12, 2, 310, 4, 314, 326),
+        latency_s=0.4242,
+        cost_usd=cost,
+        id="resp-1",
+        provider=provider,
+        cached=cached,
+        original_latency_s=1.5 if cached else None,
+    )
+
+
+class _Tags(HTMLParser):
+    """Collects the tags and attributes a browser would build from an HTML string."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def parsed_tags(html_text: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(html_text)
+    return parser.tags
+
+
+def assert_inert(bundle: dict[str, str]) -> None:
+    """No mimetype carries a live tag, an event handler or an auto-loaded image."""
+    assert set(bundle) >= {"text/plain", "text/html"}
+    for mime, data in bundle.items():
+        assert "<script" not in data.lower(), mime
+        assert "<img" not in data.lower(), mime
+        assert "![" not in data, mime
+        assert "](https://evil.example/p.png)" not in data or "image not loaded" in data, mime
+    for tag, attrs in parsed_tags(bundle["text/html"]):
+        assert tag not in ("script", "img", "iframe", "object", "embed"), tag
+        assert not any(name.startswith("on") for name in attrs), (tag, attrs)
+        assert "src" not in attrs, (tag, attrs)
+        href = attrs.get("href")
+        assert href is None or href.startswith(("https://", "http://")), href
+
+
+def test_bundle_has_three_mimetypes_answer_reasoning_and_footer() -> None:
+    bundle = render.completion_bundle(make())
+    assert set(bundle) == {"text/plain", "text/html", "text/markdown"}
+    html_doc = bundle["text/html"]
+    assert "<strong>303</strong>" in html_doc
+    # Collapsed by default: a <details> whose summary shows the reasoning token count.
+    assert re.search(r"<details[^>]*><summary[^>]*>Reasoning · 310 tokens</summary>", html_doc)
+    assert "101 * 3 = 303" in html_doc
+    footer = render.usage_footer_text(make())
+    assert footer == (
+        "grok-3-mini-beta · effort high · prompt 12 · reasoning 310 · completion 4 tokens · "
+        "0.42s · $0.000165"
+    )
+    for mime in bundle:
+        assert "0.42s" in bundle[mime] and "$0.000165" in bundle[mime], mime
+    assert "**303**" in bundle["text/markdown"]
+    assert "<details><summary>Reasoning · 310 tokens</summary>" in bundle["text/markdown"]
+
+
+def test_repr_mimebundle_is_the_same_rendering() -> None:
+    c = make()
+    assert c._repr_mimebundle_() == render.completion_bundle(c)
+
+
+@pytest.mark.parametrize("mode", ["show", "hide", "collapse"])
+def test_reasoning_modes(mode: str) -> None:
+    bundle = render.completion_bundle(make(reasoning="thinking <hard>"), reasoning=mode)
+    html_doc, text = bundle["text/html"], bundle["text/plain"]
+    assert ("<details" in html_doc) is (mode == "collapse")
+    assert ("thinking &lt;hard&gt;" in html_doc) is (mode != "hide")
+    assert ("thinking &lt;hard&gt;" in text) is (mode == "show")
+    assert "310 tokens" in text and "310 tokens" in html_doc
+    if mode == "hide":
+        assert "(hidden)" in html_doc
+
+
+def test_bad_reasoning_mode_says_what_is_allowed() -> None:
+    with pytest.raises(ValueError, match="collapse, show, hide"):
+        render.completion_bundle(make(), reasoning="loud")
+
+
+def test_hidden_reasoning_text_still_shows_its_tokens() -> None:
+    bundle = render.completion_bundle(make(reasoning=None))
+    assert "does not return its reasoning text" in bundle["text/html"]
+    assert "310 tokens" in bundle["text/plain"]
+    none_at_all = render.completion_bundle(make(reasoning=None, usage=Usage(5, None, None, 2)))
+    assert "Reasoning" not in none_at_all["text/html"]
+
+
+def test_flags_cached_and_simulated_in_every_mimetype() -> None:
+    bundle = render.completion_bundle(make(provider="sim", cached=True))
+    for mime, data in bundle.items():
+        assert "simulated" in data, mime
+        assert "cached (first call took 1.50s)" in data, mime
+    plain = render.completion_bundle(make())
+    for data in plain.values():
+        assert "simulated" not in data and "cached" not in data
+
+
+def test_unknown_counts_and_cost_are_not_zero() -> None:
+    c = make(usage=Usage(prompt_tokens=None, completion_tokens=3), cost=None)
+    footer = render.usage_footer_text(c)
+    assert "prompt ? · completion 3 tokens" in footer
+    assert "cost unknown" in footer and "$0" not in footer
+
+
+def test_model_notice_in_one_line_when_another_model_answered() -> None:
+    c = make(model="grok-4.3", requested="grok-4")
+    bundle = render.completion_bundle(c)
+    notice = "Asked for grok-4; answered by grok-4.3 (grok-4-0709 was retired on 2026-05-15)."
+    assert f"Note: {notice}" in bundle["text/plain"]
+    assert notice in bundle["text/html"]
+    assert "answered by grok\\-4\\.3" in bundle["text/markdown"]
+    assert "Asked for" not in render.completion_bundle(make())["text/html"]
+
+
+def test_xss_payloads_are_inert_in_every_mimetype() -> None:
+    c = make(content=PAYLOAD, reasoning=f"thinking {PAYLOAD}")
+    for mode in render.REASONING_MODES:
+        bundle = render.completion_bundle(c, reasoning=mode)
+        assert_inert(bundle)
+        assert "&lt;script&gt;" in bundle["text/html"]
+        assert "&lt;img src=x onerror=alert(1)&gt;" in bundle["text/html"]
+        assert "[image not loaded: x](https://evil.example/p.png)" in bundle["text/markdown"]
+        assert "image not loaded: x" in bundle["text/html"]
+
+
+def test_untrusted_model_id_is_escaped_too() -> None:
+    c = make(model=f"grok{IMG}", requested="grok-3-mini-beta")
+    bundle = render.completion_bundle(c)
+    assert_inert(bundle)
+    assert "&lt;img" in bundle["text/html"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "[click](javascript:alert(1))",
+        "[click]( JavaScript:alert(1))",
+        "[r]: javascript:alert(2)\n\n[click][r]",
+        "![y][r]\n\n[r]: https://evil.example/p.png",
+        "<https://evil.example/p.png>",
+        "[x](data:text/html;base64,PHNjcmlwdD4=)",
+    ],
+)
+def test_markdown_has_no_unsafe_links_or_images(answer: str) -> None:
+    markdown = render.answer_markdown(answer)
+    assert "![" not in markdown
+    assert "<" not in markdown
+    assert not re.search(r"\]\(\s*(javascript|data):", markdown, re.IGNORECASE)
+    assert not re.search(r"^\s{0,3}\[[^\]]+\]:\s*javascript:", markdown, re.MULTILINE | re.I)
+    html_doc = render.answer_html(answer)
+    for _tag, attrs in parsed_tags(html_doc):
+        href = attrs.get("href")
+        assert href is None or href.startswith("https://"), href
+
+
+def test_code_blocks_are_literal_and_cannot_be_closed_early() -> None:
+    answer = "Run:\n\n`````python\nprint('<b>')\n````\n<img src=x onerror=alert(1)>\n`````\ndone"
+    markdown = render.answer_markdown(answer)
+    # Re-fenced with a fence longer than any backtick run inside.
+    assert "`````python\nprint('<b>')\n````\n<img src=x onerror=alert(1)>\n`````" in markdown
+    html_doc = render.answer_html(answer)
+    assert "<pre" in html_doc and "&lt;img src=x onerror=alert(1)&gt;" in html_doc
+    assert 'class="language-python"' in html_doc
+    assert [t for t, _ in parsed_tags(html_doc) if t == "img"] == []
+
+
+def test_answer_html_subset() -> None:
+    html_doc = render.answer_html(
+        "# Title\nUse `a < b` and **bold**, not 2**3**4.\n\nSee [docs](https://docs.x.ai)."
+    )
+    assert "<strong>Title</strong>" in html_doc
+    assert "<code>a &lt; b</code>" in html_doc
+    assert "<strong>bold</strong>" in html_doc and "2**3**4" in html_doc
+    assert '<a href="https://docs.x.ai" target="_blank" rel="noopener noreferrer nofollow">' in (
+        html_doc
+    )
+    assert html_doc.count("<p ") == 2
+
+
+def test_markdown_text_renders_literally() -> None:
+    text = render.markdown_text("# not a heading\n- not a list\n<b>x</b> & *y*")
+    assert text == ("\\# not a heading\\\n\\- not a list\\\n&lt;b&gt;x&lt;\\/b&gt; &amp; \\*y\\*")
+
+
+def test_plain_text_can_skip_html_escaping_for_terminals() -> None:
+    c = make(content="if a < b: ![i](https://evil.example/p.png)")
+    assert "a &lt; b" in render.completion_text(c)
+    terminal = render.completion_text(c, escape_html=False)
+    assert "if a < b: [image not loaded: i](https://evil.example/p.png)" in terminal
+
+
+def test_stream_html_phases_and_escaping() -> None:
+    waiting = render.stream_html("", "", model="grok-3-mini-beta")
+    assert "grok-3-mini-beta · waiting…" in waiting
+    thinking = render.stream_html(SCRIPT, "", reasoning_mode="collapse", model="m")
+    assert '<details class="grokbook-reasoning" open' in thinking
+    assert "thinking…" in thinking and "&lt;script&gt;" in thinking
+    answering = render.stream_html("r", IMG, reasoning_mode="collapse", reasoning_tokens_hint=7)
+    assert "open" not in answering.split("<summary")[0]
+    assert "Reasoning · 7 tokens so far" in answering
+    assert "&lt;img src=x onerror=alert(1)&gt;" in answering
+    hidden = render.stream_html("secret thoughts", "ok", reasoning_mode="hide", done=True)
+    assert "secret thoughts" not in hidden and "(hidden)" in hidden and "…" not in hidden
+    for html_doc in (waiting, thinking, answering, hidden):
+        assert not [t for t, _ in parsed_tags(html_doc) if t in ("script", "img")]
+    assert (
+        render.stream_text("r", "a <b>", model="m")
+        == "m · answering…\n[Reasoning · 1 words, collapsed]\na &lt;b&gt;"
+    )
+
+
+def test_error_rendering_is_escaped_and_redacted() -> None:
+    message = render.error_message(
+        errors.AuthenticationError(
+            f"HTTP 401: bad key {FAKE_KEY}. <b>x</b>",
+            status_code=401,
+            server_message=f"Incorrect API key {FAKE_KEY}",
+        ),
+        secrets=(FAKE_KEY,),
+    )
+    assert FAKE_KEY not in message
+    assert "XAI_API_KEY" in message and "%grok login" in message
+    html_doc = render.error_html("Server said <b>x</b>")
+    assert "&lt;b&gt;x&lt;/b&gt;" in html_doc and "<b>" not in html_doc
+    assert render.error_text("a <b>") == "grokbook: a &lt;b&gt;"
+    assert render.error_bundle("x") == {
+        "text/plain": "grokbook: x",
+        "text/html": render.error_html("x"),
+    }
+
+
+def test_error_messages_say_what_to_do() -> None:
+    limited = errors.RateLimitError("HTTP 429", status_code=429)
+    limited.retries = 2
+    assert "after 2 retries" in render.error_message(limited)
+    effort = errors.BadRequestError(
+        "HTTP 400: Model grok-4 does not support parameter reasoningEffort.",
+        status_code=400,
+        server_message="Model grok-4 does not support parameter reasoningEffort.",
+    )
+    assert "drop -e" in render.error_message(effort)
+    wrong_key_400 = errors.BadRequestError(
+        "HTTP 400: Incorrect API key provided", status_code=400, server_message="Incorrect API key"
+    )
+    assert "rejected the API key" in render.error_message(wrong_key_400)
+    missing = errors.MissingAPIKeyError("xai", "XAI_API_KEY", "https://console.x.ai")
+    assert "%grok login" in render.error_message(missing)
+    cut = errors.APIConnectionError("Could not reach api.x.ai")
+    cut.retries = 1
+    assert render.error_message(cut).endswith("(retried 1 time)")
+
+
+def test_render_does_not_import_ipython() -> None:
+    code = "import sys, grokbook.render; print('IPython' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
