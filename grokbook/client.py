@@ -421,12 +421,16 @@ class Client(_BaseClient):
         top_p: float | None = None,
         seed: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        cache: bool = False,
+        repeat: int = 0,
         tags: Mapping[str, Any] | None = None,
     ) -> ChatStream:
         """Stream the answer: iterate for StreamEvents; ``.completion`` once it ends.
 
         Validation happens here, before anything is sent. Use it as a context manager (or
-        iterate to the end) so the connection is released.
+        iterate to the end) so the connection is released. With ``cache=True`` an identical
+        earlier answer (streamed or not) is replayed as events without calling the API, and a
+        newly streamed answer is stored for next time.
         """
         request = self._prepare(
             prompt,
@@ -440,7 +444,7 @@ class Client(_BaseClient):
             extra_body=extra_body,
             stream=True,
         )
-        return ChatStream(self, request, tags=tags)
+        return ChatStream(self, request, tags=tags, cache=cache, repeat=repeat)
 
     def models(self) -> list[str]:
         """Model ids the provider lists (``GET /v1/models``)."""
@@ -605,6 +609,8 @@ class AsyncClient(_BaseClient):
         top_p: float | None = None,
         seed: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        cache: bool = False,
+        repeat: int = 0,
         tags: Mapping[str, Any] | None = None,
     ) -> AsyncChatStream:
         """Stream the answer: ``async for event in client.stream(...)``; ``.completion`` at end."""
@@ -620,7 +626,7 @@ class AsyncClient(_BaseClient):
             extra_body=extra_body,
             stream=True,
         )
-        return AsyncChatStream(self, request, tags=tags)
+        return AsyncChatStream(self, request, tags=tags, cache=cache, repeat=repeat)
 
     async def models(self) -> list[str]:
         """Model ids the provider lists (``GET /v1/models``)."""
@@ -669,13 +675,33 @@ def _as_mapping(data: Any) -> Mapping[str, Any]:
 
 
 class _StreamBase:
-    def __init__(self, client: _BaseClient, request: ChatRequest, tags: Mapping[str, Any] | None):
+    def __init__(
+        self,
+        client: _BaseClient,
+        request: ChatRequest,
+        tags: Mapping[str, Any] | None,
+        *,
+        cache: bool = False,
+        repeat: int = 0,
+    ):
         self._client = client
         self.request = request
         self._tags = tags
+        self._cache = cache
+        self._repeat = repeat
         self._completion: Completion | None = None
         self._error: BaseException | None = None
         self._started = False
+
+    def _cached(self) -> list[StreamEvent] | None:
+        """With ``cache=True``: the stored answer replayed as events, or None on a miss."""
+        if not self._cache:
+            return None
+        hit = self._client._cache_lookup(self.request, self._repeat, self._tags)
+        if hit is None:
+            return None
+        self._completion = hit
+        return _events_of(hit)
 
     @property
     def completion(self) -> Completion:
@@ -711,12 +737,7 @@ class _StreamBase:
             status_code=response.status_code,
         )
         self._completion = completion
-        events = []
-        if completion.reasoning:
-            events.append(StreamEvent("reasoning", completion.reasoning))
-        if completion.content:
-            events.append(StreamEvent("content", completion.content))
-        return events
+        return _events_of(completion)
 
     def _finish(self, error: BaseException | None) -> None:
         if error is not None:
@@ -725,8 +746,8 @@ class _StreamBase:
             self.request,
             self._completion,
             self._error,
-            cache=False,
-            repeat=0,
+            cache=self._cache and self._error is None,
+            repeat=self._repeat,
             tags=self._tags,
         )
 
@@ -736,6 +757,16 @@ class _StreamBase:
             f"The stream {reason} after {self._acc.chunks} chunks; the partial answer is on "
             "this error as partial_content. Streams are not retried once started: call again."
         )
+
+
+def _events_of(completion: Completion) -> list[StreamEvent]:
+    """A whole answer as stream events: its reasoning, then its content."""
+    events = []
+    if completion.reasoning:
+        events.append(StreamEvent("reasoning", completion.reasoning))
+    if completion.content:
+        events.append(StreamEvent("content", completion.content))
+    return events
 
 
 def _is_sse(response: httpx.Response) -> bool:
@@ -755,6 +786,10 @@ class ChatStream(_StreamBase):
 
     def _run(self) -> Iterator[StreamEvent]:
         acc = self._begin()
+        replay = self._cached()
+        if replay is not None:
+            yield from replay
+            return
         client = self._client
         request = self.request
         attempt = 0
@@ -846,6 +881,11 @@ class AsyncChatStream(_StreamBase):
 
     async def _run(self) -> AsyncIterator[StreamEvent]:
         acc = self._begin()
+        replay = self._cached()
+        if replay is not None:
+            for event in replay:
+                yield event
+            return
         client = self._client
         request = self.request
         http = client._http()

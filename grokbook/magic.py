@@ -278,29 +278,11 @@ class GrokMagics(Magics):
     def _stream(
         self, client: Client, prompt: str, options: dict[str, Any], mode: str, *, cache: bool
     ) -> Completion | None:
-        request = None
-        if cache:
-            request = client._prepare(
-                prompt,
-                top_p=None,
-                seed=None,
-                extra_body=None,
-                stream=False,
-                **options,
-            )
-            hit = _cache_lookup(client, request)
-            if hit is not None:
-                self._show_final(hit, mode)
-                return hit
-        stream = client.stream(prompt, tags=_TAGS, **options)
+        stream = client.stream(prompt, cache=cache, tags=_TAGS, **options)
         model = stream.request.model
         if self._rich():
-            completion = self._stream_rich(stream, model, mode)
-        else:
-            completion = self._stream_plain(stream, model, mode)
-        if completion is not None and request is not None:
-            _cache_store(client, request, completion)
-        return completion
+            return self._stream_rich(stream, model, mode)
+        return self._stream_plain(stream, model, mode)
 
     def _stream_rich(self, stream: Any, model: str, mode: str) -> Completion | None:
         reasoning: list[str] = []
@@ -766,40 +748,6 @@ class _Live:
 
     def close(self) -> None:
         self._magics._display(_EMPTY, handle=self.handle)
-
-
-def _cache_lookup(client: Client, request: Any) -> Completion | None:
-    """A cached answer for ``request`` (as ``client.chat(..., cache=True)`` would find)."""
-    try:
-        return client._cache_lookup(request, 0, _TAGS)
-    except Exception:  # a broken cache must never break the cell
-        return None
-
-
-def _cache_store(client: Client, request: Any, completion: Completion) -> None:
-    """Put a streamed answer in the cache under the non-streamed request's key.
-
-    The client's streams log the call but do not cache it; this writes the cache only (the
-    run log already has the call).
-    """
-    try:
-        from .store import get_store
-
-        store = get_store()
-        if store is None:
-            return
-        store.record(
-            request,
-            completion,
-            None,
-            cache_key=client._cache_key(request, 0),
-            log=False,
-            repeat=0,
-            tags=dict(_TAGS),
-            secrets=client._secrets(),
-        )
-    except Exception:  # the cache is an optimisation: never fail the cell over it
-        return
 
 
 def _display_function() -> Callable[..., Any]:

@@ -621,3 +621,21 @@ def test_parameters_validated_at_construction() -> None:
         gb.Client(provider="xai", api_key="k", base_url="ftp://x")
     client = gb.Client(provider="xai", api_key="k", timeout=5)
     assert client.timeout.read == 5 and client.timeout.connect == 5
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_stream_cache_replays_without_calling_the_api(mode: str) -> None:
+    rec = Recorder(lambda request: sse_response([sse(stream_chunks())]))
+    client = make_client(mode, rec)
+    first_events, first = stream(client, "What is 101*3?", reasoning_effort="low", cache=True)
+    assert not first.cached and len(rec.requests) == 1
+    gb.store.flush()
+    events, again = stream(client, "What is 101*3?", reasoning_effort="low", cache=True)
+    assert len(rec.requests) == 1  # served from the cache
+    assert again.cached and again.cost_usd == 0.0 and again.content == first.content
+    assert [e.kind for e in events] == ["reasoning", "content"]
+    assert "".join(e.text for e in events) == "".join(e.text for e in first_events)
+    # Without cache=True the API is called again; another repeat index is another sample.
+    stream(client, "What is 101*3?", reasoning_effort="low")
+    stream(client, "What is 101*3?", reasoning_effort="low", cache=True, repeat=1)
+    assert len(rec.requests) == 3
