@@ -8,7 +8,7 @@ JUPYTER_PORT ?= 8888
 TEST_ENV := env -u XAI_API_KEY -u AIMLAPI_KEY -u OPENROUTER_API_KEY -u GROKBOOK_PROVIDER \
 	-u GROKBOOK_BASE_URL MPLBACKEND=Agg PYTHONHASHSEED=0
 
-.PHONY: venv lab test lint typecheck unit notebooks test-browser bench demo clean
+.PHONY: venv lab test lint typecheck unit notebooks test-browser test-binder bench demo clean
 
 venv: $(STAMP)
 
@@ -61,6 +61,17 @@ test-browser: $(STAMP)
 	fi
 	$(BIN)/python -m pip install --quiet -e '.[test,lab,browser]'
 	$(TEST_ENV) GROKBOOK_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -p no:cacheprovider -m browser -rA tests/browser
+
+## make test-binder: a fresh venv built from binder/ alone, as mybinder.org would, runs every
+## notebook (no key, outputs to a temp folder). Needs no .venv; about 2 minutes with pip's cache.
+test-binder:
+	bash binder/check.sh
+
+## make bench: grokbook vs httpx and the openai SDK on the loopback simulator, in ratios;
+## prints a table, writes docs/benchmarks.md, fails if a target is missed (about 2 minutes).
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,lab,bench]'
+	$(TEST_ENV) $(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache

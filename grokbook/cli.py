@@ -20,6 +20,7 @@ from typing import TextIO
 
 from . import __version__, catalog
 from .errors import GrokbookError
+from .result import Completion
 
 __all__ = ["build_parser", "main"]
 
@@ -34,24 +35,11 @@ def _dim(text: str, stream: TextIO) -> str:
     return f"\033[2m{text}\033[0m" if _color(stream) else text
 
 
-def format_usage_line(completion: object) -> str:
+def format_usage_line(completion: Completion) -> str:
     """One line: model, effort, tokens, latency, cost, cached / simulated flags."""
-    from .result import Completion
+    from .render import usage_parts
 
-    assert isinstance(completion, Completion)
-    parts = [completion.model]
-    if completion.reasoning_effort:
-        parts.append(f"effort {completion.reasoning_effort}")
-    parts.append(completion.usage.summary())
-    if completion.latency_s is not None:
-        parts.append(f"{completion.latency_s:.2f}s")
-    if completion.cost_usd is not None:
-        parts.append(f"${completion.cost_usd:.6f}")
-    if completion.cached:
-        parts.append("cached")
-    if completion.simulated:
-        parts.append("simulated")
-    return " · ".join(parts)
+    return " · ".join(usage_parts(completion))
 
 
 # -- grokbook models ---------------------------------------------------------------------------
@@ -151,10 +139,277 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- grokbook history / grokbook cache (the run log and cache, grokbook.store) ----------------
+def _add_history(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("history", help="recent calls from the run log, newest first")
+    p.add_argument("--limit", type=int, help="at most N calls (default: 20 printed, all to CSV)")
+    p.add_argument("--model", help="only calls that asked for (or were answered by) this model")
+    p.add_argument("--csv", metavar="FILE", help="write the whole table as CSV ('-' = stdout)")
+    p.set_defaults(func=_cmd_history)
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from . import store
+
+    if args.limit is not None and args.limit < 0:
+        print("grokbook: error: --limit must be 0 or more", file=sys.stderr)
+        return 2
+    if args.csv:
+        frame = store.history(limit=args.limit, model=args.model)
+        if args.csv == "-":
+            frame.to_csv(sys.stdout, index=False)
+        else:
+            frame.to_csv(args.csv, index=False)
+            print(f"Wrote {len(frame)} calls to {args.csv}", file=sys.stderr)
+        return 0
+    db = store.get_store()
+    rows = db.rows(limit=20 if args.limit is None else args.limit, model=args.model) if db else []
+    if not rows:
+        print("No calls logged yet." if db else "The run log cannot be read (see the warning).")
+        return 0
+
+    def count(value: object) -> str:
+        return "-" if value is None else f"{value:,}"
+
+    table = [("id", "time", "model", "effort", "reasoning", "answer tok", "s", "$", "", "prompt")]
+    for row in rows:
+        when = datetime.fromisoformat(row["time"]).astimezone().strftime("%m-%d %H:%M:%S")
+        latency, cost = row["latency_s"], row["cost_usd"]
+        flag = "cached" if row["cached"] else ("ERROR" if row["status"] == "error" else "")
+        prompt = " ".join(str(row["prompt"] or "").split())
+        table.append(
+            (
+                str(row["id"]),
+                when,
+                str(row["model"]),
+                str(row["reasoning_effort"]),
+                count(row["reasoning_tokens"]),
+                count(row["completion_tokens"]),
+                "-" if latency is None else f"{latency:.2f}",
+                "-" if cost is None else f"{cost:.6f}",
+                flag,
+                prompt if len(prompt) <= 40 else prompt[:39] + "…",
+            )
+        )
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for index, cells in enumerate(table):
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+        if index == 0:
+            print("  ".join("-" * w for w in widths))
+    return 0
+
+
+def _add_cache(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("cache", help="the response cache: info | clear")
+    p.add_argument("action", choices=("info", "clear"), help="show counts, or empty the cache")
+    p.set_defaults(func=_cmd_cache)
+
+
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from . import store
+
+    db = store.get_store()
+    if db is None:
+        print("grokbook: error: the store cannot be opened (see the warning)", file=sys.stderr)
+        return 1
+    if args.action == "clear":
+        removed = db.cache_clear()
+        print(f"Removed {removed} cached answer{'s' if removed != 1 else ''} from {db.path}")
+        return 0
+    info = db.stats()
+    print(f"store          {info['path']}")
+    print(f"cached answers {info['cache_entries']:,}")
+    print(
+        f"logged calls   {info['calls']:,} ({info['errors']:,} errors, "
+        f"{info['cached_calls']:,} served from the cache)"
+    )
+    print(f"size           {info['bytes'] / 1e6:.2f} MB")
+    return 0
+
+
+# -- grokbook compare -----------------------------------------------------------------------
+def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="sweep prompts x models x efforts; print the effort summary (CSV, plot on demand)",
+        description="Run every prompt on every model at every effort (default: all the "
+        "efforts each model takes, plus its default), N times each, concurrently. Put the "
+        "prompts first: grokbook compare 'What is 101*3?' -e low high -n 5",
+    )
+    p.add_argument("prompts", nargs="+", metavar="PROMPT", help="one or more prompts")
+    p.add_argument(
+        "-m",
+        "--model",
+        dest="models",
+        action="extend",
+        nargs="+",
+        metavar="MODEL",
+        help="model id(s) (default: grok-3-mini-beta)",
+    )
+    p.add_argument(
+        "-e",
+        "--effort",
+        dest="efforts",
+        action="extend",
+        nargs="+",
+        metavar="EFFORT",
+        help="effort(s), e.g. -e low high; 'default' = not sent (default: all)",
+    )
+    p.add_argument("-n", "--repeats", type=int, default=1, help="calls per cell (default 1)")
+    p.add_argument("-c", "--concurrency", type=int, default=8, help="calls in flight (default 8)")
+    p.add_argument("-s", "--system", help="system prompt")
+    p.add_argument("-t", "--temperature", type=float)
+    p.add_argument("--provider", help="xai | aimlapi | openrouter | openai | sim")
+    p.add_argument("--csv", metavar="FILE", help="write one row per call to this CSV file")
+    p.add_argument("--plot", metavar="FILE.png", help="save tokens / latency / cost plots here")
+    p.add_argument("--no-cache", action="store_true", help="call the API even for repeats seen")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(func=_cmd_compare)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .client import AsyncClient
+    from .sweep import sweep
+    from .tables import effort_summary
+
+    client = AsyncClient(provider=args.provider)
+    df = sweep(
+        args.prompts,
+        models=args.models,
+        efforts=args.efforts,
+        repeats=args.repeats,
+        concurrency=args.concurrency,
+        client=client,
+        system=args.system,
+        temperature=args.temperature,
+        progress=not args.no_progress,
+        cache=not args.no_cache,
+    )
+    summary = effort_summary(df)
+    shown = summary[
+        [
+            "calls",
+            "errors",
+            "reasoning_tokens_mean",
+            "completion_tokens_mean",
+            "output_tokens_mean",
+            "reasoning_share",
+            "latency_mean_s",
+            "cost_per_call_usd",
+            "cost_total_usd",
+        ]
+    ].rename(
+        columns={
+            "reasoning_tokens_mean": "reasoning",
+            "completion_tokens_mean": "completion",
+            "output_tokens_mean": "output",
+            "reasoning_share": "reasoning %",
+            "latency_mean_s": "latency s",
+            "cost_per_call_usd": "$/call",
+            "cost_total_usd": "$ total",
+        }
+    )
+    print(
+        shown.to_string(
+            formatters={
+                "reasoning": "{:,.1f}".format,
+                "completion": "{:,.1f}".format,
+                "output": "{:,.1f}".format,
+                "reasoning %": lambda v: "-" if v != v else f"{100 * v:.1f}%",
+                "latency s": "{:.3f}".format,
+                "$/call": "{:.6f}".format,
+                "$ total": "{:.6f}".format,
+            },
+            na_rep="-",
+        )
+    )
+    print("(mean tokens per successful call; latency in seconds; cost in USD)", file=sys.stderr)
+    if client.simulated:
+        print(
+            "simulated: these numbers come from grokbook's offline simulator, not Grok; "
+            "set XAI_API_KEY to measure the real API.",
+            file=sys.stderr,
+        )
+    errors = df[df["status"] == "error"]
+    if len(errors):
+        first = str(errors["error"].iloc[0])
+        print(f"{len(errors)} of {len(df)} calls failed; first error: {first}", file=sys.stderr)
+    if args.csv:
+        df.to_csv(args.csv, index=False)
+        print(f"wrote {len(df)} rows to {args.csv}", file=sys.stderr)
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib.figure import Figure
+
+        from .plots import plot_cost, plot_efforts, plot_latency
+
+        figure = Figure(figsize=(16, 4.8), layout="constrained")
+        axes = figure.subplots(1, 3)
+        plot_efforts(df, ax=axes[0])
+        plot_latency(df, ax=axes[1])
+        plot_cost(df, ax=axes[2])
+        figure.savefig(args.plot, dpi=110)
+        print(f"wrote the plots to {args.plot}", file=sys.stderr)
+    return 0
+
+
+# -- grokbook sim ------------------------------------------------------------------------------
+def _add_sim(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "sim",
+        help="run the offline simulator as a local OpenAI-compatible server",
+        description="Serve the offline Grok simulator on loopback for any OpenAI-compatible "
+        'client: OpenAI(base_url="http://127.0.0.1:8000/v1", api_key="sim").',
+    )
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument(
+        "--latency",
+        help="realistic (default) | none | real | a factor such as 0.1 "
+        "(default: $GROKBOOK_SIM_LATENCY)",
+    )
+    p.add_argument(
+        "--faults",
+        action="append",
+        metavar="LIST",
+        help="scripted faults, one per request: e.g. 429:retry-after=1,503*2,cut,html502,"
+        "slow:5,notjson,truncated,reset,ok",
+    )
+    p.add_argument("--require-key", metavar="KEY", help="answer 401 unless this Bearer key")
+    p.add_argument(
+        "--allow-remote", action="store_true", help="allow binding a non-loopback address"
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log every request")
+
+    def run(args: argparse.Namespace) -> int:
+        # Imported here so other commands never load the HTTP server.
+        from .sim._server import run as serve
+
+        return serve(
+            host=args.host,
+            port=args.port,
+            latency=args.latency,
+            faults=args.faults,
+            require_key=args.require_key,
+            allow_remote=args.allow_remote,
+            verbose=args.verbose,
+        )
+
+    p.set_defaults(func=run)
+
+
 # Each feature module adds its subcommand here (one `_add_*` function per command).
 _REGISTRARS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _add_ask,
     _add_models,
+    _add_history,
+    _add_cache,
+    _add_compare,
+    _add_sim,
 ]
 
 

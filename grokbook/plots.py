@@ -1,0 +1,283 @@
+"""Plots of usage frames (matplotlib): what each reasoning effort spends.
+
+>>> import grokbook as gb
+>>> df = gb.sweep(["What is 101*3?"], repeats=3, progress=False)
+>>> ax = gb.plot_efforts(df)      # stacked reasoning + completion tokens per effort
+>>> ax = gb.plot_latency(df)      # latency vs output tokens, one colour per effort
+>>> ax = gb.plot_cost(df)         # cost per call by effort
+
+Each function takes ``ax=None`` (a new Figure, without pyplot, when None) and returns the
+Axes; none calls ``plt.show()`` or chooses a backend. An effort has the same colour in every
+plot (:data:`EFFORT_COLORS`). Failed calls (``status != "ok"``) are left out.
+
+In a script::
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    gb.plot_efforts(df, ax=axes[0]); gb.plot_latency(df, ax=axes[1]); gb.plot_cost(df, ax=axes[2])
+    fig.savefig("efforts.png")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+from ._columns import DEFAULT_EFFORT_LABEL
+from .tables import order_efforts
+
+__all__ = ["EFFORT_COLORS", "effort_color", "plot_cost", "plot_efforts", "plot_latency"]
+
+#: One colour per effort, the same in every plot (light to dark with effort).
+EFFORT_COLORS: dict[str, str] = {
+    DEFAULT_EFFORT_LABEL: "#7f7f7f",  # grey: the model's own default
+    "none": "#bcbd22",
+    "minimal": "#17becf",
+    "low": "#1f77b4",
+    "medium": "#ff7f0e",
+    "high": "#d62728",
+}
+_EXTRA_COLORS = ("#9467bd", "#8c564b", "#e377c2", "#2ca02c")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
+def effort_color(effort: str) -> str:
+    """The colour of ``effort`` (unknown efforts get a stable colour from a spare palette)."""
+    if effort in EFFORT_COLORS:
+        return EFFORT_COLORS[effort]
+    return _EXTRA_COLORS[sum(effort.encode()) % len(_EXTRA_COLORS)]
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 4.5)) -> Axes:
+    if ax is not None:
+        return ax
+    figure = Figure(figsize=figsize, layout="constrained")
+    return figure.add_subplot()
+
+
+def _ok(df: pd.DataFrame, what: str) -> pd.DataFrame:
+    missing = [c for c in ("model", "reasoning_effort") if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"{what} needs a usage frame (from gb.sweep or gb.usage_frame); this DataFrame has "
+            f"no {', '.join(missing)} column(s)."
+        )
+    ok = df if "status" not in df.columns else df[df["status"] == "ok"]
+    ok = ok.copy()
+    ok["reasoning_effort"] = ok["reasoning_effort"].fillna(DEFAULT_EFFORT_LABEL).astype(str)
+    ok["model"] = ok["model"].astype(str)
+    return ok
+
+
+def _num(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series, errors="coerce").astype("float64")
+
+
+def _groups(df: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
+    """(model, effort, rows) in display order: models as they appear, efforts ordered."""
+    out = []
+    for model in dict.fromkeys(df["model"]):
+        rows = df[df["model"] == model]
+        for effort in order_efforts(rows["reasoning_effort"]):
+            out.append((model, effort, rows[rows["reasoning_effort"] == effort]))
+    return out
+
+
+def _stats(values: pd.Series) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single call; NaN-free)."""
+    clean = values.dropna()
+    if clean.empty:
+        return 0.0, 0.0
+    std = float(clean.std(ddof=1)) if len(clean) > 1 else 0.0
+    return float(clean.mean()), std
+
+
+def _positions(groups: Sequence[tuple[str, str, Any]]) -> tuple[list[float], list[float]]:
+    """Bar x positions with a gap between models, and each model's centre."""
+    xs: list[float] = []
+    centres: list[float] = []
+    x = 0.0
+    previous: str | None = None
+    start = 0.0
+    for model, _effort, _rows in groups:
+        if previous is not None and model != previous:
+            centres.append((start + xs[-1]) / 2)
+            x += 0.6
+            start = x
+        elif previous is None:
+            start = x
+        xs.append(x)
+        x += 1.0
+        previous = model
+    if xs:
+        centres.append((start + xs[-1]) / 2)
+    return xs, centres
+
+
+def _label_models(ax: Axes, groups: Sequence[tuple[str, str, Any]], centres: list[float]) -> None:
+    models = list(dict.fromkeys(model for model, _e, _r in groups))
+    if len(models) == 1:
+        ax.set_title(f"{ax.get_title()} · {models[0]}" if ax.get_title() else models[0])
+        return
+    transform = ax.get_xaxis_transform()
+    for model, centre in zip(models, centres, strict=True):
+        ax.text(centre, -0.14, model, transform=transform, ha="center", va="top", fontsize=9)
+
+
+def _legend_for_efforts(efforts: Sequence[str]) -> list[Patch]:
+    return [Patch(facecolor=effort_color(e), label=e) for e in efforts]
+
+
+def plot_efforts(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Stacked bars per (model, effort): mean reasoning tokens (solid) under mean completion
+    tokens (hatched), with error bars of one standard deviation over the calls (repeats, and
+    prompts when there are several).
+
+    Returns the Axes; its ``containers`` are two BarContainers, "reasoning" and "completion",
+    with one bar per (model, effort).
+    """
+    ok = _ok(df, "plot_efforts")
+    ax = _axes(ax)
+    groups = _groups(ok)
+    xs, centres = _positions(groups)
+    reasoning = [_stats(_num(rows["reasoning_tokens"])) for _m, _e, rows in groups]
+    completion = [_stats(_num(rows["completion_tokens"])) for _m, _e, rows in groups]
+    output = [_stats(_num(rows["output_tokens"])) for _m, _e, rows in groups]
+    colors = [effort_color(effort) for _m, effort, _r in groups]
+    r_mean = np.array([m for m, _s in reasoning])
+    c_mean = np.array([m for m, _s in completion])
+    error_style = {"ecolor": "#333333", "capsize": 3, "elinewidth": 1}
+    ax.bar(
+        xs,
+        r_mean,
+        width=0.8,
+        color=colors,
+        edgecolor="white",
+        yerr=[s for _m, s in reasoning],
+        error_kw=error_style,
+        label="reasoning",
+    )
+    ax.bar(
+        xs,
+        c_mean,
+        width=0.8,
+        bottom=r_mean,
+        color=colors,
+        alpha=0.45,
+        hatch="//",
+        edgecolor="white",
+        yerr=[s for _m, s in output],  # spread of the whole stack (reasoning + completion)
+        error_kw=error_style,
+        label="completion",
+    )
+    ax.set_xticks(xs, [effort for _m, effort, _r in groups])
+    ax.set_xlabel("reasoning effort")
+    ax.set_ylabel("tokens per call (mean ± 1 sd over calls)")
+    ax.set_title("Reasoning vs completion tokens")
+    _label_models(ax, groups, centres)
+    efforts = order_efforts(effort for _m, effort, _r in groups)
+    handles = [
+        *_legend_for_efforts(efforts),
+        Patch(facecolor="#555555", label="reasoning tokens"),
+        Patch(facecolor="#555555", alpha=0.45, hatch="//", label="completion tokens"),
+    ]
+    ax.legend(handles=handles, fontsize=8, loc="upper left", framealpha=0.9)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    return ax
+
+
+def plot_latency(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Latency (s) against output tokens, one point per call, coloured by effort.
+
+    Models are told apart by marker shape when there are several. Returns the Axes (one
+    scatter collection per (model, effort)).
+    """
+    ok = _ok(df, "plot_latency")
+    ax = _axes(ax)
+    models = list(dict.fromkeys(ok["model"]))
+    for model, effort, rows in _groups(ok):
+        points = pd.DataFrame(
+            {"x": _num(rows["output_tokens"]), "y": _num(rows["latency_s"])}
+        ).dropna()
+        marker = _MARKERS[models.index(model) % len(_MARKERS)]
+        label = effort if len(models) == 1 else f"{model} · {effort}"
+        ax.scatter(
+            points["x"],
+            points["y"],
+            color=effort_color(effort),
+            marker=marker,
+            alpha=0.8,
+            edgecolors="white",
+            linewidths=0.5,
+            label=label,
+        )
+    ax.set_xlabel("output tokens per call (reasoning + completion)")
+    ax.set_ylabel("latency (s)")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.set_title("Latency vs output tokens" + (f" · {models[0]}" if len(models) == 1 else ""))
+    if models:
+        ax.legend(title="effort", fontsize=8, title_fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.set_axisbelow(True)
+    return ax
+
+
+def _usd(value: float, _position: Any = None) -> str:
+    if value == 0:
+        return "$0"
+    if abs(value) >= 0.01:
+        return f"${value:,.2f}"
+    return "$" + f"{value:.8f}".rstrip("0")
+
+
+def plot_cost(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Mean cost per call (USD) per (model, effort), error bars of one standard deviation,
+    with each call as a dot. Returns the Axes (one BarContainer, one bar per group)."""
+    ok = _ok(df, "plot_cost")
+    ax = _axes(ax)
+    groups = _groups(ok)
+    xs, centres = _positions(groups)
+    stats = [_stats(_num(rows["cost_usd"])) for _m, _e, rows in groups]
+    colors = [effort_color(effort) for _m, effort, _r in groups]
+    ax.bar(
+        xs,
+        [m for m, _s in stats],
+        width=0.8,
+        color=colors,
+        alpha=0.85,
+        yerr=[s for _m, s in stats],
+        error_kw={"ecolor": "#333333", "capsize": 3, "elinewidth": 1},
+        label="mean cost per call",
+    )
+    for x, (_model, _effort, rows) in zip(xs, groups, strict=True):
+        costs = _num(rows["cost_usd"]).dropna()
+        if len(costs):
+            jitter = np.linspace(-0.2, 0.2, len(costs)) if len(costs) > 1 else np.zeros(1)
+            ax.plot(
+                x + jitter,
+                costs.to_numpy(),
+                linestyle="none",
+                marker="o",
+                markersize=3,
+                color="#222222",
+                alpha=0.6,
+            )
+    ax.set_xticks(xs, [effort for _m, effort, _r in groups])
+    ax.set_xlabel("reasoning effort")
+    ax.set_ylabel("cost per call (USD)")
+    ax.yaxis.set_major_formatter(FuncFormatter(_usd))
+    ax.set_title("Cost per call")
+    _label_models(ax, groups, centres)
+    efforts = order_efforts(effort for _m, effort, _r in groups)
+    ax.legend(handles=_legend_for_efforts(efforts), fontsize=8, title="effort", title_fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    return ax

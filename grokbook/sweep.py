@@ -1,0 +1,579 @@
+"""Concurrent sweeps: prompts x models x efforts x repeats, one DataFrame row per call.
+
+>>> import grokbook as gb
+>>> df = gb.sweep(["What is 101*3?", "What is 7*8?"], models=["grok-3-mini-beta"],
+...               efforts=["low", "high"], repeats=2, progress=False)
+>>> len(df), sorted(set(df["reasoning_effort"]))
+(8, ['high', 'low'])
+>>> gb.effort_summary(df)                                          # doctest: +SKIP
+
+Efforts default to every effort the catalog lists for each model, plus ``"default"`` (the
+parameter is not sent, so the model's own default applies). An effort a model does not take
+gives error rows for that model (rejected before sending), never an exception.
+
+**Scripts and notebooks.** :func:`sweep` works in both: with no event loop running in the
+calling thread it uses :func:`asyncio.run`; inside Jupyter (whose event loop is already
+running) it runs the sweep on a private event loop in a worker thread and waits for it, so no
+``nest_asyncio`` is needed. In async code, ``await gb.asweep(...)`` (same arguments) runs on
+the caller's loop.
+
+**Clients.** ``client`` may be an :class:`~grokbook.AsyncClient` (used as is), a
+:class:`~grokbook.Client` (an AsyncClient is built from its provider, base URL, key, timeout,
+retries and transport: the simulator's transport and ``httpx.MockTransport`` serve both), or
+None (an AsyncClient with the default provider: xAI with a key, else the simulator).
+
+**Failures.** Every call is a row: a failed call has ``status="error"`` and the error message
+(``"RateLimitError: HTTP 429: ..."``). 429s are retried by the client's policy, and the sweep
+lowers its concurrency while they last (AIMD: halve on new 429s, at most once per
+:data:`RATE_LIMIT_COOLDOWN_S`; then grow back by about one slot per round of successes).
+
+**Interrupting.** Ctrl-C (or a Jupyter kernel interrupt) cancels the calls in flight within
+about a second and raises :class:`SweepInterrupted` (a ``KeyboardInterrupt``) whose ``.frame``
+holds the rows that finished. In Jupyter: ``df = sys.last_value.frame``. When ``asweep`` is
+cancelled, the ``CancelledError`` carries the same ``.frame``. Finished calls are already in the
+run log and cache (``cache=True``), so running the same sweep again only calls the API for
+the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import sys
+import threading
+import time
+import types
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from . import catalog
+from ._columns import DEFAULT_EFFORT_LABEL, completion_row, error_row
+from .client import AsyncClient, Client, default_model
+from .errors import UnsupportedParameterError
+from .tables import frame_from_rows
+
+__all__ = ["RATE_LIMIT_COOLDOWN_S", "SweepInterrupted", "asweep", "grid", "sweep"]
+
+#: After a halving, new 429s within this many seconds do not halve again.
+RATE_LIMIT_COOLDOWN_S = 1.0
+#: How long an interrupted sweep waits for its worker thread to wind down.
+_CANCEL_GRACE_S = 5.0
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`sweep`; ``.frame`` holds the rows of the calls that finished."""
+
+    def __init__(self, frame: pd.DataFrame, total: int) -> None:
+        self.frame = frame
+        self.total = total
+        super().__init__(
+            f"Sweep interrupted: {len(frame)} of {total} calls finished. Their rows are on this "
+            "exception's .frame (in Jupyter: sys.last_value.frame); run the same sweep again to "
+            "finish it, calls already made come from the cache."
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    """One cell of the grid (``effort`` None = the parameter is not sent)."""
+
+    index: int
+    prompt: str
+    model: str
+    effort: str | None
+    repeat: int
+
+
+def _as_list(value: str | Iterable[str] | None, what: str) -> list[str] | None:
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else list(value)
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise UnsupportedParameterError(f"Each of {what} must be a non-empty string: {item!r}.")
+    return items
+
+
+def grid(
+    prompts: str | Iterable[str],
+    models: str | Iterable[str] | None = None,
+    efforts: str | Iterable[str | None] | None = None,
+    repeats: int = 1,
+) -> list[Job]:
+    """The calls a sweep makes, in row order: prompt, then model, effort, repeat.
+
+    ``efforts=None`` means each model's catalog efforts plus "default" (not sent); a model the
+    catalog does not know gets "default" only. "default" or None in ``efforts`` = not sent.
+    """
+    prompt_list = _as_list(prompts, "prompts") or []
+    if not prompt_list:
+        raise UnsupportedParameterError("prompts is empty: pass a string or a list of strings.")
+    model_list = _as_list(models, "models") or [default_model()]
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise UnsupportedParameterError(f"repeats must be an integer >= 1, not {repeats!r}.")
+    explicit: list[str | None] | None = None
+    if efforts is not None:
+        raw = [efforts] if isinstance(efforts, str) else list(efforts)
+        explicit = [None if e in (None, DEFAULT_EFFORT_LABEL) else e for e in raw]
+        if not explicit:
+            raise UnsupportedParameterError("efforts is empty: leave it None for every effort.")
+    jobs: list[Job] = []
+    for prompt in prompt_list:
+        for model in model_list:
+            if explicit is not None:
+                model_efforts = list(dict.fromkeys(explicit))
+            else:
+                record = catalog.get(model)
+                model_efforts = [None, *(record.efforts if record else ())]
+            for effort in model_efforts:
+                for repeat in range(repeats):
+                    jobs.append(Job(len(jobs), prompt, model, effort, repeat))
+    return jobs
+
+
+class AdaptiveLimit:
+    """An AIMD concurrency limit for asyncio: halve on new 429s, grow back on successes.
+
+    ``observe(rate_limited)`` takes the client's cumulative 429 counter; when it has grown,
+    the limit halves (not below 1), at most once per ``cooldown_s``. Each success with no new
+    429 adds ``1 / limit``, i.e. about one slot per round of ``limit`` calls, up to the maximum.
+    """
+
+    def __init__(
+        self,
+        maximum: int,
+        *,
+        cooldown_s: float = RATE_LIMIT_COOLDOWN_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.maximum = maximum
+        self.limit = float(maximum)
+        self.lowest = maximum
+        self.cuts = 0
+        self.in_flight = 0
+        self._cooldown_s = cooldown_s
+        self._clock = clock
+        self._seen = 0
+        self._last_cut = -math.inf
+        self._waiters: list[asyncio.Future[None]] = []
+
+    @property
+    def current(self) -> int:
+        """The number of calls allowed in flight right now."""
+        return max(1, int(self.limit))
+
+    def observe(self, rate_limited: int) -> bool:
+        """Note the client's 429 counter; True when it grew since the last look."""
+        if rate_limited <= self._seen:
+            return False
+        self._seen = rate_limited
+        now = self._clock()
+        if now - self._last_cut >= self._cooldown_s:
+            self._last_cut = now
+            self.limit = max(1.0, self.limit / 2)
+            self.lowest = min(self.lowest, self.current)
+            self.cuts += 1
+        return True
+
+    def baseline(self, rate_limited: int) -> None:
+        """Start counting 429s from the client's current counter (a reused client)."""
+        self._seen = rate_limited
+
+    def success(self) -> None:
+        if self.limit < self.maximum:
+            self.limit = min(float(self.maximum), self.limit + 1.0 / self.limit)
+            self._wake()
+
+    async def acquire(self) -> None:
+        """Wait for a free slot (FIFO) and take it."""
+        while self.in_flight >= self.current:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+        self.in_flight += 1
+
+    def release(self) -> None:
+        self.in_flight -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        free = self.current - self.in_flight
+        while free > 0 and self._waiters:
+            waiter = self._waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                free -= 1
+
+
+def _async_client(client: Client | AsyncClient | None) -> tuple[AsyncClient, bool]:
+    """The AsyncClient to use, and whether the sweep created it (and so closes it)."""
+    if client is None:
+        return AsyncClient(), True
+    if isinstance(client, AsyncClient):
+        return client, False
+    if isinstance(client, Client):
+        transport = client._transport
+        if transport is not None and not hasattr(transport, "handle_async_request"):
+            raise UnsupportedParameterError(
+                f"The Client's transport ({type(transport).__name__}) is sync only; a sweep "
+                "needs async. Pass an AsyncClient, or a transport that serves both "
+                "(httpx.MockTransport, the simulator's SimTransport)."
+            )
+        return (
+            AsyncClient(
+                provider=client.provider.name,
+                api_key=client._api_key,
+                base_url=client.base_url,
+                timeout=client.timeout,
+                max_retries=client.max_retries,
+                transport=transport,  # type: ignore[arg-type]
+                log=client.log,
+            ),
+            True,
+        )
+    raise UnsupportedParameterError(
+        f"client must be a grokbook Client or AsyncClient (or None), not {type(client).__name__}."
+    )
+
+
+class _Run:
+    """The state of one sweep: jobs, finished rows, the limit, the progress bar."""
+
+    def __init__(
+        self,
+        jobs: Sequence[Job],
+        *,
+        client: AsyncClient,
+        owns_client: bool,
+        concurrency: int,
+        system: str | None,
+        temperature: float | None,
+        progress: bool,
+        cache: bool,
+    ) -> None:
+        self.jobs = list(jobs)
+        self.client = client
+        self.owns_client = owns_client
+        self.concurrency = concurrency
+        self.system = system
+        self.temperature = temperature
+        self.progress = progress
+        self.cache = cache
+        self.sweep_id = uuid.uuid4().hex[:12]
+        self.rows: list[dict[str, Any] | None] = [None] * len(self.jobs)
+        self.limit = AdaptiveLimit(concurrency)
+        self.errors = 0
+        self._next = 0
+        self._bar: Any = None
+        self._started = time.perf_counter()
+        self._elapsed: float | None = None
+        # For cancelling from another thread (the sync wrapper's worker-thread mode).
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._stop = threading.Event()
+
+    # -- results ------------------------------------------------------------------------------
+    def frame(self) -> pd.DataFrame:
+        """The finished rows, in grid order."""
+        df = frame_from_rows(row for row in self.rows if row is not None)
+        df.attrs["sweep"] = {
+            "sweep_id": self.sweep_id,
+            "calls": len(self.jobs),
+            "finished": len(df),
+            "errors": self.errors,
+            "concurrency": self.concurrency,
+            "lowest_concurrency": self.limit.lowest,
+            "rate_limit_cuts": self.limit.cuts,
+            "rate_limited": self.client.stats.get("rate_limited", 0),
+            "elapsed_s": self._elapsed
+            if self._elapsed is not None
+            else time.perf_counter() - self._started,
+        }
+        return df
+
+    # -- running ------------------------------------------------------------------------------
+    async def execute(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        if self._stop.is_set():
+            raise asyncio.CancelledError
+        self._started = time.perf_counter()
+        self.limit.baseline(self.client.stats.get("rate_limited", 0))
+        self._open_bar()
+        workers = [
+            asyncio.create_task(self._worker())
+            for _ in range(min(self.concurrency, len(self.jobs)))
+        ]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException as exc:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            if isinstance(exc, asyncio.CancelledError):
+                exc.frame = self.frame()  # type: ignore[attr-defined]
+            raise
+        finally:
+            self._elapsed = time.perf_counter() - self._started
+            self._close_bar()
+            if self.owns_client:
+                with contextlib.suppress(Exception):
+                    await self.client.aclose()
+
+    def cancel_threadsafe(self) -> None:
+        """Cancel the run from another thread (the sync wrapper on Ctrl-C)."""
+        self._stop.set()
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None and not loop.is_closed():
+            # RuntimeError: the loop closed in between, so nothing is left to cancel.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(task.cancel)
+
+    async def _worker(self) -> None:
+        while True:
+            self.limit.observe(self.client.stats.get("rate_limited", 0))
+            await self.limit.acquire()
+            try:
+                if self._next >= len(self.jobs):
+                    return
+                job = self.jobs[self._next]
+                self._next += 1
+                row = await self._call(job)
+            finally:
+                self.limit.release()
+            self.rows[job.index] = row
+            grew = self.limit.observe(self.client.stats.get("rate_limited", 0))
+            if row["status"] == "ok":
+                if not grew:
+                    self.limit.success()
+            else:
+                self.errors += 1
+            self._tick()
+
+    async def _call(self, job: Job) -> dict[str, Any]:
+        try:
+            completion = await self.client.chat(
+                job.prompt,
+                model=job.model,
+                reasoning_effort=job.effort,
+                system=self.system,
+                temperature=self.temperature,
+                cache=self.cache,
+                repeat=job.repeat,
+                tags={"sweep_id": self.sweep_id, "source": "sweep"},
+            )
+        except Exception as exc:  # every failure is a row, never a lost sweep
+            row = error_row(
+                model=job.model,
+                reasoning_effort=job.effort,
+                prompt=job.prompt,
+                repeat=job.repeat,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            row["answer"] = None
+            row["model_served"] = None
+            return row
+        row = completion_row(completion, prompt=job.prompt, repeat=job.repeat)
+        row["model"] = job.model
+        row["reasoning_effort"] = job.effort or DEFAULT_EFFORT_LABEL
+        row["answer"] = completion.content
+        row["model_served"] = completion.model
+        return row
+
+    # -- progress -------------------------------------------------------------------------------
+    def _open_bar(self) -> None:
+        if not self.progress:
+            return
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(total=len(self.jobs), desc="grokbook sweep", unit="call", file=sys.stderr)
+
+    def _tick(self) -> None:
+        if self._bar is None:
+            return
+        postfix = {}
+        if self.errors:
+            postfix["errors"] = self.errors
+        if self.limit.current < self.concurrency:
+            postfix["concurrency"] = self.limit.current
+        if postfix:
+            self._bar.set_postfix(postfix, refresh=False)
+        self._bar.update(1)
+
+    def _close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _prepare(
+    prompts: str | Iterable[str],
+    models: str | Iterable[str] | None,
+    efforts: str | Iterable[str | None] | None,
+    repeats: int,
+    concurrency: int,
+    client: Client | AsyncClient | None,
+    system: str | None,
+    temperature: float | None,
+    progress: bool,
+    cache: bool,
+    *,
+    private_loop: bool,
+) -> _Run:
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise UnsupportedParameterError(
+            f"concurrency must be an integer >= 1, not {concurrency!r}."
+        )
+    jobs = grid(prompts, models, efforts, repeats)
+    async_client, created = _async_client(client)
+    return _Run(
+        jobs,
+        client=async_client,
+        # On a private loop the connection pool belongs to that loop: always close it.
+        owns_client=created or private_loop,
+        concurrency=concurrency,
+        system=system,
+        temperature=temperature,
+        progress=progress,
+        cache=cache,
+    )
+
+
+async def asweep(
+    prompts: str | Iterable[str],
+    models: str | Iterable[str] | None = None,
+    efforts: str | Iterable[str | None] | None = None,
+    repeats: int = 1,
+    concurrency: int = 8,
+    client: Client | AsyncClient | None = None,
+    system: str | None = None,
+    temperature: float | None = None,
+    progress: bool = True,
+    cache: bool = True,
+) -> pd.DataFrame:
+    """The async :func:`sweep`: ``df = await gb.asweep(...)`` on the running loop.
+
+    If the awaiting task is cancelled, the calls in flight are cancelled and the
+    ``CancelledError`` carries ``.frame`` with the rows that finished.
+    """
+    run = _prepare(
+        prompts,
+        models,
+        efforts,
+        repeats,
+        concurrency,
+        client,
+        system,
+        temperature,
+        progress,
+        cache,
+        private_loop=False,
+    )
+    await run.execute()
+    return run.frame()
+
+
+def sweep(
+    prompts: str | Iterable[str],
+    models: str | Iterable[str] | None = None,
+    efforts: str | Iterable[str | None] | None = None,
+    repeats: int = 1,
+    concurrency: int = 8,
+    client: Client | AsyncClient | None = None,
+    system: str | None = None,
+    temperature: float | None = None,
+    progress: bool = True,
+    cache: bool = True,
+) -> pd.DataFrame:
+    """Run the grid prompts x models x efforts x repeats; one row per call (see module doc).
+
+    ``concurrency`` caps the calls in flight (lowered automatically while 429s arrive);
+    ``progress`` shows a tqdm bar (a widget in Jupyter, stderr elsewhere); ``cache=True``
+    reuses stored answers for identical calls, so re-running a sweep makes no API calls.
+    Raises :class:`SweepInterrupted` (with ``.frame``) on Ctrl-C.
+    """
+    run = _prepare(
+        prompts,
+        models,
+        efforts,
+        repeats,
+        concurrency,
+        client,
+        system,
+        temperature,
+        progress,
+        cache,
+        private_loop=True,
+    )
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        in_loop = False
+    else:
+        in_loop = True
+    try:
+        if in_loop:
+            _run_in_thread(run)
+        else:
+            asyncio.run(run.execute())
+    except KeyboardInterrupt:
+        raise SweepInterrupted(run.frame(), len(run.jobs)) from None
+    return run.frame()
+
+
+def _run_in_thread(run: _Run) -> None:
+    """Run the sweep on a private event loop in a worker thread; Ctrl-C here cancels it.
+
+    The wait is on an Event, not ``Thread.join``: on Python 3.11 a KeyboardInterrupt that
+    lands inside ``join`` can mark a still-running thread as stopped.
+    """
+    failure: list[BaseException] = []
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            asyncio.run(run.execute())
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:
+            failure.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=target, name=f"grokbook-sweep-{run.sweep_id}", daemon=True)
+    thread.start()
+    try:
+        while not done.wait(0.05):
+            pass
+    except KeyboardInterrupt:
+        run.cancel_threadsafe()
+        if done.wait(_CANCEL_GRACE_S):
+            thread.join(1.0)
+        raise
+    thread.join(1.0)
+    if failure:
+        raise failure[0]
+    if run._stop.is_set():
+        raise KeyboardInterrupt
+
+
+class _CallableModule(types.ModuleType):
+    """``grokbook.sweep`` names both this module and the function: once the module has been
+    imported as such (``from grokbook.sweep import SweepInterrupted``), Python binds the
+    package attribute ``grokbook.sweep`` to the module, so the module forwards calls to
+    :func:`sweep` and ``gb.sweep(...)`` keeps working."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        return sweep(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,435 @@
+"""Sweeps: the grid, its rows, concurrency, failures, interrupts, 429s, the compare command."""
+
+from __future__ import annotations
+
+import _thread
+import asyncio
+import json
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+import grokbook as gb
+from grokbook.cli import build_parser, main
+from grokbook.errors import UnsupportedParameterError
+from grokbook.sweep import AdaptiveLimit, SweepInterrupted, asweep, grid, sweep
+from grokbook.tables import FRAME_COLUMNS
+from tests.conftest import FAKE_KEY, Recorder, chat_body
+
+MINI = "grok-3-mini-beta"
+
+
+def mock_client(handler: Any, **kwargs: Any) -> gb.AsyncClient:
+    kwargs.setdefault("max_retries", 0)
+    return gb.AsyncClient(
+        provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(handler), **kwargs
+    )
+
+
+def ok_response(request: httpx.Request) -> httpx.Response:
+    body = json.loads(request.content)
+    return httpx.Response(200, json=chat_body(model=body["model"]))
+
+
+def prompt_of(request: httpx.Request) -> str:
+    return str(json.loads(request.content)["messages"][-1]["content"])
+
+
+# -- the grid -------------------------------------------------------------------------------------
+def test_grid_defaults_to_catalog_efforts_plus_default() -> None:
+    jobs = grid(["a", "b"], models=[MINI, "grok-4.3", "grok-4", "my-own-model"], repeats=2)
+    per_prompt = {(j.model, j.effort) for j in jobs if j.prompt == "a"}
+    assert per_prompt == {
+        (MINI, None),
+        (MINI, "low"),
+        (MINI, "high"),
+        *(("grok-4.3", e) for e in (None, "none", "low", "medium", "high")),
+        ("grok-4", None),
+        ("my-own-model", None),
+    }
+    assert len(jobs) == 2 * len(per_prompt) * 2
+    assert [j.index for j in jobs] == list(range(len(jobs)))
+    assert [j.repeat for j in jobs[:2]] == [0, 1]
+
+
+def test_sweep_rows_columns_and_wire(monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = Recorder(ok_response)
+    df = sweep(
+        ["What is 101*3?", "What is 7*8?"],
+        models=[MINI, "grok-4.3"],
+        repeats=2,
+        client=mock_client(recorder),
+        progress=False,
+    )
+    assert list(df.columns) == list(FRAME_COLUMNS)
+    assert len(df) == 2 * (3 + 5) * 2 == len(recorder.requests)
+    assert (df["status"] == "ok").all()
+    assert str(df["reasoning_tokens"].dtype) == "Int64"
+    assert str(df["repeat"].dtype) == "Int64"
+    # Rows come back in grid order whatever order the calls finished in.
+    first = df.iloc[:6]
+    assert list(first["reasoning_effort"]) == ["default"] * 2 + ["low"] * 2 + ["high"] * 2
+    assert list(first["repeat"]) == [0, 1] * 3
+    assert set(df["model_served"]) == {MINI, "grok-4.3"}
+    assert (df["answer"] == "303").all()
+    # "default" means the parameter is not sent at all.
+    sent = [b.get("reasoning_effort", "<absent>") for b in recorder.bodies]
+    assert sent.count("<absent>") == 2 * 2 * 2
+    assert sent.count("medium") == 2 * 2
+    assert df.attrs["sweep"]["calls"] == len(df)
+
+
+def test_single_prompt_string_and_sync_client() -> None:
+    recorder = Recorder(ok_response)
+    client = gb.Client(provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(recorder))
+    df = sweep("What is 101*3?", efforts=["low"], client=client, progress=False)
+    assert list(df["prompt"]) == ["What is 101*3?"]
+    assert recorder.requests[0].headers["authorization"] == f"Bearer {FAKE_KEY}"
+
+
+def test_sync_client_with_sync_only_transport_is_refused() -> None:
+    client = gb.Client(provider="xai", api_key=FAKE_KEY, transport=httpx.HTTPTransport())
+    with pytest.raises(UnsupportedParameterError, match="AsyncClient"):
+        sweep("hi", client=client, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"prompts": []}, "prompts is empty"),
+        ({"prompts": "x", "repeats": 0}, "repeats"),
+        ({"prompts": "x", "concurrency": 0}, "concurrency"),
+        ({"prompts": "x", "efforts": []}, "efforts is empty"),
+    ],
+)
+def test_bad_arguments_say_what_to_do(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(UnsupportedParameterError, match=message):
+        sweep(client=mock_client(ok_response), progress=False, **kwargs)
+
+
+# -- failures are rows ----------------------------------------------------------------------------
+def test_effort_a_model_does_not_take_gives_error_rows_and_sends_nothing() -> None:
+    recorder = Recorder(ok_response)
+    df = sweep(
+        "What is 101*3?",
+        models=[MINI, "grok-4"],
+        efforts=["low", "high"],
+        client=mock_client(recorder),
+        progress=False,
+    )
+    assert len(df) == 4
+    bad = df[df["model"] == "grok-4"]
+    assert list(bad["status"]) == ["error", "error"]
+    assert bad["error"].str.contains("does not take reasoning_effort").all()
+    assert bad["reasoning_tokens"].isna().all()
+    assert bool(bad["cached"].eq(False).all())
+    assert [b["model"] for b in recorder.bodies] == [MINI, MINI]
+
+
+def test_failed_calls_are_rows_with_the_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        prompt = prompt_of(request)
+        if prompt == "boom":
+            return httpx.Response(500, json={"code": "internal", "error": "server fell over"})
+        if prompt == "offline":
+            raise httpx.ConnectError("connection refused", request=request)
+        return ok_response(request)
+
+    df = sweep(
+        ["fine", "boom", "offline"],
+        efforts=["low"],
+        client=mock_client(handler),
+        progress=False,
+    )
+    assert list(df["status"]) == ["ok", "error", "error"]
+    assert df.loc[1, "error"].startswith("InternalServerError: HTTP 500: server fell over")
+    assert df.loc[2, "error"].startswith("APIConnectionError")
+    assert df.loc[1:, ["prompt_tokens", "reasoning_tokens", "total_tokens"]].isna().all().all()
+    assert df.loc[0, "reasoning_tokens"] == 310
+    assert df.attrs["sweep"]["errors"] == 2
+
+
+# -- concurrency ----------------------------------------------------------------------------------
+class InFlight:
+    """An async MockTransport handler that counts requests in flight."""
+
+    def __init__(self, delay: float = 0.01, status: Any = None) -> None:
+        self.now = 0
+        self.peak = 0
+        self.at_start: list[int] = []
+        self.threads: set[int] = set()
+        self.delay = delay
+        self.status = status or (lambda n: 200)
+        self.count = 0
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.threads.add(threading.get_ident())
+        self.count += 1
+        number = self.count
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        self.at_start.append(self.now)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.now -= 1
+        status = self.status(number)
+        if status == 429:
+            return httpx.Response(
+                429,
+                json={"code": "rate_limited", "error": "Too many requests"},
+                headers={"retry-after-ms": "20"},
+            )
+        return ok_response(request)
+
+
+def test_concurrency_never_exceeds_the_limit() -> None:
+    handler = InFlight()
+    df = sweep(
+        [f"q{i}" for i in range(40)],
+        efforts=["low"],
+        concurrency=5,
+        client=mock_client(handler),
+        progress=False,
+    )
+    assert len(df) == 40 and (df["status"] == "ok").all()
+    assert handler.peak == 5
+
+
+async def test_asweep_runs_on_the_callers_loop() -> None:
+    handler = InFlight()
+    df = await asweep(
+        ["a", "b", "c"], efforts=["low"], concurrency=2, client=mock_client(handler), progress=False
+    )
+    assert len(df) == 3
+    assert handler.threads == {threading.get_ident()}
+    assert handler.peak == 2
+
+
+async def test_sync_sweep_works_inside_a_running_event_loop() -> None:
+    asyncio.get_running_loop()  # as in Jupyter: a loop is running in this thread
+    handler = InFlight()
+    df = sweep(["a", "b"], efforts=["low", "high"], client=mock_client(handler), progress=False)
+    assert len(df) == 4 and (df["status"] == "ok").all()
+    assert threading.get_ident() not in handler.threads  # ran on the private loop's thread
+    # The user's client is still usable on this loop afterwards.
+    client = mock_client(ok_response)
+    sweep("x", efforts=["low"], client=client, progress=False)
+    assert (await client.chat("y", reasoning_effort="low")).content == "303"
+
+
+def test_progress_bar_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    sweep(["a", "b"], efforts=["low"], client=mock_client(ok_response), progress=True)
+    captured = capsys.readouterr()
+    assert "grokbook sweep" in captured.err and "2/2" in captured.err
+    assert captured.out == ""
+    sweep(["c"], efforts=["low"], client=mock_client(ok_response), progress=False)
+    assert "grokbook sweep" not in capsys.readouterr().err
+
+
+# -- 429s -----------------------------------------------------------------------------------------
+def test_adaptive_limit_halves_once_per_cooldown_and_grows_back() -> None:
+    now = [0.0]
+    limit = AdaptiveLimit(8, cooldown_s=1.0, clock=lambda: now[0])
+    limit.baseline(3)
+    assert not limit.observe(3) and limit.current == 8
+    assert limit.observe(5) and limit.current == 4
+    now[0] = 0.5
+    assert limit.observe(9) and limit.current == 4  # within the cooldown: no second cut
+    now[0] = 1.6
+    assert limit.observe(10) and limit.current == 2
+    for _ in range(3):
+        limit.success()
+    assert limit.current == 3  # about +1 per round of `limit` successes: 2.5, 2.9, 3.2
+    for _ in range(100):
+        limit.success()
+    assert limit.current == 8 and limit.lowest == 2 and limit.cuts == 2
+    for step in range(10):
+        now[0] = 10.0 + 2 * step
+        limit.observe(20 + step)
+    assert limit.current == 1  # never below one
+
+
+def _storm_run(storm: bool) -> tuple[pd.DataFrame, InFlight]:
+    handler = InFlight(status=lambda n: 429 if storm and n <= 8 else 200)
+    df = sweep(
+        [f"q{i}" for i in range(40)],
+        efforts=["low"],
+        concurrency=8,
+        client=mock_client(handler, max_retries=3),
+        progress=False,
+        cache=False,
+    )
+    return df, handler
+
+
+def test_a_429_storm_lowers_concurrency_instead_of_failing() -> None:
+    _calm, calm_handler = _storm_run(storm=False)
+    stormy, handler = _storm_run(storm=True)
+    assert (stormy["status"] == "ok").all() and len(stormy) == 40  # retried, not errors
+    info = stormy.attrs["sweep"]
+    assert info["rate_limited"] == 8 and info["rate_limit_cuts"] >= 1
+    assert info["lowest_concurrency"] <= 4
+    # Requests 9-16 are the 8 retries; the first fresh calls after the storm go out at a lower
+    # concurrency than the same requests in a calm run.
+    assert max(calm_handler.at_start[16:24]) == 8
+    assert max(handler.at_start[16:24]) < 8
+
+
+# -- interrupts -----------------------------------------------------------------------------------
+class Interrupting:
+    """Fast answers for "fast*" prompts; "slow*" ones hang. Once all slow ones are in
+    flight, ``on_stall`` fires once (e.g. a simulated Ctrl-C)."""
+
+    def __init__(self, slow: int, on_stall: Any = None) -> None:
+        self.slow = slow
+        self.slow_started = 0
+        self.cancelled = 0
+        self.on_stall = on_stall
+        self.stalled = asyncio.Event()
+        self.fired_at: float | None = None
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        if prompt_of(request).startswith("fast"):
+            return ok_response(request)
+        self.slow_started += 1
+        if self.slow_started == self.slow and self.fired_at is None:
+            self.fired_at = time.perf_counter()
+            self.stalled.set()
+            if self.on_stall is not None:
+                self.on_stall()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        return ok_response(request)
+
+
+PROMPTS = ["fast1", "fast2", "fast3", "slow1", "slow2", "slow3"]
+
+
+def _check_partial(frame: pd.DataFrame) -> None:
+    assert list(frame["prompt"]) == ["fast1", "fast2", "fast3"]
+    assert (frame["status"] == "ok").all()
+    assert list(frame.columns) == list(FRAME_COLUMNS)
+
+
+async def test_cancelled_asweep_keeps_finished_rows_on_the_error() -> None:
+    handler = Interrupting(slow=3)
+    task = asyncio.create_task(
+        asweep(PROMPTS, efforts=["low"], concurrency=3, client=mock_client(handler), progress=False)
+    )
+    await asyncio.wait_for(handler.stalled.wait(), 5)
+    started = time.perf_counter()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError) as info:
+        await task
+    assert time.perf_counter() - started < 1.0
+    assert handler.cancelled == 3
+    _check_partial(info.value.frame)  # type: ignore[attr-defined]
+
+
+def test_ctrl_c_in_a_script_cancels_and_keeps_finished_rows() -> None:
+    handler = Interrupting(slow=3, on_stall=_thread.interrupt_main)
+    with pytest.raises(SweepInterrupted) as info:
+        sweep(PROMPTS, efforts=["low"], concurrency=3, client=mock_client(handler), progress=False)
+    assert handler.fired_at is not None and time.perf_counter() - handler.fired_at < 1.0
+    assert isinstance(info.value, KeyboardInterrupt)
+    assert handler.cancelled == 3
+    assert info.value.total == 6
+    _check_partial(info.value.frame)
+    assert "3 of 6 calls finished" in str(info.value)
+
+
+async def test_ctrl_c_in_jupyter_cancels_the_worker_thread_and_keeps_rows() -> None:
+    handler = Interrupting(slow=3, on_stall=_thread.interrupt_main)
+    # A kernel interrupt is a plain SIGINT -> KeyboardInterrupt in the main thread (ipykernel
+    # does not cancel tasks as asyncio.Runner, which runs this test, would).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(SweepInterrupted) as info:
+            sweep(
+                PROMPTS, efforts=["low"], concurrency=3, client=mock_client(handler), progress=False
+            )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert handler.fired_at is not None and time.perf_counter() - handler.fired_at < 1.0
+    assert handler.cancelled == 3
+    _check_partial(info.value.frame)
+    assert not [t for t in threading.enumerate() if t.name.startswith("grokbook-sweep")]
+
+
+# -- the run log and cache ------------------------------------------------------------------------
+def test_rerunning_a_sweep_makes_no_api_calls() -> None:
+    recorder = Recorder(ok_response)
+    client = mock_client(recorder)
+    first = sweep(["a", "b"], efforts=["low", "high"], repeats=2, client=client, progress=False)
+    assert len(recorder.requests) == 8 and not first["cached"].any()
+    again = sweep(["a", "b"], efforts=["low", "high"], repeats=2, client=client, progress=False)
+    assert len(recorder.requests) == 8
+    assert again["cached"].all()
+    assert list(again["reasoning_tokens"]) == list(first["reasoning_tokens"])
+    sweep(["a"], efforts=["low"], client=client, progress=False, cache=False)
+    assert len(recorder.requests) == 9
+
+
+# -- the simulator --------------------------------------------------------------------------------
+def test_sweep_on_the_simulator_shows_effort_costs() -> None:
+    df = sweep(
+        ["What is 101*3?"],
+        models=[MINI],
+        repeats=2,
+        client=gb.AsyncClient(provider="sim"),
+        progress=False,
+    )
+    assert (df["status"] == "ok").all() and len(df) == 6
+    by_effort = df.groupby("reasoning_effort")["reasoning_tokens"].mean()
+    assert by_effort["high"] > by_effort["low"]
+    assert df["answer"].str.contains("303").all()
+
+
+# -- grokbook compare -----------------------------------------------------------------------------
+def test_compare_accepts_efforts_either_way() -> None:
+    parser = build_parser()
+    a = parser.parse_args(["compare", "p", "-e", "low", "high", "-m", MINI, "grok-4.3"])
+    b = parser.parse_args(["compare", "p", "-e", "low", "-e", "high", "-m", MINI, "-m", "grok-4.3"])
+    assert a.efforts == b.efforts == ["low", "high"]
+    assert a.models == b.models == [MINI, "grok-4.3"]
+
+
+def test_compare_prints_summary_and_writes_csv_and_plot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv, png = tmp_path / "calls.csv", tmp_path / "efforts.png"
+    code = main(
+        [
+            *("compare", "What is 101*3?", "What is 7*8?", "-e", "low", "-e", "high", "-n", "2"),
+            *("--csv", str(csv), "--plot", str(png)),
+        ]
+    )
+    assert code == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert "reasoning" in lines[0] and "$/call" in lines[0]
+    assert any(line.startswith(MINI) and " low " in line for line in lines)
+    assert any(" high " in line for line in lines)
+    assert "grokbook sweep" in err and "simulator" in err
+    rows = pd.read_csv(csv)
+    assert list(rows.columns) == list(FRAME_COLUMNS) and len(rows) == 8
+    assert set(rows["reasoning_effort"]) == {"low", "high"}
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_gb_sweep_stays_callable_once_the_module_is_imported() -> None:
+    import grokbook.sweep as module
+
+    assert module.SweepInterrupted is SweepInterrupted
+    df = gb.sweep("x", efforts=["low"], client=mock_client(ok_response), progress=False)
+    assert list(df["reasoning_effort"]) == ["low"]

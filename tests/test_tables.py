@@ -1,0 +1,174 @@
+"""Usage frames, effort summaries and the df.grok accessor."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+import grokbook as gb
+from grokbook._columns import TOKEN_COLUMNS, error_row
+from grokbook.tables import FRAME_COLUMNS, effort_summary, frame_from_rows, order_efforts
+from tests.conftest import FAKE_KEY, Recorder, chat_body
+
+
+def row(model: str, effort: str, reasoning: int | None, completion: int | None, **extra: Any):
+    output = None if reasoning is None or completion is None else reasoning + completion
+    base: dict[str, Any] = {
+        "model": model,
+        "reasoning_effort": effort,
+        "prompt": "p",
+        "repeat": 0,
+        "prompt_tokens": 10,
+        "cached_prompt_tokens": None,
+        "reasoning_tokens": reasoning,
+        "completion_tokens": completion,
+        "output_tokens": output,
+        "total_tokens": None if output is None else 10 + output,
+        "latency_s": 1.0,
+        "cost_usd": 0.001,
+        "cached": False,
+        "status": "ok",
+        "error": None,
+    }
+    base.update(extra)
+    return base
+
+
+def hand_built() -> pd.DataFrame:
+    failed = error_row(model="m", reasoning_effort="low", prompt="p", repeat=2, error="boom")
+    return frame_from_rows(
+        [
+            row("m", "high", 900, 20, latency_s=4.0, cost_usd=0.004),
+            row("m", "low", 100, 10, latency_s=1.0, cost_usd=0.001),
+            row("m", "low", 200, 30, latency_s=3.0, cost_usd=0.003, cached=True),
+            failed,
+            row("m", "default", 300, 10),
+            row("m", "medium", None, 10, cost_usd=None),
+            row("m", "none", 0, 12),
+            row("other", "low", 50, 5),
+        ]
+    )
+
+
+def test_summary_arithmetic_on_a_hand_built_frame() -> None:
+    summary = effort_summary(hand_built())
+    assert list(summary.index) == [
+        ("m", "default"),
+        ("m", "none"),
+        ("m", "low"),
+        ("m", "medium"),
+        ("m", "high"),
+        ("other", "low"),
+    ]
+    low = summary.loc[("m", "low")]
+    assert (low["calls"], low["ok"], low["errors"], low["cached"]) == (3, 2, 1, 1)
+    assert low["reasoning_tokens_mean"] == 150.0
+    assert low["reasoning_tokens_median"] == 150.0
+    assert low["completion_tokens_mean"] == 20.0
+    assert low["output_tokens_mean"] == 170.0
+    assert low["reasoning_share"] == pytest.approx(300 / 340)
+    assert low["latency_mean_s"] == 2.0  # the failed call has no latency and is left out
+    assert low["cost_total_usd"] == pytest.approx(0.004)
+    assert low["cost_per_call_usd"] == pytest.approx(0.002)
+    medium = summary.loc[("m", "medium")]
+    assert math.isnan(medium["reasoning_tokens_mean"])  # missing stays missing, never 0
+    assert math.isnan(medium["reasoning_share"]) and math.isnan(medium["cost_total_usd"])
+    assert summary.loc[("m", "none"), "reasoning_share"] == 0.0
+    assert summary.loc[("m", "high"), "output_tokens_median"] == 920.0
+    assert str(summary["calls"].dtype) == "int64"
+
+
+def test_summary_median_differs_from_mean() -> None:
+    frame = frame_from_rows([row("m", "low", r, 0) for r in (100, 200, 900)])
+    low = effort_summary(frame).loc[("m", "low")]
+    assert low["reasoning_tokens_mean"] == 400.0 and low["reasoning_tokens_median"] == 200.0
+
+
+def test_order_efforts() -> None:
+    assert order_efforts(["high", "zeta", "default", "low", None, "none", "medium", "alpha"]) == [
+        "default",
+        "none",
+        "low",
+        "medium",
+        "high",
+        "alpha",
+        "zeta",
+    ]
+
+
+def test_frame_dtypes_and_missing_counts() -> None:
+    frame = hand_built()
+    assert list(frame.columns) == list(FRAME_COLUMNS)
+    for name in (*TOKEN_COLUMNS, "repeat"):
+        assert str(frame[name].dtype) == "Int64", name
+    assert str(frame["latency_s"].dtype) == "float64"
+    assert str(frame["cached"].dtype) == "boolean"
+    failed = frame[frame["status"] == "error"].iloc[0]
+    assert failed[list(TOKEN_COLUMNS)].isna().all()
+    assert frame["reasoning_tokens"].isna().sum() == 2  # the failure and the missing count
+    empty = frame_from_rows([])
+    assert list(empty.columns) == list(FRAME_COLUMNS) and len(empty) == 0
+
+
+def test_usage_frame_from_completions() -> None:
+    no_reasoning = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
+    recorder = Recorder(
+        httpx.Response(200, json=chat_body()),
+        httpx.Response(200, json=chat_body()),
+        httpx.Response(
+            200, json=chat_body(model="grok-3-beta", reasoning=None, usage=no_reasoning)
+        ),
+    )
+    client = gb.Client(provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(recorder))
+    calls = [
+        client.chat("What is 101*3?", reasoning_effort="high"),
+        client.chat("What is 101*3?", reasoning_effort="high"),
+        client.chat("What is 101*3?", model="grok-3-beta"),
+    ]
+    df = gb.usage_frame(calls)
+    assert list(df.columns) == list(FRAME_COLUMNS)
+    assert list(df["repeat"]) == [0, 1, 0]
+    assert list(df["reasoning_effort"]) == ["high", "high", "default"]
+    assert list(df["model"]) == ["grok-3-mini-beta", "grok-3-mini-beta", "grok-3-beta"]
+    assert df.loc[0, "reasoning_tokens"] == calls[0].usage.reasoning_tokens == 310
+    assert df.loc[0, "output_tokens"] == 314 and df.loc[0, "answer"] == "303"
+    assert df.loc[2, "prompt_tokens"] == 7
+    for name in TOKEN_COLUMNS:
+        value = getattr(calls[2].usage, name)
+        assert (pd.isna(df.loc[2, name]) and value is None) or df.loc[2, name] == value
+    assert len(gb.usage_frame(calls[0])) == 1
+    with pytest.raises(TypeError, match="Completions"):
+        gb.usage_frame(["not a completion"])  # type: ignore[list-item]
+
+
+def test_accessor_summary_and_plot() -> None:
+    frame = hand_built()
+    pd.testing.assert_frame_equal(frame.grok.summary(), effort_summary(frame))
+    ax = frame.grok.plot(kind="cost")
+    assert ax.get_ylabel() == "cost per call (USD)"
+    with pytest.raises(ValueError, match="efforts, latency, cost"):
+        frame.grok.plot(kind="pie")
+
+
+def test_summary_of_a_frame_that_is_not_a_usage_frame() -> None:
+    with pytest.raises(ValueError, match="needs a usage frame"):
+        effort_summary(pd.DataFrame({"x": [1]}))
+
+
+def test_import_grokbook_does_not_import_pandas() -> None:
+    code = (
+        "import sys, grokbook\n"
+        "grokbook.catalog.get('grok-3-mini-beta')\n"
+        "heavy = [m for m in ('pandas', 'matplotlib', 'tqdm') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
