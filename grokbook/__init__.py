@@ -21,6 +21,7 @@ __all__ = [
     "Client",
     "Completion",
     "StreamEvent",
+    "SweepInterrupted",
     "Usage",
     "__version__",
     "asweep",
@@ -45,8 +46,9 @@ _LAZY = {
     "Completion": "result",
     "Usage": "result",
     "StreamEvent": "result",
-    "sweep": "sweep",
-    "asweep": "sweep",
+    "SweepInterrupted": "sweeps",
+    "sweep": "sweeps",
+    "asweep": "sweeps",
     "usage_frame": "tables",
     "effort_summary": "tables",
     "plot_efforts": "plots",
@@ -55,7 +57,17 @@ _LAZY = {
     "history": "store",
     "cache_clear": "store",
 }
-_SUBMODULES = {"catalog", "errors", "providers", "widgets", "plots", "tables", "store", "sim"}
+_SUBMODULES = {
+    "catalog",
+    "errors",
+    "providers",
+    "widgets",
+    "plots",
+    "tables",
+    "store",
+    "sim",
+    "sweeps",
+}
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import catalog, errors
@@ -63,7 +75,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .plots import plot_cost, plot_efforts, plot_latency
     from .result import Completion, StreamEvent, Usage
     from .store import cache_clear, history
-    from .sweep import asweep, sweep
+    from .sweeps import SweepInterrupted, asweep, sweep
     from .tables import effort_summary, usage_frame
 
 

@@ -110,15 +110,16 @@ def validate_effort(model: str, reasoning_effort: str | None) -> None:
     record = catalog.get(model)
     if record is None:
         return
+    name = model if model == record.id else f"{model} ({record.id})"
     if not record.efforts:
         raise UnsupportedParameterError(
-            f"{record.id} does not take reasoning_effort (the API rejects it with HTTP 400). "
+            f"{name} does not take reasoning_effort (the API rejects it with HTTP 400). "
             "Leave reasoning_effort unset for this model, or pick a model that takes it, "
             "e.g. grok-3-mini-beta (low | high) or grok-4.3 (none | low | medium | high)."
         )
     if reasoning_effort not in record.efforts:
         raise UnsupportedParameterError(
-            f"{record.id} takes reasoning_effort {' | '.join(record.efforts)}; "
+            f"{name} takes reasoning_effort {' | '.join(record.efforts)}; "
             f"got {reasoning_effort!r}."
         )
 

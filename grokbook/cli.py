@@ -271,7 +271,7 @@ def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .client import AsyncClient
-    from .sweep import sweep
+    from .sweeps import sweep
     from .tables import effort_summary
 
     client = AsyncClient(provider=args.provider)

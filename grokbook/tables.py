@@ -17,7 +17,7 @@ Token columns are nullable integers (``Int64``): a count the server did not send
     df.grok.summary()                 # == gb.effort_summary(df)
     df.grok.plot()                    # == gb.plot_efforts(df); kind="latency" | "cost"
 
-This module (with :mod:`grokbook.sweep` and :mod:`grokbook.plots`) is the only place grokbook
+This module (with :mod:`grokbook.sweeps` and :mod:`grokbook.plots`) is the only place grokbook
 imports pandas; ``import grokbook`` alone never does.
 """
 

@@ -291,7 +291,8 @@ class Playground(widgets.VBox):  # type: ignore[misc]
 
     ``.results`` keeps the last finished Completions (newest last). ``await pg.run()`` runs
     the current prompt and returns its Completion (None after an error or Stop); ``.task``
-    is the run in flight, ``.stop()`` cancels it.
+    is the run in flight, ``.stop()`` cancels it. With ``cache=True`` (the default) running
+    the same prompt and settings again replays the stored answer at no cost.
     """
 
     def __init__(
@@ -303,7 +304,10 @@ class Playground(widgets.VBox):  # type: ignore[misc]
         system: str = "",
         client: AsyncClient | None = None,
         reasoning: str = "collapse",
+        cache: bool = True,
     ) -> None:
+        #: Replay an identical earlier answer instead of calling the API (footer: "cached").
+        self.cache = cache
         self.picker = ModelPicker(model=model, reasoning_effort=reasoning_effort)
         self.prompt = widgets.Textarea(
             value=prompt,
@@ -427,7 +431,12 @@ class Playground(widgets.VBox):  # type: ignore[misc]
             )
             last_draw = time.monotonic()
             stream = self._client.stream(
-                prompt, model=model, reasoning_effort=reasoning_effort, system=system
+                prompt,
+                model=model,
+                reasoning_effort=reasoning_effort,
+                system=system,
+                cache=self.cache,
+                tags={"source": "widget"},
             )
             async with stream:
                 async for event in stream:
@@ -517,7 +526,7 @@ class EffortComparer(widgets.VBox):  # type: ignore[misc]
         *,
         client: AsyncClient | None = None,
         concurrency: int = 8,
-        cache: bool = False,
+        cache: bool = True,
         autorun: bool = True,
     ) -> None:
         if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
@@ -682,39 +691,29 @@ class EffortComparer(widgets.VBox):  # type: ignore[misc]
         try:
             if not prompt.strip():
                 raise UnsupportedParameterError("Type a prompt first, then click Compare.")
-            import pandas as pd
-
-            from .sweep import asweep
+            from .sweeps import asweep
 
             if self._client is None:
                 self._client = _make_client(None)
-            client = self._client
             self.message.value = ""
             self.progress.max = len(efforts) * repeats
             self.progress.value = 0
             self.progress.bar_style = "info"
-            limit = asyncio.Semaphore(self.concurrency)
 
-            async def one(effort: str | None, repeat: int) -> pd.DataFrame:
-                # One sweep cell per call, so the bar moves as each call finishes.
-                async with limit:
-                    df = await asweep(
-                        prompt,
-                        models=[model],
-                        efforts=[effort],
-                        repeats=1,
-                        client=client,
-                        progress=False,
-                        cache=self.cache and repeat == 0,
-                    )
-                df["repeat"] = pd.array([repeat] * len(df), dtype="Int64")
+            def landed(row: dict[str, Any]) -> None:
                 self.progress.value += 1
-                return df
 
-            parts = await asyncio.gather(
-                *(one(effort, r) for effort in efforts for r in range(repeats))
+            frame = await asweep(
+                prompt,
+                models=[model],
+                efforts=efforts,
+                repeats=repeats,
+                concurrency=self.concurrency,
+                client=self._client,
+                progress=False,
+                cache=self.cache,
+                on_result=landed,
             )
-            frame = pd.concat(parts, ignore_index=True)
         except asyncio.CancelledError:
             self.message.value = _error_html("Stopped: click Compare to run it again.")
             self.progress.bar_style = "warning"

@@ -18,7 +18,7 @@ import pytest
 import grokbook as gb
 from grokbook.cli import build_parser, main
 from grokbook.errors import UnsupportedParameterError
-from grokbook.sweep import AdaptiveLimit, SweepInterrupted, asweep, grid, sweep
+from grokbook.sweeps import AdaptiveLimit, SweepInterrupted, asweep, grid, sweep
 from grokbook.tables import FRAME_COLUMNS
 from tests.conftest import FAKE_KEY, Recorder, chat_body
 
@@ -427,9 +427,52 @@ def test_compare_prints_summary_and_writes_csv_and_plot(
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_gb_sweep_stays_callable_once_the_module_is_imported() -> None:
-    import grokbook.sweep as module
+def test_gb_sweep_stays_the_function_once_the_module_is_imported() -> None:
+    import grokbook.sweeps as module
+
+    assert gb.sweep is module.sweep and gb.SweepInterrupted is SweepInterrupted
 
     assert module.SweepInterrupted is SweepInterrupted
     df = gb.sweep("x", efforts=["low"], client=mock_client(ok_response), progress=False)
     assert list(df["reasoning_effort"]) == ["low"]
+
+
+def test_repeats_are_distinct_reproducible_samples_on_the_simulator() -> None:
+    client = gb.Client(provider="sim", log=False)
+    kwargs: dict[str, Any] = {"efforts": ["high"], "repeats": 4, "progress": False, "cache": False}
+    df = sweep("Why is the sky blue?", client=client, **kwargs)
+    tokens = list(df["reasoning_tokens"])
+    assert len(set(tokens)) > 1  # spread across repeats
+    again = sweep("Why is the sky blue?", client=client, **kwargs)
+    assert list(again["reasoning_tokens"]) == tokens  # and the same sweep reproduces it
+    unseeded = sweep("Why is the sky blue?", client=client, seed=None, **kwargs)
+    assert len(set(unseeded["reasoning_tokens"])) == 1  # identical requests, identical answers
+
+
+def test_seed_goes_on_the_wire_per_repeat() -> None:
+    seen: list[Any] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content).get("seed", "absent"))
+        return ok_response(request)
+
+    sweep("x", efforts=["low"], repeats=3, seed=10, client=mock_client(handler), progress=False)
+    assert sorted(seen) == [10, 11, 12]
+    seen.clear()
+    sweep("x", efforts=["low"], seed=None, client=mock_client(handler), progress=False)
+    assert seen == ["absent"]
+
+
+def test_on_result_sees_every_row_as_it_lands() -> None:
+    rows: list[dict[str, Any]] = []
+    df = sweep(
+        ["a", "b"],
+        efforts=["low", "high"],
+        client=mock_client(ok_response),
+        progress=False,
+        on_result=rows.append,
+    )
+    assert len(rows) == len(df) == 4
+    assert sorted((r["prompt"], r["reasoning_effort"]) for r in rows) == sorted(
+        zip(df["prompt"], df["reasoning_effort"], strict=True)
+    )

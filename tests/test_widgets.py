@@ -273,6 +273,14 @@ async def test_comparer_frame_has_usage_columns_and_every_effort() -> None:
     assert image.value[:8] == b"\x89PNG\r\n\x1a\n"
     assert not cmp.run_button.disabled
     assert list(cmp.summary.index.get_level_values("reasoning_effort")) == ["low", "high"]
+    # Repeats are distinct samples (one seed per repeat), so there is spread to show.
+    high = frame[frame["reasoning_effort"] == "high"]["reasoning_tokens"]
+    assert high.nunique() == 2
+    # Comparing again replays every call from the cache: same numbers, no new cost.
+    again = EffortComparer(PROMPT, model="grok-3-mini-beta", repeats=2)
+    frame2 = await again.run()
+    assert frame2 is not None and bool(frame2["cached"].all())
+    assert list(frame2["reasoning_tokens"]) == list(frame["reasoning_tokens"])
 
 
 async def test_comparer_for_a_model_without_efforts_compares_its_default() -> None:

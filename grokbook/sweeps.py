@@ -22,6 +22,10 @@ the caller's loop.
 retries and transport: the simulator's transport and ``httpx.MockTransport`` serve both), or
 None (an AsyncClient with the default provider: xAI with a key, else the simulator).
 
+**Repeats.** Repeat ``r`` of a call is sent with ``seed=seed + r`` (``seed=0`` by default):
+distinct samples, reproducible run to run, and cached separately. ``seed=None`` sends no
+``seed`` field.
+
 **Failures.** Every call is a row: a failed call has ``status="error"`` and the error message
 (``"RateLimitError: HTTP 429: ..."``). 429s are retried by the client's policy, and the sweep
 lowers its concurrency while they last (AIMD: halve on new 429s, at most once per
@@ -43,7 +47,6 @@ import math
 import sys
 import threading
 import time
-import types
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -259,8 +262,12 @@ class _Run:
         temperature: float | None,
         progress: bool,
         cache: bool,
+        seed: int | None = 0,
+        on_result: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.jobs = list(jobs)
+        self.seed = seed
+        self.on_result = on_result
         self.client = client
         self.owns_client = owns_client
         self.concurrency = concurrency
@@ -358,6 +365,8 @@ class _Run:
             else:
                 self.errors += 1
             self._tick()
+            if self.on_result is not None:
+                self.on_result(dict(row))
 
     async def _call(self, job: Job) -> dict[str, Any]:
         try:
@@ -368,6 +377,7 @@ class _Run:
                 system=self.system,
                 temperature=self.temperature,
                 cache=self.cache,
+                seed=None if self.seed is None else self.seed + job.repeat,
                 repeat=job.repeat,
                 tags={"sweep_id": self.sweep_id, "source": "sweep"},
             )
@@ -426,6 +436,8 @@ def _prepare(
     temperature: float | None,
     progress: bool,
     cache: bool,
+    seed: int | None,
+    on_result: Callable[[dict[str, Any]], None] | None,
     *,
     private_loop: bool,
 ) -> _Run:
@@ -445,6 +457,8 @@ def _prepare(
         temperature=temperature,
         progress=progress,
         cache=cache,
+        seed=seed,
+        on_result=on_result,
     )
 
 
@@ -459,11 +473,14 @@ async def asweep(
     temperature: float | None = None,
     progress: bool = True,
     cache: bool = True,
+    seed: int | None = 0,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> pd.DataFrame:
     """The async :func:`sweep`: ``df = await gb.asweep(...)`` on the running loop.
 
     If the awaiting task is cancelled, the calls in flight are cancelled and the
-    ``CancelledError`` carries ``.frame`` with the rows that finished.
+    ``CancelledError`` carries ``.frame`` with the rows that finished. ``on_result`` is
+    called on the loop with each finished row (a dict), e.g. to drive a progress widget.
     """
     run = _prepare(
         prompts,
@@ -476,6 +493,8 @@ async def asweep(
         temperature,
         progress,
         cache,
+        seed,
+        on_result,
         private_loop=False,
     )
     await run.execute()
@@ -493,12 +512,17 @@ def sweep(
     temperature: float | None = None,
     progress: bool = True,
     cache: bool = True,
+    seed: int | None = 0,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> pd.DataFrame:
     """Run the grid prompts x models x efforts x repeats; one row per call (see module doc).
 
     ``concurrency`` caps the calls in flight (lowered automatically while 429s arrive);
     ``progress`` shows a tqdm bar (a widget in Jupyter, stderr elsewhere); ``cache=True``
     reuses stored answers for identical calls, so re-running a sweep makes no API calls.
+    Repeat ``r`` is sent with ``seed=seed + r``, so repeats are distinct samples that can be
+    reproduced (``seed=None`` sends no seed). ``on_result(row)`` is called with each finished
+    row as it lands.
     Raises :class:`SweepInterrupted` (with ``.frame``) on Ctrl-C.
     """
     run = _prepare(
@@ -512,6 +536,8 @@ def sweep(
         temperature,
         progress,
         cache,
+        seed,
+        on_result,
         private_loop=True,
     )
     try:
@@ -564,16 +590,3 @@ def _run_in_thread(run: _Run) -> None:
         raise failure[0]
     if run._stop.is_set():
         raise KeyboardInterrupt
-
-
-class _CallableModule(types.ModuleType):
-    """``grokbook.sweep`` names both this module and the function: once the module has been
-    imported as such (``from grokbook.sweep import SweepInterrupted``), Python binds the
-    package attribute ``grokbook.sweep`` to the module, so the module forwards calls to
-    :func:`sweep` and ``gb.sweep(...)`` keeps working."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        return sweep(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
