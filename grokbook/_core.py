@@ -119,8 +119,7 @@ def validate_effort(model: str, reasoning_effort: str | None) -> None:
         )
     if reasoning_effort not in record.efforts:
         raise UnsupportedParameterError(
-            f"{name} takes reasoning_effort {' | '.join(record.efforts)}; "
-            f"got {reasoning_effort!r}."
+            f"{name} takes reasoning_effort {' | '.join(record.efforts)}; got {reasoning_effort!r}."
         )
 
 
