@@ -182,8 +182,7 @@ def _chat(body: dict[str, Any], latency: float) -> _Chat:
     if asked is None:
         raise _Reject(
             404,
-            f"The model {model} does not exist or your team does not have access to it. "
-            "(grokbook simulator: `grokbook models` lists the models it simulates.)",
+            f"The model {model} does not exist or your team does not have access to it.",
         )
     effort = body.get("reasoning_effort")
     if effort is not None:
