@@ -26,11 +26,13 @@ from typing import Any
 
 __all__ = [
     "RETIREMENT_DATE",
+    "TABLE_HEADERS",
     "Model",
     "all_models",
     "get",
     "register",
     "resolve",
+    "table_rows",
     "update_from_language_models",
 ]
 
@@ -280,6 +282,33 @@ def all_models(*, include_retired: bool = True) -> list[Model]:
     if not include_retired:
         models = [m for m in models if not m.retired]
     return models
+
+
+#: Column names of :func:`table_rows` (prices are USD per 1M tokens).
+TABLE_HEADERS = ("model", "efforts", "reasoning text", "$/1M in", "cached in", "out", "status")
+
+
+def table_rows(*, include_retired: bool = True) -> list[tuple[str, ...]]:
+    """The catalog as rows of text for displays (``grokbook models``, ``%grok models``)."""
+
+    def price(value: float | None) -> str:
+        return "?" if value is None else f"{value:g}"
+
+    rows: list[tuple[str, ...]] = []
+    for model in all_models(include_retired=include_retired):
+        status = f"retired {model.retired} → {model.served_by}" if model.retired else "available"
+        rows.append(
+            (
+                model.id,
+                " | ".join(model.efforts) if model.efforts else "(rejected)",
+                "yes" if model.returns_reasoning_text else "no",
+                price(model.input_price),
+                price(model.cached_input_price),
+                price(model.output_price),
+                status,
+            )
+        )
+    return rows
 
 
 _CENTS_PER_100M_TO_USD_PER_1M = 1 / 10_000  # 1 cent / 100M tokens = 0.0001 USD / 1M

@@ -58,30 +58,13 @@ def _cmd_models(args: argparse.Namespace) -> int:
             for model_id in client.models():
                 print(model_id)
         return 0
-    rows = [("model", "efforts", "reasoning text", "$/1M in", "cached", "out", "status")]
-    for model in catalog.all_models():
-        status = f"retired {model.retired} -> {model.served_by}" if model.retired else "available"
-        rows.append(
-            (
-                model.id,
-                " | ".join(model.efforts) if model.efforts else "(rejected)",
-                "yes" if model.returns_reasoning_text else "no",
-                _price(model.input_price),
-                _price(model.cached_input_price),
-                _price(model.output_price),
-                status,
-            )
-        )
+    rows = [catalog.TABLE_HEADERS, *catalog.table_rows()]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for index, row in enumerate(rows):
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
         if index == 0:
             print("  ".join("-" * width for width in widths))
     return 0
-
-
-def _price(value: float | None) -> str:
-    return "?" if value is None else f"{value:g}"
 
 
 # -- grokbook ask ------------------------------------------------------------------------------

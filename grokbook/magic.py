@@ -398,23 +398,8 @@ class GrokMagics(Magics):
         from . import catalog
         from .providers import PROVIDERS
 
-        headers = ("model", "efforts", "reasoning text", "$/1M in", "cached in", "out", "status")
-        rows = []
-        for model in catalog.all_models():
-            status = (
-                f"retired {model.retired} → {model.served_by}" if model.retired else "available"
-            )
-            rows.append(
-                (
-                    model.id,
-                    " | ".join(model.efforts) if model.efforts else "(rejected)",
-                    "yes" if model.returns_reasoning_text else "no",
-                    _price(model.input_price),
-                    _price(model.cached_input_price),
-                    _price(model.output_price),
-                    status,
-                )
-            )
+        headers = catalog.TABLE_HEADERS
+        rows = catalog.table_rows()
         keys = []
         for name, profile in PROVIDERS.items():
             if not profile.needs_key and not profile.key_env:
@@ -801,10 +786,6 @@ def _history_row(record: Mapping[Any, Any]) -> tuple[str, ...]:
 
 def _default_model() -> str:
     return os.environ.get("GROKBOOK_MODEL") or "grok-3-mini-beta"
-
-
-def _price(value: float | None) -> str:
-    return "?" if value is None else f"{value:g}"
 
 
 def _count(value: int | None) -> str:
