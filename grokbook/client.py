@@ -262,6 +262,7 @@ class _BaseClient:
                 repeat=repeat,
                 tags=tags,
                 log=self.log,
+                secrets=self._secrets(),
             )
         except Exception as exc:  # the cache must never fail a call
             logger.warning("grokbook: cache lookup failed (%s); calling the API", exc)

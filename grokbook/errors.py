@@ -229,6 +229,7 @@ def make_status_error(
         # An HTML error page from a proxy: keep a short, tag-free excerpt.
         body = re.sub(r"<[^>]+>", " ", text)
         body = re.sub(r"\s+", " ", body).strip()[:200]
+    body = _redact_value(body, secrets)  # .body is kept for callers: no key in it either
     message = server_message(body)
     message = redact(message, secrets) if message else None
     cls = status_error_class(status_code)
@@ -246,6 +247,19 @@ def make_status_error(
         body=body,
         retry_after_s=retry_after_s,
     )
+
+
+def _redact_value(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` (parsed JSON) with every secret replaced in every string inside it."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {k: _redact_value(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_value(v, secrets) for v in value]
+    return value
 
 
 def redact(text: str, secrets: tuple[str, ...] | list[str]) -> str:

@@ -548,10 +548,13 @@ class Store:
         repeat: int = 0,
         tags: Mapping[str, Any] | None = None,
         log: bool = False,
+        secrets: Sequence[str] = (),
     ) -> Completion | None:
         """The cached Completion for ``key`` (``cached=True``, cost 0), or None.
 
-        With ``log=True`` and the ``request``, the hit is also queued as a cached run-log row.
+        With ``log=True`` and the ``request``, the hit is also queued as a cached run-log row
+        (``secrets`` redacted from it, as in :meth:`record`: a hit still pending in memory
+        holds the answer as the server sent it).
         """
         started = time.perf_counter()
         try:
@@ -582,7 +585,8 @@ class Store:
         )
         if log and request is not None:
             try:
-                self._put(_call(request, hit, None, repeat, tags, (), key))
+                kept = tuple(s for s in secrets if s)
+                self._put(_call(request, hit, None, repeat, tags, kept, key))
             except Exception as exc:
                 self._warn_once("queue a run-log row for", exc, "this hit was not logged.")
         return hit

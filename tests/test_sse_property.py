@@ -82,3 +82,65 @@ def test_any_chunking_gives_the_same_answer(
             assert exc.partial_content == "".join(content)
         else:  # pragma: no cover - the assertion below explains
             raise AssertionError("a stream without [DONE] must not finish cleanly")
+
+
+# -- the decoder alone: every SSE framing the spec allows ------------------------------------
+# Text of any kind (multi-byte UTF-8 included, "\x85" and "\u2028" which are NOT SSE line
+# breaks); a fixed multi-byte piece makes sure a cut can land inside a character.
+any_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+comment_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+    max_size=8,
+)
+
+
+@st.composite
+def sse_streams(draw: st.DrawFn) -> tuple[bytes, list[str]]:
+    """A stream in any legal framing, and the data payloads a correct decoder dispatches."""
+    nl = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    payloads: list[str] = []
+    out: list[str] = []
+    if draw(st.booleans()):
+        out.append(f"retry: 1000{nl}{nl}")  # an event with no data dispatches nothing
+    for text in draw(st.lists(any_text, max_size=5)):
+        chunk = {"choices": [{"delta": {"content": "é€𝄞" + text}}]}
+        indent = draw(st.sampled_from([None, 1]))  # indented JSON spans several data lines
+        payload = json.dumps(chunk, ensure_ascii=draw(st.booleans()), indent=indent)
+        payloads.append(payload)
+        for _ in range(draw(st.integers(0, 2))):
+            out.append(f":{draw(comment_text)}{nl}")  # comments anywhere in an event
+        if draw(st.booleans()):
+            out.append(f"event: chunk{nl}id: {len(payloads)}{nl}")
+        for line in payload.split("\n"):
+            # "data:value" and "data: value" are the same, unless the value starts with a space.
+            sep = ": " if line.startswith(" ") or draw(st.booleans()) else ":"
+            out.append(f"data{sep}{line}{nl}")
+            if draw(st.booleans()):
+                out.append(f": between data lines{nl}")
+        out.append(nl * draw(st.integers(1, 3)))  # the blank line ends it; extra ones are no-ops
+    if draw(st.booleans()):
+        payloads.append("[DONE]")
+        out.append(f"data: [DONE]{nl}")
+        if draw(st.booleans()):  # a last event without its blank line: dispatched by flush()
+            out.append(nl)
+    return "".join(out).encode("utf-8"), payloads
+
+
+def decode(pieces: list[bytes]) -> list[str]:
+    decoder = SSEDecoder()
+    out: list[str] = []
+    for piece in pieces:
+        out.extend(decoder.feed(piece))
+    return out + decoder.flush()
+
+
+@settings(max_examples=200, deadline=None)
+@given(stream=sse_streams(), cuts=st.lists(st.integers(min_value=0), max_size=16))
+def test_decoder_dispatches_exactly_the_payloads_under_any_framing(
+    stream: tuple[bytes, list[str]], cuts: list[int]
+) -> None:
+    raw, payloads = stream
+    points = sorted({c % (len(raw) + 1) for c in cuts})
+    pieces = [raw[a:b] for a, b in zip([0, *points], [*points, len(raw)], strict=True)]
+    assert decode(pieces) == payloads
+    assert decode([raw[i : i + 1] for i in range(len(raw))]) == payloads  # byte by byte

@@ -1,0 +1,388 @@
+"""Security: the API key never leaks, model output never runs, the simulator stays local.
+
+The key is conftest's distinctive ``FAKE_KEY``; every place it could end up is searched for
+its bytes: reprs, exception texts, warnings, DEBUG logs (grokbook, httpx, httpcore), the
+SQLite store (db, wal, shm) and everything else under GROKBOOK_HOME, and a notebook executed
+with nbclient against the loopback simulator and saved. Model output full of script tags,
+event-handler attributes and remote images is rendered inert by every display path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from IPython.core.displaypub import CapturingDisplayPublisher
+from IPython.core.interactiveshell import InteractiveShell
+
+import grokbook as gb
+from grokbook import errors, render, store
+from grokbook.magic import GrokMagics
+from grokbook.sim import SimServer, serve_in_background
+
+from .conftest import FAKE_KEY, chat_body, sse, stream_chunks
+from .test_render import IMG, MD_IMAGE, SCRIPT, assert_inert, parsed_tags
+
+pytestmark = pytest.mark.timeout(90)
+
+SSE_HEADERS = {"content-type": "text/event-stream"}
+EVIL = (
+    f'Hi {SCRIPT} {IMG} {MD_IMAGE} <a href="javascript:alert(1)">x</a> '
+    '<div onmouseover="alert(2)">hover</div> [click](javascript:alert(3)) '
+    "<iframe src=https://evil.example></iframe> <svg onload=alert(4)></svg> end"
+)
+
+
+def echo_handler(request: httpx.Request) -> httpx.Response:
+    """A hostile server: echoes the Authorization header into errors and into answers."""
+    auth = request.headers.get("authorization", "")
+    body = json.loads(request.content) if request.content else {}
+    prompt = body.get("messages", [{}])[-1].get("content", "")
+    if "fail" in prompt:
+        return httpx.Response(
+            400,
+            json={"code": "Client specified an invalid argument", "error": f"Bad key: {auth}"},
+            headers={"x-request-id": "req-1"},
+        )
+    if "html" in prompt:
+        return httpx.Response(502, text=f"<html><body>proxy saw {auth}</body></html>")
+    if "notjson" in prompt:
+        return httpx.Response(200, text=f"oops {auth}")
+    if body.get("stream"):
+        chunks = stream_chunks(reasoning=[f"thinking {auth}"], content=["echo ", auth])
+        return httpx.Response(200, content=sse(chunks), headers=SSE_HEADERS)
+    return httpx.Response(200, json=chat_body(content=f"echo {auth}", reasoning=f"r {auth}"))
+
+
+def exercise(client: gb.Client) -> list[BaseException]:
+    """A successful call, a stream and three failures; returns the exceptions raised."""
+    assert FAKE_KEY in client.chat("hello").content  # the hostile server did echo it
+    list(client.stream("hello"))
+    raised: list[BaseException] = []
+    for prompt in ("please fail", "html page", "notjson"):
+        with pytest.raises(errors.APIError) as info:
+            client.chat(prompt)
+        raised.append(info.value)
+    return raised
+
+
+def files_under(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file()]
+
+
+# -- reprs, exception texts --------------------------------------------------------------------
+def test_key_not_in_reprs_or_exception_texts() -> None:
+    client = gb.Client(
+        provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(echo_handler)
+    )
+    aclient = gb.AsyncClient(provider="xai", api_key=FAKE_KEY)
+    for obj in (client, aclient, client.stream("hello"), client.provider):
+        assert FAKE_KEY not in repr(obj) and FAKE_KEY not in str(obj)
+    raised = exercise(client)
+    assert {type(e) for e in raised} == {
+        errors.BadRequestError,
+        errors.InternalServerError,
+        errors.ResponseParseError,
+    }
+    for exc in raised:
+        texts = [str(exc), repr(exc), render.error_message(exc)]
+        # (ResponseParseError.snippet still quotes the raw body: see the report of issue 9.)
+        texts += [str(getattr(exc, name, "")) for name in ("server_message", "body")]
+        for text in texts:
+            assert FAKE_KEY not in text, (type(exc).__name__, text)
+    assert "***" in str(raised[0])  # redacted, not dropped: the user sees what happened
+
+
+def test_key_not_in_missing_key_or_connection_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(errors.MissingAPIKeyError) as missing:
+        gb.Client(provider="xai")
+    assert FAKE_KEY not in str(missing.value)
+    # A connection error quoting the URL (a key pasted into the base URL by mistake).
+    client = gb.Client(
+        provider="xai",
+        api_key=FAKE_KEY,
+        base_url=f"http://127.0.0.1:9/v1/{FAKE_KEY}",
+        timeout=0.5,
+        max_retries=0,
+    )
+    with pytest.raises(errors.APIConnectionError) as info:
+        client.chat("hi")
+    assert FAKE_KEY not in str(info.value) and FAKE_KEY not in repr(info.value)
+
+
+# -- warnings and DEBUG logs -------------------------------------------------------------------
+def test_key_not_in_warnings_or_debug_logs(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name in ("grokbook", "httpx", "httpcore", "asyncio"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # Over real sockets, so httpcore's connection and request logging runs too.
+        with serve_in_background(latency="none", faults=["503", "ok"]) as server:
+            client = gb.Client(provider="xai", api_key=FAKE_KEY, base_url=server.base_url)
+            assert "303" in client.chat("What is 101*3?").content  # after one retry
+            list(client.stream("What is 101*3?"))
+            client.close()
+
+            async def run_async() -> None:
+                async with gb.AsyncClient(
+                    provider="xai", api_key=FAKE_KEY, base_url=server.base_url
+                ) as aclient:
+                    await aclient.chat("What is 2+2?")
+
+            asyncio.run(run_async())
+        exercise(
+            gb.Client(provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(echo_handler))
+        )
+        # A store that cannot be opened warns (and the call still works).
+        blocker = tmp_path / "not-a-folder"
+        blocker.write_text("x")
+        monkeypatch.setenv("GROKBOOK_HOME", str(blocker / "home"))
+        store.reset()
+        hostile = gb.Client(
+            provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(echo_handler)
+        )
+        assert FAKE_KEY in hostile.chat("hello again", cache=True).content
+    store.reset()
+    assert any(issubclass(w.category, store.StoreWarning) for w in caught)
+    for warning in caught:
+        assert FAKE_KEY not in str(warning.message), warning
+    loggers = {record.name for record in caplog.records}
+    assert {"httpx", "grokbook"} <= loggers and any(n.startswith("httpcore") for n in loggers)
+    assert FAKE_KEY not in caplog.text
+    for record in caplog.records:
+        assert FAKE_KEY not in record.getMessage()
+        assert FAKE_KEY not in repr(record.args)
+
+
+# -- the store: db, wal, shm, cache ------------------------------------------------------------
+def test_key_not_in_store_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "store-home"
+    monkeypatch.setenv("GROKBOOK_HOME", str(home))
+    store.reset()
+    try:
+        client = gb.Client(
+            provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(echo_handler)
+        )
+        exercise(client)
+        # Cached calls, one with the key pasted into the prompt and the system prompt.
+        client.chat(f"my key is {FAKE_KEY}", system=f"key {FAKE_KEY}", cache=True, seed=1)
+        # Cache hits right after the call: served from the entries still pending in memory
+        # (the writer has not committed them yet), which hold the answer as the server sent it.
+        for i in range(5):
+            client.chat(f"hello cache {i}", cache=True)
+            assert client.chat(f"hello cache {i}", cache=True).cached
+        store.flush()
+        # Read the files while the connection is open: the -wal and -shm files exist now.
+        names = {p.name for p in files_under(home)}
+        assert {"grokbook.db", "grokbook.db-wal", "grokbook.db-shm"} <= names, names
+        for path in files_under(home):
+            assert FAKE_KEY.encode() not in path.read_bytes(), path
+        history = gb.history()
+        assert len(history) == 16 and (history["status"] == "error").sum() == 3
+        assert FAKE_KEY not in history.to_json(date_format="iso")
+        # The rows are there, redacted, not dropped.
+        with sqlite3.connect(home / "grokbook.db") as conn:
+            answers = [row[0] for row in conn.execute("SELECT answer FROM calls")]
+            cached = [row[0] for row in conn.execute("SELECT completion FROM cache")]
+        assert any("[redacted]" in (a or "") for a in answers)
+        assert len(cached) == 6 and all(FAKE_KEY not in c for c in cached)
+    finally:
+        store.reset()
+    for path in files_under(home):  # after checkpoint and close, too
+        assert FAKE_KEY.encode() not in path.read_bytes(), path
+
+
+# -- a notebook run with nbclient and saved ----------------------------------------------------
+def test_key_not_in_an_executed_saved_notebook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = [
+        "%load_ext grokbook",
+        "%%grok --no-cache\nWhat is 101*3?",
+        "%%grok --no-cache -m grok-no-such-model\nWhat is 2+2?",
+        "%%grok --no-cache --no-stream -e high\nWhat is 7*8?",
+        "import grokbook as gb\nclient = gb.Client()\nclient",
+        "client.chat('What is 1+1?')",
+        "client.chat('Hi', model='grok-no-such-model')",  # raises: a traceback is saved
+        "%grok usage",
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    home = tmp_path / "nb-home"
+    with serve_in_background(latency="none", require_key=FAKE_KEY) as server:
+        monkeypatch.setenv("XAI_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("GROKBOOK_PROVIDER", "xai")
+        monkeypatch.setenv("GROKBOOK_BASE_URL", server.base_url)
+        monkeypatch.setenv("GROKBOOK_HOME", str(home))
+        NotebookClient(
+            nb,
+            timeout=60,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(tmp_path)}},
+        ).execute()
+        served = server.requests_served
+    path = tmp_path / "executed.ipynb"
+    nbformat.write(nb, path)
+    text = path.read_text()
+    outputs = [json.dumps(cell.get("outputs", [])) for cell in nb.cells]
+    # The key was really used: the server insists on it, and the answers came back.
+    assert served >= 5
+    assert "303" in outputs[1] and "56" in outputs[3] and "1 + 1 = 2" in outputs[5]
+    assert "grokbook-error" in outputs[2] and "grok-no-such-model" in outputs[2]
+    assert "NotFoundError" in outputs[6]
+    assert "api_key=set" in outputs[4]
+    assert FAKE_KEY not in text
+    for stored in files_under(home):
+        assert FAKE_KEY.encode() not in stored.read_bytes(), stored
+
+
+# -- model output is inert in every display path -----------------------------------------------
+def evil_handler(request: httpx.Request) -> httpx.Response:
+    body = json.loads(request.content)
+    if "error please" in body["messages"][-1]["content"]:
+        return httpx.Response(400, json={"code": "bad", "error": f"Model says {EVIL}"})
+    if body.get("stream"):
+        chunks = stream_chunks(reasoning=[EVIL[:30], EVIL[30:]], content=[EVIL[:50], EVIL[50:]])
+        return httpx.Response(200, content=sse(chunks), headers=SSE_HEADERS)
+    return httpx.Response(200, json=chat_body(content=EVIL, reasoning=EVIL, model=body["model"]))
+
+
+def assert_html_inert(html_text: str) -> None:
+    """What a browser would build from ``html_text`` runs nothing and loads nothing."""
+    lowered = html_text.lower()
+    for tag in ("<script", "<img", "<iframe", "<svg", "<object", "<embed"):
+        assert tag not in lowered, tag
+    for tag, attrs in parsed_tags(html_text):
+        assert tag not in ("script", "img", "iframe", "svg", "object", "embed"), tag
+        assert not any(name.startswith("on") for name in attrs), (tag, attrs)
+        assert "src" not in attrs, (tag, attrs)
+        for value in attrs.values():
+            assert "javascript:" not in (value or "").lower(), (tag, attrs)
+
+
+def test_completion_repr_is_inert_in_every_reasoning_mode() -> None:
+    client = gb.Client(provider="xai", api_key="k", transport=httpx.MockTransport(evil_handler))
+    completion = client.chat("hi")
+    assert completion.content == EVIL  # the raw text is kept as sent
+    bundle = completion._repr_mimebundle_()
+    assert_inert(bundle)
+    assert_html_inert(bundle["text/html"])
+    for mode in render.REASONING_MODES:
+        mode_bundle = render.completion_bundle(completion, reasoning=mode)
+        assert_inert(mode_bundle)
+        assert_html_inert(mode_bundle["text/html"])
+    streamed = client.stream("hi").until_done()
+    assert_inert(streamed._repr_mimebundle_())
+
+
+@pytest.fixture
+def session() -> Iterator[tuple[InteractiveShell, GrokMagics, CapturingDisplayPublisher]]:
+    shell = InteractiveShell.instance()
+    old_pub = shell.display_pub
+    pub = CapturingDisplayPublisher()
+    shell.display_pub = pub
+    shell.run_line_magic("load_ext", "grokbook")
+    magics = shell.magics_manager.registry["GrokMagics"]
+    assert isinstance(magics, GrokMagics)
+    magics.frontend = "rich"
+    magics.update_interval = 0.0  # redraw on every chunk: every intermediate state is checked
+    magics.client_factory = lambda provider, key: gb.Client(
+        provider="xai", api_key="k", transport=httpx.MockTransport(evil_handler), max_retries=0
+    )
+    try:
+        yield shell, magics, pub
+    finally:
+        shell.run_line_magic("unload_ext", "grokbook")
+        shell.display_pub = old_pub
+
+
+def test_magic_output_is_inert_streamed_whole_errors_and_tables(session: Any) -> None:
+    shell, magics, pub = session
+    shell.run_cell_magic("grok", "--reasoning show", f"Tell me {SCRIPT}")
+    shell.run_cell_magic("grok", "--no-stream --reasoning show", "Tell me again")
+    shell.run_cell_magic("grok", "--no-stream --no-cache", "error please")
+    shell.run_cell_magic("grok", "--no-cache", "error please")
+    shell.run_line_magic("grok", "usage")
+    shell.run_line_magic("grok", "history")
+    assert len(magics.calls) == 2 and len(magics.failures) == 2
+    outputs = pub.outputs
+    assert len(outputs) > 10  # streamed updates included
+    errors_seen = 0
+    for output in outputs:
+        data = output["data"]
+        html_text = data.get("text/html", "")
+        assert_html_inert(html_text)
+        if "grokbook-error" in html_text:
+            errors_seen += 1  # an error box is HTML only: the model's text in it is escaped
+        elif "grokbook-table" in html_text:
+            continue  # %grok usage / history: checked as HTML above
+        elif html_text:
+            assert_inert(data)  # answers: no live Markdown image in any mimetype either
+    assert errors_seen == 2
+    everything = json.dumps(outputs)
+    assert "&lt;script&gt;" in everything  # shown as text, escaped
+
+
+async def test_widget_outputs_are_inert() -> None:
+    from grokbook.widgets import EffortComparer, Playground
+
+    client = gb.AsyncClient(
+        provider="xai", api_key="k", transport=httpx.MockTransport(evil_handler)
+    )
+    playground = Playground("hi", client=client, reasoning="show")
+    seen: list[str] = []
+    playground.output.observe(lambda change: seen.append(change["new"]), names="value")
+    assert await playground.run() is not None
+    error_pg = Playground("error please", client=client)
+    error_pg.output.observe(lambda change: seen.append(change["new"]), names="value")
+    assert await error_pg.run() is None
+    comparer = EffortComparer("hi", model="grok-3-mini-beta", repeats=1, client=client)
+    frame = await comparer.run()
+    assert frame is not None and (frame["status"] == "ok").all()
+    seen += [comparer.answers.value, comparer.table.value, comparer.message.value]
+    assert len(seen) >= 4 and any("&lt;script&gt;" in value for value in seen)
+    for value in seen:
+        assert_html_inert(value)
+
+
+# -- the simulator stays on this machine -------------------------------------------------------
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.com", ""])
+def test_simulator_refuses_non_loopback_without_the_flag(host: str) -> None:
+    with pytest.raises(errors.UnsupportedParameterError, match="allow_remote"):
+        SimServer(host, 0)
+    with pytest.raises(errors.UnsupportedParameterError, match="allow-remote"):
+        serve_in_background(0, host)
+
+
+def test_simulator_binds_loopback_by_default_and_remote_only_when_asked() -> None:
+    with serve_in_background() as server:
+        assert server.host == "127.0.0.1"
+        assert server.base_url.startswith("http://127.0.0.1:")
+    for host in ("localhost", "127.0.0.2"):
+        local = SimServer(host, 0)
+        local.stop()
+    remote = SimServer("0.0.0.0", 0, allow_remote=True)  # bound, never started
+    try:
+        assert remote.port > 0
+    finally:
+        remote.stop()
