@@ -23,6 +23,7 @@ imports pandas; ``import grokbook`` alone never does.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,8 @@ FRAME_COLUMNS: tuple[str, ...] = (*USAGE_COLUMNS, "answer", "model_served")
 EFFORT_ORDER: tuple[str, ...] = (DEFAULT_EFFORT_LABEL, "none", "minimal", "low", "medium", "high")
 
 _FLOAT_COLUMNS = ("latency_s", "cost_usd")
+_FRAME_COLUMN_SET = frozenset(FRAME_COLUMNS)
+_TYPED_COLUMNS = frozenset((*TOKEN_COLUMNS, "repeat", *_FLOAT_COLUMNS, "cached"))
 
 
 def order_efforts(efforts: Iterable[Any]) -> list[str]:
@@ -67,22 +70,21 @@ def frame_from_rows(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     ``repeat`` become ``Int64`` (missing = ``<NA>``), latency and cost ``float64``, ``cached``
     a nullable boolean.
     """
-    records = [dict(row) for row in rows]
-    extra: list[str] = []
-    for record in records:
-        extra.extend(k for k in record if k not in FRAME_COLUMNS and k not in extra)
+    records = [row if isinstance(row, dict) else dict(row) for row in rows]
+    # Extra keys in order of first appearance, gathered at C speed.
+    keys = dict.fromkeys(itertools.chain.from_iterable(records))
+    extra = [k for k in keys if k not in _FRAME_COLUMN_SET]
     columns = [*FRAME_COLUMNS, *extra]
-    data = {name: [record.get(name) for record in records] for name in columns}
-    frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()})
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    if frame.empty:
+        frame = frame.astype(object)
     for name in (*TOKEN_COLUMNS, "repeat"):
-        frame[name] = pd.array(list(frame[name]), dtype="Int64")
+        frame[name] = frame[name].astype("Int64")
     for name in _FLOAT_COLUMNS:
-        frame[name] = pd.array(
-            [float("nan") if v is None else float(v) for v in frame[name]], dtype="float64"
-        )
-    frame["cached"] = pd.array(list(frame["cached"]), dtype="boolean")
+        frame[name] = frame[name].astype("float64")
+    frame["cached"] = frame["cached"].astype("boolean")
     for name in columns:
-        if name not in (*TOKEN_COLUMNS, "repeat", *_FLOAT_COLUMNS, "cached"):
+        if name not in _TYPED_COLUMNS:
             frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
     return frame
 
@@ -100,10 +102,11 @@ def usage_frame(completions: Iterable[Completion | Mapping[str, Any]] | Completi
     rows: list[dict[str, Any]] = []
     for item in items:
         if isinstance(item, Completion):
-            key = (item.requested_model, item.reasoning_effort or DEFAULT_EFFORT_LABEL, item.prompt)
+            prompt = item.prompt
+            key = (item.requested_model, item.reasoning_effort or DEFAULT_EFFORT_LABEL, prompt)
             repeat = counts.get(key, 0)
             counts[key] = repeat + 1
-            row = completion_row(item, repeat=repeat)
+            row = completion_row(item, prompt=prompt, repeat=repeat)
             row["answer"] = item.content
             row["model_served"] = item.model
             rows.append(row)
