@@ -18,6 +18,7 @@ from .errors import (
     ResponseParseError,
     UnsupportedParameterError,
     make_status_error,
+    redact,
 )
 from .providers import Provider
 from .result import Completion, StreamEvent, Usage
@@ -205,12 +206,15 @@ def build_request(
     )
 
 
-def parse_json_body(content: bytes, status_code: int) -> Any:
-    """JSON from a 2xx body, or ResponseParseError (e.g. a proxy's HTML page)."""
+def parse_json_body(content: bytes, status_code: int, secrets: tuple[str, ...] = ()) -> Any:
+    """JSON from a 2xx body, or ResponseParseError (e.g. a proxy's HTML page).
+
+    The error keeps a short snippet of the body, with ``secrets`` (the API key) redacted.
+    """
     try:
         return json.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
-        snippet = content[:200].decode("utf-8", errors="replace")
+        snippet = redact(content[:200].decode("utf-8", errors="replace"), secrets)
         kind = "an HTML page" if snippet.lstrip().startswith("<") else "a body that is not JSON"
         raise ResponseParseError(
             f"The server answered HTTP {status_code} with {kind} instead of a chat completion. "

@@ -228,7 +228,7 @@ class _BaseClient:
 
     def _parse(self, request: ChatRequest, response: httpx.Response, started: float) -> Completion:
         latency = time.perf_counter() - started
-        data = _parse_json(response.content, response.status_code)
+        data = _parse_json(response.content, response.status_code, self._secrets())
         completion = parse_completion(
             request, data, latency_s=latency, status_code=response.status_code
         )
@@ -469,7 +469,7 @@ class Client(_BaseClient):
                 cause: BaseException = exc
             else:
                 if response.is_success:
-                    return _parse_json(response.content, response.status_code)
+                    return _parse_json(response.content, response.status_code, self._secrets())
                 error = self._status_error(response, response.content)
                 cause = error
             delay = self._retry_wait(attempt, error)
@@ -662,7 +662,7 @@ class AsyncClient(_BaseClient):
                 cause: BaseException = exc
             else:
                 if response.is_success:
-                    return _parse_json(response.content, response.status_code)
+                    return _parse_json(response.content, response.status_code, self._secrets())
                 error = self._status_error(response, response.content)
                 cause = error
             delay = self._retry_wait(attempt, error)
@@ -740,7 +740,7 @@ class _StreamBase:
 
     def _non_sse(self, response: httpx.Response, body: bytes) -> list[StreamEvent]:
         """A 2xx that is not SSE: a server that ignored ``stream`` (JSON) or a proxy page."""
-        data = _parse_json(body, response.status_code)
+        data = _parse_json(body, response.status_code, self._client._secrets())
         completion = parse_completion(
             self.request,
             data,

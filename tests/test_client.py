@@ -639,3 +639,13 @@ def test_stream_cache_replays_without_calling_the_api(mode: str) -> None:
     stream(client, "What is 101*3?", reasoning_effort="low")
     stream(client, "What is 101*3?", reasoning_effort="low", cache=True, repeat=1)
     assert len(rec.requests) == 3
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_parse_error_snippet_is_redacted(mode: str) -> None:
+    page = f"<html>proxy saw Authorization: Bearer {FAKE_KEY}</html>".encode()
+    client = make_client(mode, Recorder(httpx.Response(200, content=page)))
+    with pytest.raises(errors.ResponseParseError) as info:
+        chat(client, "hi")
+    assert "proxy saw" in info.value.snippet
+    assert FAKE_KEY not in info.value.snippet and FAKE_KEY not in str(info.value)
