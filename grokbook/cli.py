@@ -93,6 +93,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         "system": args.system,
         "temperature": args.temperature,
         "max_tokens": args.max_tokens,
+        "tags": {"source": "cli"},
     }
     with Client(provider=args.provider) as client:
         if args.no_stream:
