@@ -29,6 +29,32 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     catalog.reset()
 
 
+@pytest.fixture
+def grok_shell() -> Iterator[tuple[Any, Any, Any]]:
+    """A real InteractiveShell with ``%load_ext grokbook`` and a display publisher that keeps
+    every output: yields ``(shell, magics, publisher)``; the rich display path is forced."""
+    from IPython.core.displaypub import CapturingDisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from grokbook.magic import GrokMagics
+
+    shell = InteractiveShell.instance()
+    old_pub = shell.display_pub
+    pub = CapturingDisplayPublisher()
+    shell.display_pub = pub
+    shell.run_line_magic("load_ext", "grokbook")
+    magics = shell.magics_manager.registry["GrokMagics"]
+    assert isinstance(magics, GrokMagics)
+    magics.frontend = "rich"
+    try:
+        yield shell, magics, pub
+    finally:
+        shell.run_line_magic("unload_ext", "grokbook")
+        shell.config.pop("GrokMagics", None)  # %config writes into the shell's config
+        shell.display_pub = old_pub
+        shell.user_ns.pop("r", None)
+
+
 def chat_body(
     content: str = "303",
     reasoning: str | None = "101 * 3 = 303",

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from IPython.core.displaypub import CapturingDisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
 
 from grokbook import render
@@ -89,22 +88,8 @@ class Session:
 
 
 @pytest.fixture
-def session() -> Iterator[Session]:
-    shell = InteractiveShell.instance()
-    old_pub = shell.display_pub
-    pub = CapturingDisplayPublisher()
-    shell.display_pub = pub
-    shell.run_line_magic("load_ext", "grokbook")
-    magics = shell.magics_manager.registry["GrokMagics"]
-    assert isinstance(magics, GrokMagics)
-    magics.frontend = "rich"
-    try:
-        yield Session(shell, magics, pub)
-    finally:
-        shell.run_line_magic("unload_ext", "grokbook")
-        shell.config.pop("GrokMagics", None)  # %config writes into the shell's config
-        shell.display_pub = old_pub
-        shell.user_ns.pop("r", None)
+def session(grok_shell: tuple[Any, Any, Any]) -> Session:
+    return Session(*grok_shell)
 
 
 # -- options and the prompt ---------------------------------------------------------------------

@@ -13,13 +13,10 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from IPython.core.displaypub import CapturingDisplayPublisher
-from IPython.core.interactiveshell import InteractiveShell
 
 import grokbook as gb
 from grokbook import _retry
@@ -31,7 +28,6 @@ from grokbook.errors import (
     InternalServerError,
     ResponseParseError,
 )
-from grokbook.magic import GrokMagics
 from grokbook.sim import SimServer, serve_in_background
 
 from .conftest import FAKE_KEY
@@ -226,23 +222,6 @@ def test_many_failures_do_not_accumulate_connections() -> None:
 
 
 # -- %%grok -------------------------------------------------------------------------------------
-@pytest.fixture
-def shell() -> Iterator[tuple[InteractiveShell, GrokMagics, CapturingDisplayPublisher]]:
-    shell = InteractiveShell.instance()
-    old_pub = shell.display_pub
-    pub = CapturingDisplayPublisher()
-    shell.display_pub = pub
-    shell.run_line_magic("load_ext", "grokbook")
-    magics = shell.magics_manager.registry["GrokMagics"]
-    assert isinstance(magics, GrokMagics)
-    magics.frontend = "rich"
-    try:
-        yield shell, magics, pub
-    finally:
-        shell.run_line_magic("unload_ext", "grokbook")
-        shell.display_pub = old_pub
-
-
 MAGIC_CASES = {
     "429-then-answer": (("429:retry-after=0.2",), "", None),
     "503-twice-then-answer": (("503*2",), "--no-stream", None),
@@ -256,9 +235,9 @@ MAGIC_CASES = {
 
 
 @pytest.mark.parametrize("name", list(MAGIC_CASES))
-def test_magic_under_fault(name: str, shell: Any) -> None:
+def test_magic_under_fault(name: str, grok_shell: Any) -> None:
     faults, options, error_text = MAGIC_CASES[name]
-    ipython, magics, pub = shell
+    ipython, magics, pub = grok_shell
     with serve_in_background(latency="none", faults=list(faults)) as server:
         clients: list[gb.Client] = []
 

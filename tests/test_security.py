@@ -14,18 +14,14 @@ import json
 import logging
 import sqlite3
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from IPython.core.displaypub import CapturingDisplayPublisher
-from IPython.core.interactiveshell import InteractiveShell
 
 import grokbook as gb
 from grokbook import errors, render, store
-from grokbook.magic import GrokMagics
 from grokbook.sim import SimServer, serve_in_background
 
 from .conftest import FAKE_KEY, chat_body, sse, stream_chunks
@@ -296,24 +292,13 @@ def test_completion_repr_is_inert_in_every_reasoning_mode() -> None:
 
 
 @pytest.fixture
-def session() -> Iterator[tuple[InteractiveShell, GrokMagics, CapturingDisplayPublisher]]:
-    shell = InteractiveShell.instance()
-    old_pub = shell.display_pub
-    pub = CapturingDisplayPublisher()
-    shell.display_pub = pub
-    shell.run_line_magic("load_ext", "grokbook")
-    magics = shell.magics_manager.registry["GrokMagics"]
-    assert isinstance(magics, GrokMagics)
-    magics.frontend = "rich"
+def session(grok_shell: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
+    _, magics, _ = grok_shell
     magics.update_interval = 0.0  # redraw on every chunk: every intermediate state is checked
     magics.client_factory = lambda provider, key: gb.Client(
         provider="xai", api_key="k", transport=httpx.MockTransport(evil_handler), max_retries=0
     )
-    try:
-        yield shell, magics, pub
-    finally:
-        shell.run_line_magic("unload_ext", "grokbook")
-        shell.display_pub = old_pub
+    return grok_shell
 
 
 def test_magic_output_is_inert_streamed_whole_errors_and_tables(session: Any) -> None:
