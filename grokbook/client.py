@@ -244,7 +244,11 @@ class _BaseClient:
         return cache_key(request, repeat)
 
     def _cache_lookup(
-        self, request: ChatRequest, repeat: int, tags: Mapping[str, Any] | None = None
+        self,
+        request: ChatRequest,
+        repeat: int,
+        tags: Mapping[str, Any] | None = None,
+        key: str | None = None,
     ) -> Completion | None:
         """The stored answer for an identical request (``cached=True``, cost 0), or None.
 
@@ -257,7 +261,7 @@ class _BaseClient:
             if store is None:
                 return None
             return store.lookup(
-                self._cache_key(request, repeat),
+                key or self._cache_key(request, repeat),
                 request=request,
                 repeat=repeat,
                 tags=tags,
@@ -277,6 +281,7 @@ class _BaseClient:
         cache: bool,
         repeat: int,
         tags: Mapping[str, Any] | None,
+        key: str | None = None,
     ) -> None:
         """Append the call to the run log and (on success) the cache; never raises.
 
@@ -294,7 +299,7 @@ class _BaseClient:
                 request,
                 completion,
                 error,
-                cache_key=self._cache_key(request, repeat) if cache else None,
+                cache_key=(key or self._cache_key(request, repeat)) if cache else None,
                 log=self.log,
                 repeat=repeat,
                 tags=tags,
@@ -374,8 +379,10 @@ class Client(_BaseClient):
             extra_body=extra_body,
             stream=False,
         )
-        if cache:
-            hit = self._cache_lookup(request, repeat, tags)
+        # The key is hashed once per call: for the lookup and, on a miss, for storing.
+        key = self._cache_key(request, repeat) if cache else None
+        if key is not None:
+            hit = self._cache_lookup(request, repeat, tags, key)
             if hit is not None:
                 return hit
         try:
@@ -383,7 +390,7 @@ class Client(_BaseClient):
         except APIError as exc:
             self._record(request, None, exc, cache=False, repeat=repeat, tags=tags)
             raise
-        self._record(request, completion, None, cache=cache, repeat=repeat, tags=tags)
+        self._record(request, completion, None, cache=cache, repeat=repeat, tags=tags, key=key)
         return completion
 
     def _chat(self, request: ChatRequest) -> Completion:
@@ -573,8 +580,10 @@ class AsyncClient(_BaseClient):
             extra_body=extra_body,
             stream=False,
         )
-        if cache:
-            hit = self._cache_lookup(request, repeat, tags)
+        # The key is hashed once per call: for the lookup and, on a miss, for storing.
+        key = self._cache_key(request, repeat) if cache else None
+        if key is not None:
+            hit = self._cache_lookup(request, repeat, tags, key)
             if hit is not None:
                 return hit
         try:
@@ -582,7 +591,7 @@ class AsyncClient(_BaseClient):
         except APIError as exc:
             self._record(request, None, exc, cache=False, repeat=repeat, tags=tags)
             raise
-        self._record(request, completion, None, cache=cache, repeat=repeat, tags=tags)
+        self._record(request, completion, None, cache=cache, repeat=repeat, tags=tags, key=key)
         return completion
 
     async def _chat(self, request: ChatRequest) -> Completion:
@@ -700,6 +709,7 @@ class _StreamBase:
         self._tags = tags
         self._cache = cache
         self._repeat = repeat
+        self._key: str | None = None
         self._completion: Completion | None = None
         self._error: BaseException | None = None
         self._started = False
@@ -708,7 +718,8 @@ class _StreamBase:
         """With ``cache=True``: the stored answer replayed as events, or None on a miss."""
         if not self._cache:
             return None
-        hit = self._client._cache_lookup(self.request, self._repeat, self._tags)
+        self._key = self._client._cache_key(self.request, self._repeat)
+        hit = self._client._cache_lookup(self.request, self._repeat, self._tags, self._key)
         if hit is None:
             return None
         self._completion = hit
@@ -760,6 +771,7 @@ class _StreamBase:
             cache=self._cache and self._error is None,
             repeat=self._repeat,
             tags=self._tags,
+            key=self._key,
         )
 
     def _broken(self, exc: httpx.HTTPError) -> IncompleteStreamError:
