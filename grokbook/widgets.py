@@ -23,8 +23,8 @@ import html
 import io
 import logging
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import ipywidgets as widgets
 import traitlets
@@ -121,6 +121,54 @@ def _make_client(client: AsyncClient | None) -> AsyncClient:
 
 
 # -- ModelPicker ---------------------------------------------------------------------------
+ResultT = TypeVar("ResultT")
+
+
+class _BackgroundRun(Generic[ResultT]):
+    """The Run / Stop life cycle both Playground and EffortComparer share: one task at a time
+    on the kernel's running loop, so the kernel never blocks while a run is in flight."""
+
+    task: asyncio.Task[ResultT | None] | None
+    _run: Callable[..., Coroutine[Any, Any, ResultT | None]]
+    _params: Callable[[], dict[str, Any]]
+    _set_running: Callable[[bool], None]
+    _show_error: Callable[[str], None]
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    def start(self) -> asyncio.Task[ResultT | None]:
+        """Start a run on the running event loop and return its task (what Run does)."""
+        if self.task is not None and not self.task.done():
+            return self.task
+        params = self._params()
+        self._set_running(True)
+        self.task = _loop().create_task(self._run(**params))
+        return self.task
+
+    async def run(self) -> ResultT | None:
+        """Wait for the run in flight (or start one): its result, or None after an error or
+        Stop."""
+        return await self.start()
+
+    def stop(self) -> None:
+        """Cancel the run in flight (what Stop does); what arrived so far stays on screen."""
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+    # -- callbacks (never raise: an exception here would print a traceback to the log) --
+    def _on_run_click(self, _: Any) -> None:
+        try:
+            self.start()
+        except Exception as exc:
+            self._set_running(False)
+            self._show_error(_error_html(_short_error(exc)))
+
+    def _on_stop_click(self, _: Any) -> None:
+        self.stop()
+
+
 class ModelPicker(widgets.VBox):  # type: ignore[misc]
     """A model dropdown fed by the catalog and an effort toggle that follows the model.
 
@@ -286,7 +334,7 @@ class ModelPicker(widgets.VBox):  # type: ignore[misc]
 
 
 # -- Playground ----------------------------------------------------------------------------
-class Playground(widgets.VBox):  # type: ignore[misc]
+class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc]
     """Type a prompt, click Run, watch the reasoning and the answer stream in.
 
     ``.results`` keeps the last finished Completions (newest last). ``await pg.run()`` runs
@@ -361,43 +409,16 @@ class Playground(widgets.VBox):  # type: ignore[misc]
         self.run_button.on_click(self._on_run_click)
         self.stop_button.on_click(self._on_stop_click)
 
-    # -- public API ---------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        return self.task is not None and not self.task.done()
-
-    def start(self) -> asyncio.Task[Completion | None]:
-        """Start a run on the running event loop and return its task (what Run does)."""
-        if self.task is not None and not self.task.done():
-            return self.task
-        params = {
+    # -- what the shared Run / Stop life cycle needs ----------------------------------------
+    def _params(self) -> dict[str, Any]:
+        return {
             "prompt": self.prompt.value,
             "system": self.system.value.strip() or None,
             **self.picker.settings(),
         }
-        self._set_running(True)
-        self.task = _loop().create_task(self._run(**params))
-        return self.task
 
-    async def run(self) -> Completion | None:
-        """Run the current prompt and wait: the Completion, or None after an error or Stop."""
-        return await self.start()
-
-    def stop(self) -> None:
-        """Cancel the run in flight (what Stop does); the partial answer stays on screen."""
-        if self.task is not None and not self.task.done():
-            self.task.cancel()
-
-    # -- callbacks (never raise: an exception here would print a traceback to the log) --
-    def _on_run_click(self, _: Any) -> None:
-        try:
-            self.start()
-        except Exception as exc:
-            self._set_running(False)
-            self.output.value = _error_html(_short_error(exc))
-
-    def _on_stop_click(self, _: Any) -> None:
-        self.stop()
+    def _show_error(self, message_html: str) -> None:
+        self.output.value = message_html
 
     def _set_running(self, running: bool) -> None:
         self.run_button.disabled = running
@@ -507,7 +528,7 @@ def _spread(mean: float, sd: float, fmt: str) -> str:
     return text if sd != sd or sd == 0 else f"{text} ± {format(sd, fmt)}"
 
 
-class EffortComparer(widgets.VBox):  # type: ignore[misc]
+class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ignore[misc]
     """One prompt at every effort the model takes, ``repeats`` times each, side by side.
 
     Shows the answers, a table of reasoning / completion tokens, latency and cost per effort
@@ -599,7 +620,7 @@ class EffortComparer(widgets.VBox):  # type: ignore[misc]
         self.picker.observe(self._show_plan, names="model")
         self._show_plan()
         self.run_button.on_click(self._on_run_click)
-        self.stop_button.on_click(lambda _: self.stop())
+        self.stop_button.on_click(self._on_stop_click)
         if prompt and autorun:
             try:
                 asyncio.get_running_loop()
@@ -644,38 +665,16 @@ class EffortComparer(widgets.VBox):  # type: ignore[misc]
 
         return effort_summary(self.frame)
 
-    @property
-    def running(self) -> bool:
-        return self.task is not None and not self.task.done()
-
-    def start(self) -> asyncio.Task[pd.DataFrame | None]:
-        """Start a comparison on the running event loop and return its task."""
-        if self.task is not None and not self.task.done():
-            return self.task
-        params = {
+    def _params(self) -> dict[str, Any]:
+        return {
             "prompt": self.prompt.value,
             "model": self.picker.model,
             "efforts": self.efforts,
             "repeats": int(self.repeats.value),
         }
-        self._set_running(True)
-        self.task = _loop().create_task(self._run(**params))
-        return self.task
 
-    async def run(self) -> pd.DataFrame | None:
-        """Wait for the comparison in flight (or start one): the frame, None on error/Stop."""
-        return await self.start()
-
-    def stop(self) -> None:
-        if self.task is not None and not self.task.done():
-            self.task.cancel()
-
-    def _on_run_click(self, _: Any) -> None:
-        try:
-            self.start()
-        except Exception as exc:
-            self._set_running(False)
-            self.message.value = _error_html(_short_error(exc))
+    def _show_error(self, message_html: str) -> None:
+        self.message.value = message_html
 
     def _set_running(self, running: bool) -> None:
         self.run_button.disabled = running
