@@ -286,34 +286,24 @@ def _stream_plan(chat: _Chat) -> Plan:
     pending = answer.first_token_s
     role_sent = False
     reasoning_parts = _split(answer.reasoning_text, 4) if answer.reasoning_text else []
-    for part in reasoning_parts:
-        delta: dict[str, Any] = {"reasoning_content": part}
-        if not role_sent:
-            delta = {"role": "assistant", **delta}
-            role_sent = True
-        pieces.append(
-            Piece(
-                pending + answer.reasoning_s / len(reasoning_parts),
-                chunk([{"index": 0, "delta": delta}]),
-            )
-        )
-        pending = 0.0
+    content_parts = _split(answer.content, 2)
     if not reasoning_parts:
         # Hidden reasoning (grok-4 family) still takes time before the first visible token.
         pending += answer.reasoning_s
-    content_parts = _split(answer.content, 2)
-    for part in content_parts:
-        delta = {"content": part}
-        if not role_sent:
-            delta = {"role": "assistant", **delta}
-            role_sent = True
-        pieces.append(
-            Piece(
-                pending + answer.content_s / len(content_parts),
-                chunk([{"index": 0, "delta": delta}]),
+    # Reasoning deltas first, then content; each kind spreads its time over its pieces.
+    for field, parts, seconds in (
+        ("reasoning_content", reasoning_parts, answer.reasoning_s),
+        ("content", content_parts, answer.content_s),
+    ):
+        for part in parts:
+            delta: dict[str, Any] = {field: part}
+            if not role_sent:
+                delta = {"role": "assistant", **delta}
+                role_sent = True
+            pieces.append(
+                Piece(pending + seconds / len(parts), chunk([{"index": 0, "delta": delta}]))
             )
-        )
-        pending = 0.0
+            pending = 0.0
     cut_at = len(reasoning_parts) + max(1, len(content_parts) // 2)
     pieces.append(
         Piece(0.0, chunk([{"index": 0, "delta": {}, "finish_reason": answer.finish_reason}]))
