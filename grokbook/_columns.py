@@ -1,4 +1,4 @@
-"""The columns of a usage frame (design.md section 3), as plain dict rows.
+"""The columns of a usage frame (the public column contract), as plain dict rows.
 
 Shared by tables (DataFrames), sweeps, the run log's history and widgets, so that every
 table grokbook shows has the same columns. No pandas here: rows are dicts; ``tables`` turns

@@ -23,9 +23,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from . import catalog
 from .errors import UnsupportedParameterError
 from .result import Usage
 
@@ -62,9 +63,15 @@ class Provider:
     build_body: BodyBuilder
     read_usage: UsageReader
     label: str = ""
+    #: Catalog id -> this provider's own id, where it is not ``model_prefix + id``.
+    model_ids: Mapping[str, str] = field(default_factory=dict)
 
     def wire_model(self, model: str) -> str:
         """The model id as this provider spells it."""
+        if self.model_ids:
+            canonical = catalog.resolve(model)
+            if canonical is not None and canonical in self.model_ids:
+                return self.model_ids[canonical]
         if self.model_prefix and "/" not in model:
             return self.model_prefix + model
         return model
@@ -191,6 +198,8 @@ PROVIDERS: dict[str, Provider] = {
             max_tokens_field="max_completion_tokens",
             build_body=_effort_nested,
             read_usage=_read_usage,
+            # AI/ML API's own id for Grok 4 (its published spec: tests/specs/aimlapi/grok-4.json).
+            model_ids={"grok-4-0709": "x-ai/grok-4-07-09"},
         ),
         Provider(
             name="openrouter",
@@ -252,7 +261,8 @@ def get_provider(name: str) -> Provider:
 
 
 def select(provider: str | None = None, env: Mapping[str, str] | None = None) -> Provider:
-    """Pick the provider per design.md section 3 (argument, env, key present, else sim)."""
+    """Pick the provider: ``provider``, else ``GROKBOOK_PROVIDER``, else ``xai`` when
+    ``XAI_API_KEY`` is set, else ``sim`` (with a one-line notice on stderr)."""
     environ = os.environ if env is None else env
     name = provider or environ.get("GROKBOOK_PROVIDER") or None
     if name:

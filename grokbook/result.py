@@ -1,7 +1,8 @@
 """What a call returns: :class:`Completion`, its normalized :class:`Usage`, and
 :class:`StreamEvent` pieces of a streamed answer.
 
-Token counts follow xAI's meaning whatever the provider (design.md section 4):
+Token counts follow xAI's meaning whatever the provider (xAI's
+documented arithmetic, checked against ``total_tokens`` on every response):
 ``completion_tokens`` is the visible answer only, ``reasoning_tokens`` the thinking,
 ``output_tokens = completion + reasoning`` (both billed at the output rate), and
 ``total_tokens = prompt + output``. A count the server did not send is ``None``, never 0.

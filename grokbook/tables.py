@@ -1,6 +1,6 @@
 """Usage frames and effort summaries (pandas).
 
-One row per call, with the columns of design.md section 3 plus ``answer`` (the visible
+One row per call, with the public usage columns plus ``answer`` (the visible
 answer text) and ``model_served`` (the model the response says answered)::
 
     >>> import grokbook as gb

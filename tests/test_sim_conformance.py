@@ -1,7 +1,7 @@
 """The simulator's responses validate against xAI's published OpenAPI schemas.
 
-The spec lives beside the repository (``../shared/specs/xai/xai-openapi.json``); a missing
-spec fails these tests loudly rather than skipping them.
+The spec ships with the tests (``tests/specs/xai/xai-openapi.json``, source and date in
+``tests/specs/README.md``); a missing spec fails these tests loudly rather than skipping them.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from grokbook import catalog
 from grokbook._sse import SSEDecoder
 from grokbook.sim import SimTransport
 
-SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
+SPECS = Path(__file__).resolve().parent / "specs"
 XAI_SPEC = SPECS / "xai" / "xai-openapi.json"
 SPEC_URI = "urn:grokbook:xai-openapi"
 
@@ -31,8 +31,8 @@ SPEC_URI = "urn:grokbook:xai-openapi"
 def _registry() -> Registry:
     if not XAI_SPEC.is_file():
         pytest.fail(
-            f"xAI's OpenAPI spec is missing: expected {XAI_SPEC}. The shared/ folder must sit "
-            "beside the repository (clone it there); these conformance tests never skip."
+            f"xAI's OpenAPI spec is missing: expected {XAI_SPEC} (see tests/specs/README.md); "
+            "these conformance tests never skip."
         )
     spec = json.loads(XAI_SPEC.read_text(encoding="utf-8"))
     # The whole OpenAPI document is one resource, so "#/components/schemas/..." refs resolve.
