@@ -22,6 +22,7 @@ __all__ = [
     "Completion",
     "StreamEvent",
     "SweepInterrupted",
+    "ToolCall",
     "Usage",
     "__version__",
     "asweep",
@@ -46,6 +47,7 @@ _LAZY = {
     "Completion": "result",
     "Usage": "result",
     "StreamEvent": "result",
+    "ToolCall": "result",
     "SweepInterrupted": "sweeps",
     "sweep": "sweeps",
     "asweep": "sweeps",
@@ -73,7 +75,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from . import catalog, errors
     from .client import AsyncClient, Client
     from .plots import plot_cost, plot_efforts, plot_latency
-    from .result import Completion, StreamEvent, Usage
+    from .result import Completion, StreamEvent, ToolCall, Usage
     from .store import cache_clear, history
     from .sweeps import SweepInterrupted, asweep, sweep
     from .tables import effort_summary, usage_frame

@@ -1,45 +1,137 @@
-"""The one implementation of request building and response parsing that Client and
-AsyncClient share (they differ only in how bytes move). Everything here is pure.
+"""The pure half of every call: the call options declared once, validation, and the request
+that a wire protocol turns into a body. No I/O here; the wires (``_wire_chat``,
+``_wire_responses``) parse what comes back and :mod:`grokbook._pipeline` moves the bytes.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from . import catalog
-from .errors import (
-    APIError,
-    IncompleteStreamError,
-    ResponseParseError,
-    UnsupportedParameterError,
-    make_status_error,
-    redact,
-)
+from .errors import APIError, ResponseParseError, UnsupportedParameterError, redact
 from .providers import Provider
-from .result import Completion, StreamEvent, Usage
+from .result import Usage
 
 __all__ = [
+    "WIRES",
+    "CallOptions",
     "ChatRequest",
-    "StreamAccumulator",
+    "RequestOptions",
+    "Wire",
+    "WireSettings",
     "build_request",
     "compute_cost",
-    "parse_completion",
+    "describe_error",
     "parse_json_body",
+    "split_options",
 ]
 
 Messages = str | Sequence[Mapping[str, Any]]
+Wire = Literal["responses", "chat"]
+#: The two wire protocols: xAI's Responses API (``POST /responses``) and Chat Completions.
+WIRES: tuple[Wire, ...] = ("responses", "chat")
 
 _VALID_ROLES = frozenset({"system", "user", "assistant", "tool", "developer"})
+#: Typed Responses items a conversation passes back as input (never shown, never rewritten).
+_RESPONSES_ITEM_TYPES = frozenset({"message", "reasoning", "function_call", "function_call_output"})
+
+
+class RequestOptions(TypedDict, total=False):
+    """What shapes the request: every keyword of ``chat()`` / ``stream()`` but the cache's.
+
+    Declared once here; ``Client``, ``AsyncClient`` and ``Conversation`` take them with
+    ``**options: Unpack[CallOptions]``.
+    """
+
+    #: Model id or alias (default: ``GROKBOOK_MODEL``, else ``grok-4.3``).
+    model: str | None
+    #: ``low`` | ``high`` | ... as the catalog lists for the model; None sends none (the model
+    #: applies its default effort, which the Completion records).
+    reasoning_effort: str | None
+    system: str | None
+    temperature: float | None
+    #: Caps the answer on Chat Completions; answer AND reasoning on Responses.
+    max_tokens: int | None
+    top_p: float | None
+    seed: int | None
+    #: Extra body fields sent as they are (after grokbook's own).
+    extra_body: Mapping[str, Any] | None
+    #: Function tools, in either the Responses shape ``{"type": "function", "name": ...,
+    #: "parameters": ...}`` or the Chat shape ``{"type": "function", "function": {...}}``.
+    tools: Sequence[Mapping[str, Any]] | None
+    #: ``"responses"`` or ``"chat"``; default: the client's (xAI: responses).
+    wire: Wire | None
+    #: Responses only: keep the response on the server (xAI keeps it 30 days; default true).
+    store: bool | None
+    #: Responses only: continue the stored response with this id.
+    previous_response_id: str | None
+    #: Responses only: ask for the encrypted reasoning (to pass back when store=False).
+    include_encrypted_reasoning: bool | None
+    #: Responses only: routes requests that share a prefix to the same cache.
+    prompt_cache_key: str | None
+
+
+class CallOptions(RequestOptions, total=False):
+    """Request options plus the response cache and run-log options."""
+
+    #: Answer from grokbook's response cache when an identical request was stored.
+    cache: bool
+    #: Repeat index (a sweep's repeats are distinct cache entries).
+    repeat: int
+    #: Extra fields for the run log (``sweep_id``, ``source``, ...).
+    tags: Mapping[str, Any] | None
+
+
+_CALL_ONLY = ("cache", "repeat", "tags")
+
+
+def split_options(
+    options: Mapping[str, Any],
+) -> tuple[dict[str, Any], bool, int, Mapping[str, Any] | None]:
+    """(request options, cache, repeat, tags) of a ``chat()`` call's keywords."""
+    request_options = {k: v for k, v in options.items() if k not in _CALL_ONLY}
+    unknown = set(request_options) - set(RequestOptions.__annotations__)
+    if unknown:
+        raise UnsupportedParameterError(
+            f"Unknown option(s) {', '.join(sorted(unknown))}. Known: "
+            f"{', '.join(sorted((*RequestOptions.__annotations__, *_CALL_ONLY)))}; pass "
+            "other body fields with extra_body={...}."
+        )
+    repeat = options.get("repeat", 0)
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 0:
+        raise UnsupportedParameterError(f"repeat must be an integer >= 0; got {repeat!r}.")
+    return request_options, bool(options.get("cache", False)), repeat, options.get("tags")
+
+
+@dataclass(frozen=True)
+class WireSettings:
+    """The validated options a wire turns into body fields."""
+
+    model: str
+    reasoning_effort: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    stream: bool = False
+    tools: tuple[dict[str, Any], ...] = ()
+    store: bool | None = None
+    previous_response_id: str | None = None
+    include_encrypted_reasoning: bool | None = None
+    prompt_cache_key: str | None = None
 
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """A validated request, ready to send (the key is added by the client at send time)."""
+    """A validated request, ready to send (the key is added by the client's auth at send time).
+
+    ``messages`` is the conversation as grokbook logs and caches it (system first); ``body``
+    is what the wire sends.
+    """
 
     provider: Provider
     base_url: str
@@ -50,20 +142,40 @@ class ChatRequest:
     #: The parameters that change the answer (for the run log and the cache key).
     params: dict[str, Any] = field(default_factory=dict)
     stream: bool = False
+    wire: Wire = "chat"
 
     @property
     def url(self) -> str:
-        return self.base_url.rstrip("/") + "/chat/completions"
+        path = "/responses" if self.wire == "responses" else "/chat/completions"
+        return self.base_url.rstrip("/") + path
 
 
-def normalize_messages(prompt: Messages, system: str | None) -> tuple[dict[str, Any], ...]:
-    """A prompt string or a messages list, validated, as a tuple of message dicts."""
+def _check_text(value: str, where: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UnsupportedParameterError(
+            f"{where} holds text that cannot be sent as UTF-8 (a lone surrogate at position "
+            f"{exc.start}); remove it or decode the text properly first."
+        ) from exc
+
+
+def normalize_messages(
+    prompt: Messages, system: str | None, wire: Wire = "chat"
+) -> tuple[dict[str, Any], ...]:
+    """A prompt string or a messages list, validated, as a tuple of message dicts.
+
+    On the Responses wire a list may also hold typed output items of an earlier response
+    (``{"type": "reasoning", ...}``, ``function_call``, ``function_call_output``), passed
+    back unchanged.
+    """
     if isinstance(prompt, str):
         if not prompt.strip():
             raise UnsupportedParameterError(
                 "The prompt is empty. Pass the question as a non-empty string "
                 "or a list of {'role': ..., 'content': ...} messages."
             )
+        _check_text(prompt, "The prompt")
         messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
     elif isinstance(prompt, list | tuple):
         if not prompt:
@@ -75,14 +187,26 @@ def normalize_messages(prompt: Messages, system: str | None) -> tuple[dict[str, 
                     f"messages[{index}] is a {type(message).__name__}; each message must be "
                     "a dict like {'role': 'user', 'content': '...'}."
                 )
+            item_type = message.get("type")
+            if "role" not in message and item_type in _RESPONSES_ITEM_TYPES:
+                if wire != "responses":
+                    raise UnsupportedParameterError(
+                        f"messages[{index}] is a Responses {item_type!r} item; send it with "
+                        "wire='responses', or give Chat Completions role/content messages."
+                    )
+                messages.append(dict(message))
+                continue
             role = message.get("role")
-            if role not in _VALID_ROLES:
+            if not isinstance(role, str) or role not in _VALID_ROLES:
                 raise UnsupportedParameterError(
                     f"messages[{index}] has role {role!r}; use one of "
                     f"{', '.join(sorted(_VALID_ROLES))}."
                 )
             if "content" not in message:
                 raise UnsupportedParameterError(f"messages[{index}] has no 'content'.")
+            content = message["content"]
+            if isinstance(content, str):
+                _check_text(content, f"messages[{index}].content")
             messages.append(dict(message))
         last_text = messages[-1].get("content")
         if isinstance(last_text, str) and not last_text.strip() and len(messages) == 1:
@@ -92,6 +216,9 @@ def normalize_messages(prompt: Messages, system: str | None) -> tuple[dict[str, 
             f"prompt must be a string or a list of messages, not {type(prompt).__name__}."
         )
     if system is not None:
+        if not isinstance(system, str):
+            raise UnsupportedParameterError(f"system must be a string, not {system!r}.")
+        _check_text(system, "system")
         if any(m.get("role") == "system" for m in messages):
             raise UnsupportedParameterError(
                 "Both system= and a system message were given; use one of them."
@@ -124,39 +251,103 @@ def validate_effort(model: str, reasoning_effort: str | None) -> None:
         )
 
 
+def _check_number(name: str, value: Any, low: float, high: float) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UnsupportedParameterError(f"{name} must be a number, not {value!r}.")
+    if math.isnan(value) or not low <= value <= high:
+        raise UnsupportedParameterError(
+            f"{name} must be between {low:g} and {high:g}; got {value}."
+        )
+
+
+def _check_json(name: str, value: Any) -> None:
+    """``value`` must be plain, finite JSON (no NaN, sets, objects): what the server can read."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise UnsupportedParameterError(
+            f"{name} must hold plain JSON (strings, numbers, lists, dicts; no NaN or sets): {exc}."
+        ) from exc
+    except RecursionError as exc:
+        raise UnsupportedParameterError(f"{name} is nested too deeply to send.") from exc
+    try:
+        json.dumps(value).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UnsupportedParameterError(
+            f"{name} holds text that cannot be sent as UTF-8 (a lone surrogate)."
+        ) from exc
+
+
+def normalize_tools(tools: Sequence[Mapping[str, Any]] | None) -> tuple[dict[str, Any], ...]:
+    """Function tools in one neutral shape ``{"name", "description", "parameters"}``."""
+    if tools is None:
+        return ()
+    if isinstance(tools, Mapping | str) or not isinstance(tools, Sequence):
+        raise UnsupportedParameterError("tools must be a list of function tool dicts.")
+    out: list[dict[str, Any]] = []
+    for index, tool in enumerate(tools):
+        if not isinstance(tool, Mapping):
+            raise UnsupportedParameterError(f"tools[{index}] must be a dict.")
+        spec = tool.get("function") if isinstance(tool.get("function"), Mapping) else tool
+        assert isinstance(spec, Mapping)
+        name = spec.get("name")
+        if tool.get("type", "function") != "function" or not isinstance(name, str) or not name:
+            raise UnsupportedParameterError(
+                f"tools[{index}] must be a function tool with a name, e.g. {{'type': "
+                "'function', 'name': 'get_weather', 'parameters': {...}}."
+            )
+        neutral: dict[str, Any] = {"name": name}
+        if spec.get("description") is not None:
+            neutral["description"] = spec["description"]
+        neutral["parameters"] = spec.get("parameters") or {"type": "object", "properties": {}}
+        out.append(neutral)
+    _check_json("tools", out)
+    return tuple(out)
+
+
 def build_request(
     provider: Provider,
     base_url: str,
     prompt: Messages,
     *,
     model: str,
+    stream: bool = False,
+    wire: Wire | None = None,
     reasoning_effort: str | None = None,
     system: str | None = None,
     temperature: float | None = None,
     max_tokens: int | None = None,
     top_p: float | None = None,
     seed: int | None = None,
-    stream: bool = False,
     extra_body: Mapping[str, Any] | None = None,
+    tools: Sequence[Mapping[str, Any]] | None = None,
+    store: bool | None = None,
+    previous_response_id: str | None = None,
+    include_encrypted_reasoning: bool | None = None,
+    prompt_cache_key: str | None = None,
 ) -> ChatRequest:
-    """Validate everything and build the provider's request body; nothing is sent here."""
+    """Validate everything and build the wire's request body; nothing is sent here."""
+    from . import _wire_chat, _wire_responses
+
     if not isinstance(model, str) or not model.strip():
         raise UnsupportedParameterError(
-            "model must be a non-empty string, e.g. 'grok-3-mini-beta'."
+            "model must be a non-empty string, e.g. 'grok-4.3' (`grokbook models` lists them)."
         )
-    messages = normalize_messages(prompt, system)
+    _check_text(model, "model")
+    chosen: Wire = wire or provider.default_wire
+    if chosen not in WIRES:
+        raise UnsupportedParameterError(f"wire must be 'responses' or 'chat'; got {chosen!r}.")
+    if chosen not in provider.wires:
+        raise UnsupportedParameterError(
+            f"Provider {provider.name!r} speaks {' and '.join(provider.wires)} only; "
+            f"wire={chosen!r} is not available there."
+        )
+    messages = normalize_messages(prompt, system, chosen)
     validate_effort(model, reasoning_effort)
-    if temperature is not None:
-        if isinstance(temperature, bool) or not isinstance(temperature, int | float):
-            raise UnsupportedParameterError(f"temperature must be a number, not {temperature!r}.")
-        if not (0 <= temperature <= 2) or math.isnan(temperature):
-            raise UnsupportedParameterError(
-                f"temperature must be between 0 and 2; got {temperature}."
-            )
-    if top_p is not None and (
-        isinstance(top_p, bool) or not isinstance(top_p, int | float) or not 0 <= top_p <= 1
-    ):
-        raise UnsupportedParameterError(f"top_p must be between 0 and 1; got {top_p!r}.")
+    _check_number("temperature", temperature, 0, 2)
+    _check_number("top_p", top_p, 0, 1)
     if max_tokens is not None and (
         isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens <= 0
     ):
@@ -165,26 +356,63 @@ def build_request(
         )
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise UnsupportedParameterError(f"seed must be an integer; got {seed!r}.")
-
-    body: dict[str, Any] = {"model": provider.wire_model(model), "messages": list(messages)}
-    if temperature is not None:
-        body["temperature"] = temperature
-    if top_p is not None:
-        body["top_p"] = top_p
-    if max_tokens is not None:
-        body[provider.max_tokens_field] = max_tokens
-    if seed is not None:
-        body["seed"] = seed
-    if stream:
-        body["stream"] = True
-        body["stream_options"] = {"include_usage": True}
-    body = provider.build_body(provider, body, reasoning_effort)
+    for name, flag in (
+        ("store", store),
+        ("include_encrypted_reasoning", include_encrypted_reasoning),
+    ):
+        if flag is not None and not isinstance(flag, bool):
+            raise UnsupportedParameterError(f"{name} must be True or False; got {flag!r}.")
+    for name, text in (
+        ("previous_response_id", previous_response_id),
+        ("prompt_cache_key", prompt_cache_key),
+    ):
+        if text is not None and (not isinstance(text, str) or not text.strip()):
+            raise UnsupportedParameterError(f"{name} must be a non-empty string; got {text!r}.")
+    if chosen == "chat":
+        for name, value in (
+            ("store", store),
+            ("previous_response_id", previous_response_id),
+            ("include_encrypted_reasoning", include_encrypted_reasoning),
+            ("prompt_cache_key", prompt_cache_key),
+        ):
+            if value is not None:
+                raise UnsupportedParameterError(
+                    f"{name} is a Responses API option; use wire='responses' (xAI), or leave "
+                    "it unset on Chat Completions."
+                )
+    if previous_response_id is not None and messages and messages[0].get("role") == "system":
+        raise UnsupportedParameterError(
+            "system= cannot be sent with previous_response_id: the stored conversation keeps "
+            "its first system prompt. Leave system unset for follow-ups."
+        )
+    neutral_tools = normalize_tools(tools)
     extras = dict(extra_body or {})
-    for reserved in ("model", "messages", "stream"):
-        if reserved in extras:
+    _check_json("extra_body", extras)
+    reserved = ("model", "messages", "input", "stream")
+    for name in reserved:
+        if name in extras:
             raise UnsupportedParameterError(
-                f"extra_body may not set {reserved!r}; use the named argument instead."
+                f"extra_body may not set {name!r}; use the named argument instead."
             )
+
+    settings = WireSettings(
+        model=provider.wire_model(model),
+        reasoning_effort=reasoning_effort,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        top_p=top_p,
+        seed=seed,
+        stream=stream,
+        tools=neutral_tools,
+        store=store,
+        previous_response_id=previous_response_id,
+        include_encrypted_reasoning=include_encrypted_reasoning,
+        prompt_cache_key=prompt_cache_key,
+    )
+    if chosen == "responses":
+        body = _wire_responses.build_body(provider, messages, settings)
+    else:
+        body = _wire_chat.build_body(provider, messages, settings)
     body.update(extras)
     params: dict[str, Any] = {
         "temperature": temperature,
@@ -192,6 +420,18 @@ def build_request(
         "top_p": top_p,
         "seed": seed,
     }
+    # Only what differs from the defaults, so chat-wire cache keys stay as they were.
+    if chosen != "chat":
+        params["wire"] = chosen
+    if neutral_tools:
+        params["tools"] = list(neutral_tools)
+    for name, value in (
+        ("store", store),
+        ("previous_response_id", previous_response_id),
+        ("include_encrypted_reasoning", include_encrypted_reasoning),
+    ):
+        if value is not None:
+            params[name] = value
     if extras:
         params["extra_body"] = extras
     return ChatRequest(
@@ -203,6 +443,7 @@ def build_request(
         body=body,
         params=params,
         stream=stream,
+        wire=chosen,
     )
 
 
@@ -213,6 +454,13 @@ def parse_json_body(content: bytes, status_code: int, secrets: tuple[str, ...] =
     """
     try:
         return json.loads(content)
+    except RecursionError as exc:
+        raise ResponseParseError(
+            f"The server answered HTTP {status_code} with JSON nested too deeply to read; "
+            "this is not an API response. Check base_url.",
+            status_code=status_code,
+            snippet=redact(content[:200].decode("utf-8", errors="replace"), secrets),
+        ) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         snippet = redact(content[:200].decode("utf-8", errors="replace"), secrets)
         kind = "an HTML page" if snippet.lstrip().startswith("<") else "a body that is not JSON"
@@ -247,179 +495,39 @@ def compute_cost(
     )
 
 
-def _reasoning_text(provider: Provider, message: Mapping[str, Any]) -> str | None:
-    for name in provider.reasoning_fields:
-        value = message.get(name)
-        if isinstance(value, str):
-            return value
-    return None
-
-
-def _bad_shape(what: str, status_code: int, data: Any) -> ResponseParseError:
-    snippet = json.dumps(data)[:200] if not isinstance(data, str) else data[:200]
+def bad_shape(
+    what: str, status_code: int, data: Any, secrets: tuple[str, ...]
+) -> ResponseParseError:
+    """The error for a 2xx JSON body of the wrong shape (its snippet redacted)."""
+    try:
+        text = data[:200] if isinstance(data, str) else json.dumps(data)[:200]
+    except (TypeError, ValueError, RecursionError):
+        text = repr(data)[:200]
     return ResponseParseError(
         f"The server's response is not a chat completion ({what}).",
         status_code=status_code,
-        snippet=snippet,
+        snippet=redact(text, secrets),
     )
 
 
-def parse_completion(
-    request: ChatRequest, data: Any, *, latency_s: float, status_code: int = 200
-) -> Completion:
-    """A Completion from a non-streamed 2xx body."""
-    if not isinstance(data, dict):
-        raise _bad_shape("not a JSON object", status_code, data)
-    if "error" in data and "choices" not in data:
-        # Some proxies answer 200 with an error object.
-        raise make_status_error(502, json.dumps(data).encode())
-    choices = data.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise _bad_shape("no choices", status_code, data)
-    message = choices[0].get("message")
-    if not isinstance(message, dict):
-        raise _bad_shape("no message in the first choice", status_code, data)
-    content = message.get("content")
-    if content is not None and not isinstance(content, str):
-        raise _bad_shape("message content is not text", status_code, data)
-    raw_usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
-    usage = request.provider.read_usage(request.provider, raw_usage)
-    served_value = data.get("model")
-    served = served_value if isinstance(served_value, str) else request.model
-    return Completion(
-        content=content or "",
-        reasoning=_reasoning_text(request.provider, message),
-        model=_unprefixed(served),
-        requested_model=request.model,
-        reasoning_effort=request.reasoning_effort,
-        usage=usage,
-        latency_s=latency_s,
-        cost_usd=compute_cost(raw_usage, usage, served, request.model),
-        id=data.get("id") if isinstance(data.get("id"), str) else None,
-        provider=request.provider.name,
-        raw=data,
-        finish_reason=choices[0].get("finish_reason"),
-        system_fingerprint=data.get("system_fingerprint"),
-        messages=request.messages,
-        params=request.params,
-    )
-
-
-def _unprefixed(model: str) -> str:
+def unprefixed(model: str) -> str:
+    """A reseller's ``x-ai/`` prefix removed."""
     return model.split("/", 1)[1] if model.lower().startswith("x-ai/") else model
 
 
-class StreamAccumulator:
-    """Turns decoded SSE payloads into StreamEvents and, at the end, one Completion."""
-
-    def __init__(self, request: ChatRequest, started: float) -> None:
-        self.request = request
-        self.started = started
-        self.content: list[str] = []
-        self.reasoning: list[str] = []
-        self.done = False
-        self.finish_reason: str | None = None
-        self.raw_usage: dict[str, Any] | None = None
-        self.id: str | None = None
-        self.model: str | None = None
-        self.system_fingerprint: str | None = None
-        self.chunks = 0
-        self.first_token_s: float | None = None
-
-    def feed(self, payload: str) -> list[StreamEvent]:
-        """One SSE data payload in; the events it carries out."""
-        if payload.strip() == "[DONE]":
-            self.done = True
-            return []
-        try:
-            chunk = json.loads(payload)
-        except ValueError as exc:
-            raise self.incomplete(
-                "The stream carried a chunk that is not JSON; the answer so far is kept "
-                "on this error (partial_content)."
-            ) from exc
-        if not isinstance(chunk, dict):
-            raise self.incomplete("The stream carried a chunk that is not a JSON object.")
-        if "error" in chunk and not chunk.get("choices"):
-            err = make_status_error(502, payload.encode())
-            raise IncompleteStreamError(
-                f"The provider reported an error mid-stream: {err.server_message or err}",
-                partial_content="".join(self.content),
-                partial_reasoning="".join(self.reasoning),
-            )
-        self.chunks += 1
-        if isinstance(chunk.get("id"), str):
-            self.id = chunk["id"]
-        if isinstance(chunk.get("model"), str):
-            self.model = chunk["model"]
-        if isinstance(chunk.get("system_fingerprint"), str):
-            self.system_fingerprint = chunk["system_fingerprint"]
-        if isinstance(chunk.get("usage"), dict):
-            self.raw_usage = chunk["usage"]
-        events: list[StreamEvent] = []
-        for choice in chunk.get("choices") or ():
-            if not isinstance(choice, dict):
-                continue
-            delta = choice.get("delta") or {}
-            if isinstance(delta, dict):
-                reasoning = _reasoning_text(self.request.provider, delta)
-                if reasoning:
-                    self.reasoning.append(reasoning)
-                    events.append(StreamEvent("reasoning", reasoning))
-                text = delta.get("content")
-                if isinstance(text, str) and text:
-                    self.content.append(text)
-                    events.append(StreamEvent("content", text))
-            if choice.get("finish_reason"):
-                self.finish_reason = choice["finish_reason"]
-        if events and self.first_token_s is None:
-            self.first_token_s = time.perf_counter() - self.started
-        return events
-
-    def incomplete(self, message: str) -> IncompleteStreamError:
-        return IncompleteStreamError(
-            message,
-            partial_content="".join(self.content),
-            partial_reasoning="".join(self.reasoning),
-        )
-
-    def finish(self) -> Completion:
-        """The Completion, or IncompleteStreamError when the stream never ended properly."""
-        if not self.done:
-            got = len("".join(self.content))
-            raise self.incomplete(
-                f"The stream ended before [DONE] after {self.chunks} chunks ({got} characters "
-                "of answer); the partial answer is on this error as partial_content. "
-                "Streams are not retried once started: call again."
-            )
-        usage = self.request.provider.read_usage(self.request.provider, self.raw_usage)
-        served = self.model or self.request.model
-        reasoning = "".join(self.reasoning)
-        raw: dict[str, Any] = {
-            "id": self.id,
-            "model": self.model,
-            "system_fingerprint": self.system_fingerprint,
-            "usage": self.raw_usage,
-            "finish_reason": self.finish_reason,
-            "streamed": True,
-        }
-        return Completion(
-            content="".join(self.content),
-            reasoning=reasoning if reasoning else None,
-            model=_unprefixed(served),
-            requested_model=self.request.model,
-            reasoning_effort=self.request.reasoning_effort,
-            usage=usage,
-            latency_s=time.perf_counter() - self.started,
-            cost_usd=compute_cost(self.raw_usage, usage, served, self.request.model),
-            id=self.id,
-            provider=self.request.provider.name,
-            raw=raw,
-            finish_reason=self.finish_reason,
-            system_fingerprint=self.system_fingerprint,
-            messages=self.request.messages,
-            params=self.request.params,
-        )
+def effort_used(request: ChatRequest, reported: Any = None) -> str | None:
+    """The effort the model applied: the one sent, else the one the response reports, else
+    the catalog's default for the model (never the word "default")."""
+    if request.reasoning_effort is not None:
+        return request.reasoning_effort
+    if isinstance(reported, str) and reported:
+        return reported
+    record = catalog.get(request.model)
+    if record is None:
+        return None
+    if record.retired and record.served_effort:
+        return record.served_effort
+    return getattr(record, "default_effort", None)
 
 
 def describe_error(exc: BaseException) -> str:

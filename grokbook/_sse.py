@@ -33,8 +33,10 @@ class SSEDecoder:
             self._line(self._buffer)
             self._buffer = ""
         if self._data:
-            out.append("\n".join(self._data))
+            event = "\n".join(self._data)
             self._data = []
+            if event:
+                out.append(event)
         return out
 
     def _consume(self, text: str) -> list[str]:
@@ -70,7 +72,8 @@ class SSEDecoder:
                 return None
             event = "\n".join(self._data)
             self._data = []
-            return event
+            # The SSE spec: an event whose data buffer is empty is not dispatched.
+            return event or None
         if line.startswith(":"):
             return None
         name, sep, value = line.partition(":")

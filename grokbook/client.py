@@ -1,54 +1,52 @@
-"""Client and AsyncClient: one way to call Grok, whoever serves it.
+"""Client and AsyncClient: one way to call Grok, whoever serves it, on either wire.
 
 >>> import grokbook as gb
->>> client = gb.Client()                      # xAI with XAI_API_KEY, else the offline simulator
+>>> client = gb.Client(provider="sim")            # gb.Client() picks xAI when XAI_API_KEY is set
 >>> r = client.chat("What is 101*3?", model="grok-3-mini-beta", reasoning_effort="high")
->>> r.content, r.usage.reasoning_tokens, r.cost_usd          # doctest: +SKIP
+>>> "303" in r.content, r.usage.reasoning_tokens > 0
+(True, True)
 
 Streaming yields :class:`~grokbook.StreamEvent` pieces (reasoning first, then the answer); the
-finished :class:`~grokbook.Completion` is on the stream's ``.completion`` once it ends::
+finished :class:`~grokbook.Completion` is on the stream's ``.completion`` once it ends:
 
-    stream = client.stream("What is 101*3?", model="grok-3-mini-beta")
-    for event in stream:
-        print(event.text, end="")
-    stream.completion.usage.reasoning_tokens
+>>> with client.stream("What is 2+2?", model="grok-3-mini-beta") as stream:
+...     kinds = {event.kind for event in stream}
+>>> sorted(kinds), stream.completion.content
+(['content', 'reasoning'], '2 + 2 = 4')
 
 The async client is the same with ``await`` / ``async for`` / ``async with``.
 
-Only this module (and the simulator's transport) touches httpx; callers see
-:mod:`grokbook.errors` exceptions only.
+How a call is made: the options are validated and turned into a request body by the wire
+(``_core``, ``_wire_chat`` / ``_wire_responses``: pure), the one retry plan of
+:mod:`grokbook._pipeline` sends it (a thin sync or async driver), and the wire parses what
+comes back. Only this module, the pipeline and the simulator's transport touch httpx; callers
+see :mod:`grokbook.errors` exceptions only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
-import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, Unpack
 
 import httpx
 
 from . import __version__ as _version
-from . import _retry, catalog
-from ._core import ChatRequest, Messages, StreamAccumulator, build_request, parse_completion
+from . import _pipeline, _retry, catalog
+from ._core import CallOptions, ChatRequest, Messages, Wire, build_request, split_options
 from ._core import parse_json_body as _parse_json
-from ._sse import SSEDecoder
+from ._pipeline import Policy, Send
+from ._wire import StreamState, wire_for
 from .errors import (
-    APIConnectionError,
     APIError,
-    APIStatusError,
-    APITimeoutError,
-    IncompleteStreamError,
     MissingAPIKeyError,
-    RateLimitError,
     ResponseParseError,
     UnsupportedParameterError,
-    make_status_error,
-    redact,
 )
 from .providers import Provider, select
 from .result import Completion, StreamEvent
@@ -70,13 +68,79 @@ def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
         return _retry.DEFAULT_TIMEOUT
     if isinstance(value, httpx.Timeout):
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise UnsupportedParameterError(f"timeout must be a positive number of seconds: {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise UnsupportedParameterError(
+            f"timeout must be a positive, finite number of seconds: {value!r}"
+        )
     return httpx.Timeout(float(value), connect=min(float(value), 10.0))
 
 
+class _Secret:
+    """The API key, kept out of reprs, tracebacks' locals and logs (only :meth:`reveal`)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<api key: redacted>"
+
+    __str__ = __repr__
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds ``Authorization: Bearer ...`` as the request leaves, so no grokbook frame holds it."""
+
+    def __init__(self, key: _Secret) -> None:
+        self._key = key
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = "Bearer " + self._key.reveal()
+        yield request
+
+
+def _clean_key(key: str, env_var: str | None) -> str:
+    """A pasted key without surrounding white space; refused (never echoed) when unusable."""
+    if not isinstance(key, str):
+        raise UnsupportedParameterError(f"api_key must be a string, not {type(key).__name__}.")
+    cleaned = key.strip()
+    where = f"the {env_var} variable" if env_var else "api_key"
+    if not cleaned.isascii() or not cleaned.isprintable():
+        raise UnsupportedParameterError(
+            f"The API key in {where} holds a character an HTTP header cannot carry (non-ASCII "
+            "or a control character, often from copying it out of a document). Copy it again "
+            "from the provider's console."
+        )
+    return cleaned
+
+
+def _check_base_url(url: str) -> str:
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise UnsupportedParameterError(
+            f"base_url must start with http:// or https://; got {url!r}."
+        )
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        raise UnsupportedParameterError(
+            f"base_url {url!r} is not a valid URL ({exc}); e.g. 'http://127.0.0.1:8000/v1'."
+        ) from exc
+    if not parsed.host or "\x00" in url:
+        raise UnsupportedParameterError(f"base_url {url!r} names no host.")
+    return url.rstrip("/")
+
+
 class _BaseClient:
-    """Configuration, request preparation and the retry decision shared by both clients."""
+    """Configuration, and the steps of a call that do no I/O, shared by both clients."""
 
     def __init__(
         self,
@@ -88,36 +152,40 @@ class _BaseClient:
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         *,
         log: bool | None = None,
+        wire: Wire | None = None,
     ) -> None:
         profile = select(provider)
         self.provider: Provider = profile
         key = api_key
         if key is None and profile.key_env:
             key = os.environ.get(profile.key_env) or None
+        if key is not None:
+            key = _clean_key(key, profile.key_env if api_key is None else None) or None
         if profile.needs_key and not key and transport is None:
             raise MissingAPIKeyError(profile.name, profile.key_env or "", profile.console_url)
-        self._api_key: str | None = key
+        self._key: _Secret | None = _Secret(key) if key else None
         url = base_url or os.environ.get("GROKBOOK_BASE_URL") or profile.base_url
         if not url:
             raise UnsupportedParameterError(
                 f"Provider {profile.name!r} needs a server: pass base_url='http://host:port/v1' "
                 "or set GROKBOOK_BASE_URL."
             )
-        if not url.startswith(("http://", "https://")):
-            raise UnsupportedParameterError(
-                f"base_url must start with http:// or https://; got {url!r}."
-            )
-        self.base_url: str = url.rstrip("/")
+        self.base_url: str = _check_base_url(url)
         self.timeout = _timeout(timeout)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise UnsupportedParameterError(f"max_retries must be an integer >= 0: {max_retries!r}")
         self.max_retries = max_retries
+        if wire is not None and wire not in profile.wires:
+            raise UnsupportedParameterError(
+                f"Provider {profile.name!r} speaks {' and '.join(profile.wires)}; "
+                f"wire={wire!r} is not one of them."
+            )
+        #: The wire used when a call names none.
+        self.wire: Wire = wire or profile.default_wire
         if log is None:
             log = os.environ.get("GROKBOOK_LOG", "1").strip().lower() not in ("0", "false", "no")
         self.log = log
-        #: Counters for callers that adapt (sweeps lower concurrency on 429s).
-        self.stats: dict[str, int] = {"requests": 0, "retries": 0, "rate_limited": 0}
-        self._stats_lock = threading.Lock()
+        self._policy = Policy(max_retries, self._secrets)
         self._transport = transport
         if transport is None and profile.name == "sim":
             from .sim import SimTransport
@@ -131,129 +199,116 @@ class _BaseClient:
 
     @property
     def has_key(self) -> bool:
-        return bool(self._api_key)
+        return self._key is not None
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters: requests sent, retries, 429s seen (sweeps adapt concurrency on them)."""
+        return self._policy.stats
 
     def __repr__(self) -> str:
-        key = "set" if self._api_key else "unset"
+        key = "set" if self._key else "unset"
         return (
             f"{type(self).__name__}(provider={self.provider.name!r}, "
-            f"base_url={self.base_url!r}, api_key={key})"
+            f"base_url={self.base_url!r}, wire={self.wire!r}, api_key={key})"
         )
 
-    # -- request preparation ----------------------------------------------------------------
-    def _headers(self) -> dict[str, str]:
-        headers = {
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "User-Agent": f"grokbook/{_version}",
-        }
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        return headers
-
     def _secrets(self) -> tuple[str, ...]:
-        return (self._api_key,) if self._api_key else ()
+        return (self._key.reveal(),) if self._key else ()
 
-    def _prepare(
-        self,
-        prompt: Messages,
-        *,
-        model: str | None,
-        reasoning_effort: str | None,
-        system: str | None,
-        temperature: float | None,
-        max_tokens: int | None,
-        top_p: float | None,
-        seed: int | None,
-        extra_body: Mapping[str, Any] | None,
-        stream: bool,
-    ) -> ChatRequest:
-        return build_request(
+    def _http_options(self) -> dict[str, Any]:
+        return {
+            "timeout": self.timeout,
+            "follow_redirects": False,
+            "headers": {
+                "Accept": "application/json",
+                "User-Agent": f"grokbook/{_version}",
+            },
+            "auth": _BearerAuth(self._key) if self._key else None,
+        }
+
+    def _config(self) -> dict[str, Any]:
+        """The arguments that make a client like this one (for the sync/async twin)."""
+        return {
+            "provider": self.provider.name,
+            "api_key": self._key.reveal() if self._key else None,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "log": self.log,
+            "wire": self.wire,
+        }
+
+    # -- the pure steps of a call -----------------------------------------------------------
+    def _call(self, prompt: Messages, options: Mapping[str, Any], *, stream: bool) -> _Call:
+        request_options, cache, repeat, tags = split_options(options)
+        model = request_options.pop("model", None) or default_model()
+        wire = request_options.pop("wire", None) or self.wire
+        request = build_request(
             self.provider,
             self.base_url,
             prompt,
-            model=model or default_model(),
-            reasoning_effort=reasoning_effort,
-            system=system,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            top_p=top_p,
-            seed=seed,
+            model=model,
             stream=stream,
-            extra_body=extra_body,
+            wire=wire,
+            **request_options,
         )
+        return _Call(self, request, cache=cache, repeat=repeat, tags=tags)
 
-    # -- errors and retries -----------------------------------------------------------------
-    def _transport_error(self, exc: httpx.HTTPError, request: ChatRequest) -> APIError:
-        host = httpx.URL(request.url).host
-        if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError(
-                f"The request to {host} timed out ({type(exc).__name__}). Reasoning models can "
-                "think for minutes: raise timeout=..., or try again."
-            )
-        detail = redact(str(exc), self._secrets()) or type(exc).__name__
-        return APIConnectionError(
-            f"Could not reach {host}: {detail}. Check your network and base_url."
-        )
-
-    def _status_error(self, response: httpx.Response, body: bytes) -> APIStatusError:
-        return make_status_error(
-            response.status_code,
-            body,
-            request_id=response.headers.get("x-request-id") or response.headers.get("request-id"),
-            retry_after_s=_retry.parse_retry_after(response.headers),
-            secrets=self._secrets(),
-        )
-
-    def _retry_wait(self, attempt: int, error: APIError) -> float | None:
-        """Seconds to wait before retrying after ``error``, or None to give up."""
-        retryable = isinstance(error, APIConnectionError) or (
-            isinstance(error, APIStatusError) and _retry.is_retryable_status(error.status_code)
-        )
-        with self._stats_lock:
-            if isinstance(error, RateLimitError):
-                self.stats["rate_limited"] += 1
-            if not retryable or attempt >= self.max_retries:
-                error.retries = attempt
-                return None
-            self.stats["retries"] += 1
-        retry_after = error.retry_after_s if isinstance(error, APIStatusError) else None
-        delay = _retry.retry_delay(attempt, retry_after)
-        logger.info("grokbook: retrying after %s in %.2fs", type(error).__name__, delay)
-        return delay
-
-    def _count_request(self) -> None:
-        with self._stats_lock:
-            self.stats["requests"] += 1
-
-    def _parse(self, request: ChatRequest, response: httpx.Response, started: float) -> Completion:
+    def _completion(
+        self, request: ChatRequest, response: httpx.Response, started: float, body: bytes
+    ) -> Completion:
         latency = time.perf_counter() - started
-        data = _parse_json(response.content, response.status_code, self._secrets())
-        completion = parse_completion(
-            request, data, latency_s=latency, status_code=response.status_code
+        secrets = self._secrets()
+        data = _parse_json(body, response.status_code, secrets)
+        completion: Completion = wire_for(request).parse(
+            request, data, latency_s=latency, status_code=response.status_code, secrets=secrets
         )
         logger.debug(
             "grokbook: %s answered %s in %.3fs", request.provider.name, completion.model, latency
         )
         return completion
 
-    # -- run log and response cache ---------------------------------------------------------
-    def _cache_key(self, request: ChatRequest, repeat: int) -> str:
-        from .store import cache_key
+    def _stream_state(self, request: ChatRequest) -> StreamState:
+        state: StreamState = wire_for(request).Stream(request, time.perf_counter(), self._secrets())
+        return state
 
-        return cache_key(request, repeat)
 
-    def _cache_lookup(
+class _Call:
+    """One call's request and its run-log / cache bookkeeping (never raises from the store)."""
+
+    def __init__(
         self,
+        client: _BaseClient,
         request: ChatRequest,
+        *,
+        cache: bool,
         repeat: int,
-        tags: Mapping[str, Any] | None = None,
-        key: str | None = None,
-    ) -> Completion | None:
-        """The stored answer for an identical request (``cached=True``, cost 0), or None.
+        tags: Mapping[str, Any] | None,
+    ) -> None:
+        self.client = client
+        self.request = request
+        self.cache = cache
+        self.repeat = repeat
+        self.tags = tags
+        # The key is hashed once per call: for the lookup and, on a miss, for storing.
+        self.key: str | None = None
+        if cache:
+            from .store import cache_key
 
-        A hit is logged as a cached run-log row (when logging is on); never raises.
+            self.key = cache_key(request, repeat)
+
+    @property
+    def send(self) -> Send:
+        return Send("POST", self.request.url, self.request.body, stream=self.request.stream)
+
+    def lookup(self) -> Completion | None:
+        """The stored answer for an identical request (``cached=True``), or None.
+
+        A hit is logged as a cached run-log row (when logging is on).
         """
+        if self.key is None:
+            return None
         from .store import get_store
 
         try:
@@ -261,33 +316,21 @@ class _BaseClient:
             if store is None:
                 return None
             return store.lookup(
-                key or self._cache_key(request, repeat),
-                request=request,
-                repeat=repeat,
-                tags=tags,
-                log=self.log,
-                secrets=self._secrets(),
+                self.key,
+                request=self.request,
+                repeat=self.repeat,
+                tags=self.tags,
+                log=self.client.log,
+                secrets=self.client._secrets(),
             )
         except Exception as exc:  # the cache must never fail a call
             logger.warning("grokbook: cache lookup failed (%s); calling the API", exc)
             return None
 
-    def _record(
-        self,
-        request: ChatRequest,
-        completion: Completion | None,
-        error: BaseException | None,
-        *,
-        cache: bool,
-        repeat: int,
-        tags: Mapping[str, Any] | None,
-        key: str | None = None,
-    ) -> None:
-        """Append the call to the run log and (on success) the cache; never raises.
-
-        Only queues the call: the store's writer thread builds and writes the rows.
-        """
-        if not self.log and not (cache and completion is not None):
+    def record(self, completion: Completion | None, error: BaseException | None) -> None:
+        """Queue the call for the run log and (on success) the cache; never raises."""
+        store_it = self.key is not None and completion is not None and error is None
+        if not self.client.log and not store_it:
             return
         from .store import get_store
 
@@ -296,14 +339,14 @@ class _BaseClient:
             if store is None:
                 return
             store.record(
-                request,
+                self.request,
                 completion,
                 error,
-                cache_key=(key or self._cache_key(request, repeat)) if cache else None,
-                log=self.log,
-                repeat=repeat,
-                tags=tags,
-                secrets=self._secrets(),
+                cache_key=self.key if store_it else None,
+                log=self.client.log,
+                repeat=self.repeat,
+                tags=self.tags,
+                secrets=self.client._secrets(),
             )
         except Exception as exc:  # the run log must never fail a call
             logger.warning("grokbook: could not record the call (%s)", exc)
@@ -313,7 +356,8 @@ class Client(_BaseClient):
     """Synchronous Grok client. See the module docstring for examples.
 
     ``transport`` is the one test seam: pass ``httpx.MockTransport(handler)`` or the
-    simulator's ``SimTransport()``.
+    simulator's ``SimTransport()``. ``wire`` picks the protocol for calls that name none
+    (xAI: ``"responses"``, its recommended API; ``"chat"`` for Chat Completions).
     """
 
     def __init__(
@@ -326,12 +370,14 @@ class Client(_BaseClient):
         transport: httpx.BaseTransport | None = None,
         *,
         log: bool | None = None,
+        wire: Wire | None = None,
     ) -> None:
-        super().__init__(provider, api_key, base_url, timeout, max_retries, transport, log=log)
+        super().__init__(
+            provider, api_key, base_url, timeout, max_retries, transport, log=log, wire=wire
+        )
         self._http = httpx.Client(
-            timeout=self.timeout,
             transport=self._transport,  # type: ignore[arg-type]
-            follow_redirects=False,
+            **self._http_options(),
         )
 
     def close(self) -> None:
@@ -345,145 +391,65 @@ class Client(_BaseClient):
     ) -> None:
         self.close()
 
-    def chat(
-        self,
-        prompt: Messages,
-        *,
-        model: str | None = None,
-        reasoning_effort: str | None = None,
-        system: str | None = None,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        top_p: float | None = None,
-        seed: int | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        cache: bool = False,
-        repeat: int = 0,
-        tags: Mapping[str, Any] | None = None,
-    ) -> Completion:
+    def _send(self, send: Send) -> tuple[httpx.Response, float]:
+        return _pipeline.run_sync(self._http, _pipeline.exchange(self._policy, send))
+
+    def chat(self, prompt: Messages, **options: Unpack[CallOptions]) -> Completion:
         """Ask once and wait for the whole answer.
 
-        ``prompt`` is a string (sent as one user message) or a list of messages.
-        ``cache=True`` returns a stored answer for an identical request (and ``repeat``
-        index) without calling the API. Raises :mod:`grokbook.errors` exceptions only.
+        ``prompt`` is a string (sent as one user message) or a list of messages. Options:
+        ``model``, ``reasoning_effort``, ``system``, ``temperature``, ``max_tokens``,
+        ``top_p``, ``seed``, ``tools``, ``extra_body``, ``wire``, and on Responses ``store``,
+        ``previous_response_id``, ``include_encrypted_reasoning``, ``prompt_cache_key``
+        (see :class:`grokbook._core.RequestOptions`). ``cache=True`` returns a stored answer
+        for an identical request (and ``repeat`` index) without calling the API; ``tags``
+        go to the run log. Raises :mod:`grokbook.errors` exceptions only.
         """
-        request = self._prepare(
-            prompt,
-            model=model,
-            reasoning_effort=reasoning_effort,
-            system=system,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            top_p=top_p,
-            seed=seed,
-            extra_body=extra_body,
-            stream=False,
-        )
-        # The key is hashed once per call: for the lookup and, on a miss, for storing.
-        key = self._cache_key(request, repeat) if cache else None
-        if key is not None:
-            hit = self._cache_lookup(request, repeat, tags, key)
-            if hit is not None:
-                return hit
+        call = self._call(prompt, options, stream=False)
+        hit = call.lookup()
+        if hit is not None:
+            return hit
         try:
-            completion = self._chat(request)
+            response, started = self._send(call.send)
+            completion = self._completion(call.request, response, started, response.content)
         except APIError as exc:
-            self._record(request, None, exc, cache=False, repeat=repeat, tags=tags)
+            call.record(None, exc)
             raise
-        self._record(request, completion, None, cache=cache, repeat=repeat, tags=tags, key=key)
+        call.record(completion, None)
         return completion
 
-    def _chat(self, request: ChatRequest) -> Completion:
-        attempt = 0
-        while True:
-            started = time.perf_counter()
-            self._count_request()
-            error: APIError
-            try:
-                response = self._http.post(request.url, json=request.body, headers=self._headers())
-            except httpx.HTTPError as exc:
-                error = self._transport_error(exc, request)
-                cause: BaseException = exc
-            else:
-                if response.is_success:
-                    return self._parse(request, response, started)
-                error = self._status_error(response, response.content)
-                cause = error
-            delay = self._retry_wait(attempt, error)
-            if delay is None:
-                if cause is error:
-                    raise error
-                raise error from cause
-            time.sleep(delay)
-            attempt += 1
-
-    def stream(
-        self,
-        prompt: Messages,
-        *,
-        model: str | None = None,
-        reasoning_effort: str | None = None,
-        system: str | None = None,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        top_p: float | None = None,
-        seed: int | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        cache: bool = False,
-        repeat: int = 0,
-        tags: Mapping[str, Any] | None = None,
-    ) -> ChatStream:
+    def stream(self, prompt: Messages, **options: Unpack[CallOptions]) -> ChatStream:
         """Stream the answer: iterate for StreamEvents; ``.completion`` once it ends.
 
-        Validation happens here, before anything is sent. Use it as a context manager (or
-        iterate to the end) so the connection is released. With ``cache=True`` an identical
-        earlier answer (streamed or not) is replayed as events without calling the API, and a
-        newly streamed answer is stored for next time.
+        Takes the options of :meth:`chat`. Validation happens here, before anything is sent.
+        Use it as a context manager (or iterate to the end) so the connection is released.
+        With ``cache=True`` an identical earlier answer (streamed or not) is replayed as
+        events without calling the API, and a newly streamed answer is stored for next time.
         """
-        request = self._prepare(
-            prompt,
-            model=model,
-            reasoning_effort=reasoning_effort,
-            system=system,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            top_p=top_p,
-            seed=seed,
-            extra_body=extra_body,
-            stream=True,
-        )
-        return ChatStream(self, request, tags=tags, cache=cache, repeat=repeat)
+        return ChatStream(self._call(prompt, options, stream=True))
 
     def models(self) -> list[str]:
         """Model ids the provider lists (``GET /v1/models``)."""
-        data = self._get("/models")
-        return _model_ids(data)
+        return _model_ids(self._get("/models"))
 
     def refresh_catalog(self) -> list[str]:
         """Update catalog prices and aliases from ``GET /v1/language-models``; the ids updated."""
         return catalog.update_from_language_models(_as_mapping(self._get("/language-models")))
 
     def _get(self, path: str) -> Any:
-        url = self.base_url + path
-        attempt = 0
-        dummy = ChatRequest(self.provider, self.base_url, "", None, (), {})
-        while True:
-            self._count_request()
-            try:
-                response = self._http.get(url, headers=self._headers())
-            except httpx.HTTPError as exc:
-                error: APIError = self._transport_error(exc, dummy)
-                cause: BaseException = exc
-            else:
-                if response.is_success:
-                    return _parse_json(response.content, response.status_code, self._secrets())
-                error = self._status_error(response, response.content)
-                cause = error
-            delay = self._retry_wait(attempt, error)
-            if delay is None:
-                raise error from (None if cause is error else cause)
-            time.sleep(delay)
-            attempt += 1
+        response, _ = self._send(Send("GET", self.base_url + path))
+        return _parse_json(response.content, response.status_code, self._secrets())
+
+    def _async_twin(self) -> AsyncClient:
+        """An AsyncClient with this client's configuration and transport (for sweeps)."""
+        transport = self._transport
+        if transport is not None and not hasattr(transport, "handle_async_request"):
+            raise UnsupportedParameterError(
+                f"The Client's transport ({type(transport).__name__}) is sync only; a sweep "
+                "needs async. Pass an AsyncClient, or a transport that serves both "
+                "(httpx.MockTransport, the simulator's SimTransport)."
+            )
+        return AsyncClient(**self._config(), transport=transport)  # type: ignore[arg-type]
 
 
 class AsyncClient(_BaseClient):
@@ -505,9 +471,12 @@ class AsyncClient(_BaseClient):
         transport: httpx.AsyncBaseTransport | None = None,
         *,
         log: bool | None = None,
+        wire: Wire | None = None,
         limits: httpx.Limits | None = None,
     ) -> None:
-        super().__init__(provider, api_key, base_url, timeout, max_retries, transport, log=log)
+        super().__init__(
+            provider, api_key, base_url, timeout, max_retries, transport, log=log, wire=wire
+        )
         # httpx's defaults: more idle connections than this slow httpcore's pool down.
         self._limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         self._pools: dict[int, tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = {}
@@ -524,10 +493,9 @@ class AsyncClient(_BaseClient):
 
                 transport = AiohttpTransport(self._limits)
             http = httpx.AsyncClient(
-                timeout=self.timeout,
                 transport=transport,  # type: ignore[arg-type]
                 limits=self._limits,
-                follow_redirects=False,
+                **self._http_options(),
             )
             self._pools[id(loop)] = (loop, http)
             return http
@@ -551,102 +519,27 @@ class AsyncClient(_BaseClient):
     ) -> None:
         await self.aclose()
 
-    async def chat(
-        self,
-        prompt: Messages,
-        *,
-        model: str | None = None,
-        reasoning_effort: str | None = None,
-        system: str | None = None,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        top_p: float | None = None,
-        seed: int | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        cache: bool = False,
-        repeat: int = 0,
-        tags: Mapping[str, Any] | None = None,
-    ) -> Completion:
+    async def _send(self, send: Send) -> tuple[httpx.Response, float]:
+        return await _pipeline.run_async(self._http(), _pipeline.exchange(self._policy, send))
+
+    async def chat(self, prompt: Messages, **options: Unpack[CallOptions]) -> Completion:
         """Ask once and wait for the whole answer (see :meth:`Client.chat`)."""
-        request = self._prepare(
-            prompt,
-            model=model,
-            reasoning_effort=reasoning_effort,
-            system=system,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            top_p=top_p,
-            seed=seed,
-            extra_body=extra_body,
-            stream=False,
-        )
-        # The key is hashed once per call: for the lookup and, on a miss, for storing.
-        key = self._cache_key(request, repeat) if cache else None
-        if key is not None:
-            hit = self._cache_lookup(request, repeat, tags, key)
-            if hit is not None:
-                return hit
+        call = self._call(prompt, options, stream=False)
+        hit = call.lookup()
+        if hit is not None:
+            return hit
         try:
-            completion = await self._chat(request)
+            response, started = await self._send(call.send)
+            completion = self._completion(call.request, response, started, response.content)
         except APIError as exc:
-            self._record(request, None, exc, cache=False, repeat=repeat, tags=tags)
+            call.record(None, exc)
             raise
-        self._record(request, completion, None, cache=cache, repeat=repeat, tags=tags, key=key)
+        call.record(completion, None)
         return completion
 
-    async def _chat(self, request: ChatRequest) -> Completion:
-        attempt = 0
-        http = self._http()
-        while True:
-            started = time.perf_counter()
-            self._count_request()
-            error: APIError
-            try:
-                response = await http.post(request.url, json=request.body, headers=self._headers())
-            except httpx.HTTPError as exc:
-                error = self._transport_error(exc, request)
-                cause: BaseException = exc
-            else:
-                if response.is_success:
-                    return self._parse(request, response, started)
-                error = self._status_error(response, response.content)
-                cause = error
-            delay = self._retry_wait(attempt, error)
-            if delay is None:
-                raise error from (None if cause is error else cause)
-            await asyncio.sleep(delay)
-            attempt += 1
-
-    def stream(
-        self,
-        prompt: Messages,
-        *,
-        model: str | None = None,
-        reasoning_effort: str | None = None,
-        system: str | None = None,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        top_p: float | None = None,
-        seed: int | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        cache: bool = False,
-        repeat: int = 0,
-        tags: Mapping[str, Any] | None = None,
-    ) -> AsyncChatStream:
+    def stream(self, prompt: Messages, **options: Unpack[CallOptions]) -> AsyncChatStream:
         """Stream the answer: ``async for event in client.stream(...)``; ``.completion`` at end."""
-        request = self._prepare(
-            prompt,
-            model=model,
-            reasoning_effort=reasoning_effort,
-            system=system,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            top_p=top_p,
-            seed=seed,
-            extra_body=extra_body,
-            stream=True,
-        )
-        return AsyncChatStream(self, request, tags=tags, cache=cache, repeat=repeat)
+        return AsyncChatStream(self._call(prompt, options, stream=True))
 
     async def models(self) -> list[str]:
         """Model ids the provider lists (``GET /v1/models``)."""
@@ -658,27 +551,8 @@ class AsyncClient(_BaseClient):
         return catalog.update_from_language_models(_as_mapping(data))
 
     async def _get(self, path: str) -> Any:
-        url = self.base_url + path
-        attempt = 0
-        http = self._http()
-        dummy = ChatRequest(self.provider, self.base_url, "", None, (), {})
-        while True:
-            self._count_request()
-            try:
-                response = await http.get(url, headers=self._headers())
-            except httpx.HTTPError as exc:
-                error: APIError = self._transport_error(exc, dummy)
-                cause: BaseException = exc
-            else:
-                if response.is_success:
-                    return _parse_json(response.content, response.status_code, self._secrets())
-                error = self._status_error(response, response.content)
-                cause = error
-            delay = self._retry_wait(attempt, error)
-            if delay is None:
-                raise error from (None if cause is error else cause)
-            await asyncio.sleep(delay)
-            attempt += 1
+        response, _ = await self._send(Send("GET", self.base_url + path))
+        return _parse_json(response.content, response.status_code, self._secrets())
 
 
 def _model_ids(data: Any) -> list[str]:
@@ -695,31 +569,23 @@ def _as_mapping(data: Any) -> Mapping[str, Any]:
 
 
 class _StreamBase:
-    def __init__(
-        self,
-        client: _BaseClient,
-        request: ChatRequest,
-        tags: Mapping[str, Any] | None,
-        *,
-        cache: bool = False,
-        repeat: int = 0,
-    ):
-        self._client = client
-        self.request = request
-        self._tags = tags
-        self._cache = cache
-        self._repeat = repeat
-        self._key: str | None = None
+    """What the sync and async streams share: the cache replay and the run-log record."""
+
+    def __init__(self, call: _Call) -> None:
+        self._call = call
+        self.request = call.request
         self._completion: Completion | None = None
         self._error: BaseException | None = None
         self._started = False
+        self._state: StreamState | None = None
 
-    def _cached(self) -> list[StreamEvent] | None:
-        """With ``cache=True``: the stored answer replayed as events, or None on a miss."""
-        if not self._cache:
-            return None
-        self._key = self._client._cache_key(self.request, self._repeat)
-        hit = self._client._cache_lookup(self.request, self._repeat, self._tags, self._key)
+    def _begin(self) -> list[StreamEvent] | None:
+        """Start the stream: the cached answer replayed as events, or None to call the API."""
+        if self._started:
+            raise RuntimeError("A stream can be iterated only once.")
+        self._started = True
+        self._state = self._call.client._stream_state(self.request)
+        hit = self._call.lookup()
         if hit is None:
             return None
         self._completion = hit
@@ -740,46 +606,21 @@ class _StreamBase:
     @property
     def content(self) -> str:
         """The answer received so far."""
-        return "".join(self._acc.content) if hasattr(self, "_acc") else ""
+        return "".join(self._state.content) if self._state is not None else ""
 
-    def _begin(self) -> StreamAccumulator:
-        if self._started:
-            raise RuntimeError("A stream can be iterated only once.")
-        self._started = True
-        self._acc = StreamAccumulator(self.request, time.perf_counter())
-        return self._acc
-
-    def _non_sse(self, response: httpx.Response, body: bytes) -> list[StreamEvent]:
+    def _not_sse(self, response: httpx.Response, started: float, body: bytes) -> list[StreamEvent]:
         """A 2xx that is not SSE: a server that ignored ``stream`` (JSON) or a proxy page."""
-        data = _parse_json(body, response.status_code, self._client._secrets())
-        completion = parse_completion(
-            self.request,
-            data,
-            latency_s=time.perf_counter() - self._acc.started,
-            status_code=response.status_code,
-        )
-        self._completion = completion
-        return _events_of(completion)
+        self._completion = self._call.client._completion(self.request, response, started, body)
+        return _events_of(self._completion)
+
+    def _closed_early(self, what: str) -> None:
+        assert self._state is not None
+        self._finish(self._state.incomplete(what))
 
     def _finish(self, error: BaseException | None) -> None:
         if error is not None:
             self._error = error
-        self._client._record(
-            self.request,
-            self._completion,
-            self._error,
-            cache=self._cache and self._error is None,
-            repeat=self._repeat,
-            tags=self._tags,
-            key=self._key,
-        )
-
-    def _broken(self, exc: httpx.HTTPError) -> IncompleteStreamError:
-        reason = "timed out" if isinstance(exc, httpx.TimeoutException) else "was cut"
-        return self._acc.incomplete(
-            f"The stream {reason} after {self._acc.chunks} chunks; the partial answer is on "
-            "this error as partial_content. Streams are not retried once started: call again."
-        )
+        self._call.record(self._completion, self._error)
 
 
 def _events_of(completion: Completion) -> list[StreamEvent]:
@@ -799,8 +640,6 @@ def _is_sse(response: httpx.Response) -> bool:
 class ChatStream(_StreamBase):
     """A streamed answer: iterate for :class:`StreamEvent`; ``.completion`` at the end."""
 
-    _client: Client
-
     _events: Iterator[StreamEvent] | None = None
 
     def __iter__(self) -> Iterator[StreamEvent]:
@@ -808,64 +647,22 @@ class ChatStream(_StreamBase):
         return self._events
 
     def _run(self) -> Iterator[StreamEvent]:
-        acc = self._begin()
-        replay = self._cached()
+        replay = self._begin()
         if replay is not None:
             yield from replay
             return
-        client = self._client
-        request = self.request
-        attempt = 0
+        client = self._call.client
+        assert isinstance(client, Client) and self._state is not None
         try:
-            while True:
-                client._count_request()
-                http_request = client._http.build_request(
-                    "POST", request.url, json=request.body, headers=client._headers()
-                )
-                try:
-                    response = client._http.send(http_request, stream=True)
-                except httpx.HTTPError as exc:
-                    error: APIError = client._transport_error(exc, request)
-                    delay = client._retry_wait(attempt, error)
-                    if delay is None:
-                        raise error from exc
-                    time.sleep(delay)
-                    attempt += 1
-                    continue
-                try:
-                    if not response.is_success:
-                        status_error = client._status_error(response, response.read())
-                        delay = client._retry_wait(attempt, status_error)
-                        if delay is None:
-                            raise status_error
-                        time.sleep(delay)
-                        attempt += 1
-                        continue
-                    if not _is_sse(response):
-                        yield from self._non_sse(response, response.read())
-                        break
-                    # First byte received: from here on nothing is retried.
-                    decoder = SSEDecoder()
-                    try:
-                        for chunk in response.iter_bytes():
-                            for payload in decoder.feed(chunk):
-                                yield from acc.feed(payload)
-                        for payload in decoder.flush():
-                            yield from acc.feed(payload)
-                    except httpx.HTTPError as exc:
-                        raise self._broken(exc) from exc
-                    self._completion = acc.finish()
-                    break
-                finally:
-                    response.close()
+            response, started = client._send(self._call.send)
+            if _is_sse(response):
+                yield from _pipeline.stream_sync(response, self._state)
+                self._completion = self._state.finish()
+            else:
+                body = _pipeline.read_sync(response, client._policy, self.request.url)
+                yield from self._not_sse(response, started, body)
         except GeneratorExit:
-            self._finish(
-                IncompleteStreamError(
-                    "The stream was closed by the caller before it ended.",
-                    partial_content="".join(acc.content),
-                    partial_reasoning="".join(acc.reasoning),
-                )
-            )
+            self._closed_early("The stream was closed by the caller before it ended.")
             raise
         except APIError as exc:
             self._finish(exc)
@@ -894,8 +691,6 @@ class ChatStream(_StreamBase):
 class AsyncChatStream(_StreamBase):
     """An async streamed answer: ``async for`` events; ``.completion`` at the end."""
 
-    _client: AsyncClient
-
     _events: AsyncIterator[StreamEvent] | None = None
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
@@ -903,68 +698,25 @@ class AsyncChatStream(_StreamBase):
         return self._events
 
     async def _run(self) -> AsyncIterator[StreamEvent]:
-        acc = self._begin()
-        replay = self._cached()
+        replay = self._begin()
         if replay is not None:
             for event in replay:
                 yield event
             return
-        client = self._client
-        request = self.request
-        http = client._http()
-        attempt = 0
+        client = self._call.client
+        assert isinstance(client, AsyncClient) and self._state is not None
         try:
-            while True:
-                client._count_request()
-                http_request = http.build_request(
-                    "POST", request.url, json=request.body, headers=client._headers()
-                )
-                try:
-                    response = await http.send(http_request, stream=True)
-                except httpx.HTTPError as exc:
-                    error: APIError = client._transport_error(exc, request)
-                    delay = client._retry_wait(attempt, error)
-                    if delay is None:
-                        raise error from exc
-                    await asyncio.sleep(delay)
-                    attempt += 1
-                    continue
-                try:
-                    if not response.is_success:
-                        status_error = client._status_error(response, await response.aread())
-                        delay = client._retry_wait(attempt, status_error)
-                        if delay is None:
-                            raise status_error
-                        await asyncio.sleep(delay)
-                        attempt += 1
-                        continue
-                    if not _is_sse(response):
-                        for event in self._non_sse(response, await response.aread()):
-                            yield event
-                        break
-                    decoder = SSEDecoder()
-                    try:
-                        async for chunk in response.aiter_bytes():
-                            for payload in decoder.feed(chunk):
-                                for event in acc.feed(payload):
-                                    yield event
-                        for payload in decoder.flush():
-                            for event in acc.feed(payload):
-                                yield event
-                    except httpx.HTTPError as exc:
-                        raise self._broken(exc) from exc
-                    self._completion = acc.finish()
-                    break
-                finally:
-                    await response.aclose()
+            response, started = await client._send(self._call.send)
+            if _is_sse(response):
+                async for event in _pipeline.stream_async(response, self._state):
+                    yield event
+                self._completion = self._state.finish()
+            else:
+                body = await _pipeline.read_async(response, client._policy, self.request.url)
+                for event in self._not_sse(response, started, body):
+                    yield event
         except (GeneratorExit, asyncio.CancelledError):
-            self._finish(
-                IncompleteStreamError(
-                    "The stream was closed or cancelled before it ended.",
-                    partial_content="".join(acc.content),
-                    partial_reasoning="".join(acc.reasoning),
-                )
-            )
+            self._closed_early("The stream was closed or cancelled before it ended.")
             raise
         except APIError as exc:
             self._finish(exc)

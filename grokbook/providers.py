@@ -3,15 +3,19 @@
 A profile is data plus two small functions (build the request body, read usage back), not a
 class hierarchy:
 
-============  =====================================  ==================  =====================
-provider      base URL                               key env var         effort on the wire
-============  =====================================  ==================  =====================
-xai           https://api.x.ai/v1                    XAI_API_KEY         ``reasoning_effort``
-aimlapi       https://api.aimlapi.com/v1             AIMLAPI_KEY         ``reasoning.effort``
-openrouter    https://openrouter.ai/api/v1           OPENROUTER_API_KEY  ``reasoning.effort``
-openai        any OpenAI-compatible ``base_url``     OPENAI_API_KEY      ``reasoning_effort``
-sim           in-process offline simulator           (none)              ``reasoning_effort``
-============  =====================================  ==================  =====================
+============  ==================================  ==================  ===============
+provider      base URL                            key env var         wires
+============  ==================================  ==================  ===============
+xai           https://api.x.ai/v1                 XAI_API_KEY         responses, chat
+aimlapi       https://api.aimlapi.com/v1          AIMLAPI_KEY         chat
+openrouter    https://openrouter.ai/api/v1        OPENROUTER_API_KEY  chat
+openai        any OpenAI-compatible ``base_url``  OPENAI_API_KEY      chat, responses
+sim           in-process offline simulator        (none)              responses, chat
+============  ==================================  ==================  ===============
+
+The first wire listed is the default. Effort goes as ``reasoning: {"effort": ...}`` on
+Responses; on Chat Completions as ``reasoning_effort`` (xai, openai, sim) or
+``reasoning: {"effort": ...}`` (aimlapi, openrouter).
 
 Selection (:func:`select`): the ``provider=`` argument, else ``GROKBOOK_PROVIDER``, else
 ``xai`` when ``XAI_API_KEY`` is set, else ``sim`` with a one-line notice.
@@ -24,7 +28,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from . import catalog
 from .errors import UnsupportedParameterError
@@ -38,6 +42,7 @@ __all__ = [
     "select",
 ]
 
+Wire = Literal["responses", "chat"]
 BodyBuilder = Callable[["Provider", dict[str, Any], str | None], dict[str, Any]]
 UsageReader = Callable[["Provider", Mapping[str, Any] | None], Usage]
 
@@ -65,6 +70,12 @@ class Provider:
     label: str = ""
     #: Catalog id -> this provider's own id, where it is not ``model_prefix + id``.
     model_ids: Mapping[str, str] = field(default_factory=dict)
+    #: The wire protocols it speaks, the default first ("responses" | "chat").
+    wires: tuple[Wire, ...] = ("chat",)
+
+    @property
+    def default_wire(self) -> Wire:
+        return self.wires[0]
 
     def wire_model(self, model: str) -> str:
         """The model id as this provider spells it."""
@@ -102,32 +113,36 @@ def _int_or_none(value: Any) -> int | None:
     return None
 
 
-def normalize_usage(raw: Mapping[str, Any] | None, *, includes_reasoning: bool) -> Usage:
-    """Normalize a provider's ``usage`` object to xAI's meaning.
+def _detail(raw: Mapping[str, Any], group: str, name: str) -> int | None:
+    details = raw.get(group)
+    return _int_or_none(details.get(name)) if isinstance(details, Mapping) else None
 
+
+def normalize_usage(raw: Mapping[str, Any] | None, *, includes_reasoning: bool) -> Usage:
+    """Normalize a provider's ``usage`` object (either wire) to xAI's meaning.
+
+    Chat Completions name the counts ``prompt_tokens`` / ``completion_tokens`` (details in
+    ``prompt_tokens_details`` / ``completion_tokens_details``); Responses name them
+    ``input_tokens`` / ``output_tokens`` (``input_tokens_details`` / ``output_tokens_details``).
     The arithmetic is checked against ``total_tokens`` before trusting a convention:
-    ``total == prompt + completion + reasoning`` means completion excludes reasoning (xAI);
-    ``total == prompt + completion`` means it includes it (OpenRouter). When the total does
-    not decide (no reasoning, or no total), ``includes_reasoning`` (the provider's documented
-    convention) does.
+    ``total == prompt + completion + reasoning`` means the answer count excludes reasoning
+    (xAI, on both wires); ``total == prompt + completion`` means it includes it (OpenRouter,
+    OpenAI's Responses). When the total does not decide (no reasoning, or no total),
+    ``includes_reasoning`` (the provider's documented convention) does.
     """
     if not isinstance(raw, Mapping):
         return Usage()
-    prompt = _int_or_none(raw.get("prompt_tokens"))
-    completion = _int_or_none(raw.get("completion_tokens"))
+    if "input_tokens" in raw or "output_tokens" in raw:
+        prompt = _int_or_none(raw.get("input_tokens"))
+        completion = _int_or_none(raw.get("output_tokens"))
+        cached = _detail(raw, "input_tokens_details", "cached_tokens")
+        reasoning = _detail(raw, "output_tokens_details", "reasoning_tokens")
+    else:
+        prompt = _int_or_none(raw.get("prompt_tokens"))
+        completion = _int_or_none(raw.get("completion_tokens"))
+        cached = _detail(raw, "prompt_tokens_details", "cached_tokens")
+        reasoning = _detail(raw, "completion_tokens_details", "reasoning_tokens")
     total = _int_or_none(raw.get("total_tokens"))
-    prompt_details = raw.get("prompt_tokens_details")
-    completion_details = raw.get("completion_tokens_details")
-    cached = (
-        _int_or_none(prompt_details.get("cached_tokens"))
-        if isinstance(prompt_details, Mapping)
-        else None
-    )
-    reasoning = (
-        _int_or_none(completion_details.get("reasoning_tokens"))
-        if isinstance(completion_details, Mapping)
-        else None
-    )
     if reasoning is None:
         # Some providers put it at the top level.
         reasoning = _int_or_none(raw.get("reasoning_tokens"))
@@ -161,6 +176,8 @@ def normalize_usage(raw: Mapping[str, Any] | None, *, includes_reasoning: bool) 
         output_tokens=output,
         total_tokens=normalized_total,
         convention=convention,
+        num_sources_used=_int_or_none(raw.get("num_sources_used")),
+        num_server_side_tools_used=_int_or_none(raw.get("num_server_side_tools_used")),
     )
 
 
@@ -184,6 +201,7 @@ PROVIDERS: dict[str, Provider] = {
             max_tokens_field="max_completion_tokens",
             build_body=_effort_top_level,
             read_usage=_read_usage,
+            wires=("chat", "responses"),
         ),
         Provider(
             name="aimlapi",
@@ -228,6 +246,7 @@ PROVIDERS: dict[str, Provider] = {
             max_tokens_field="max_tokens",
             build_body=_effort_top_level,
             read_usage=_read_usage,
+            wires=("chat", "responses"),
         ),
         Provider(
             name="sim",
@@ -242,6 +261,7 @@ PROVIDERS: dict[str, Provider] = {
             max_tokens_field="max_completion_tokens",
             build_body=_effort_top_level,
             read_usage=_read_usage,
+            wires=("chat", "responses"),
         ),
     )
 }

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from . import catalog
 
-__all__ = ["Completion", "StreamEvent", "Usage"]
+__all__ = ["Completion", "StreamEvent", "ToolCall", "Usage"]
 
 EventKind = Literal["reasoning", "content"]
 
@@ -34,6 +34,9 @@ class Usage:
     #: How the provider counted: "reasoning-excluded" (xAI), "reasoning-included"
     #: (OpenRouter, AI/ML API), or "unknown" when the arithmetic could not tell.
     convention: str = "unknown"
+    #: Search sources read and server-side tool calls made (xAI reports both).
+    num_sources_used: int | None = None
+    num_server_side_tools_used: int | None = None
 
     @property
     def reasoning_share(self) -> float | None:
@@ -72,6 +75,25 @@ class StreamEvent:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A function call the model asks for (both wires; streamed ones are assembled).
+
+    ``id`` is what the tool's result must name (``call_id`` on Responses, ``tool_call_id`` on
+    Chat Completions); ``arguments`` is the JSON text the model wrote (see :meth:`parsed`).
+    """
+
+    id: str
+    name: str
+    arguments: str
+
+    def parsed(self) -> Any:
+        """The arguments as Python data (raises ValueError when the model wrote bad JSON)."""
+        import json
+
+        return json.loads(self.arguments) if self.arguments.strip() else {}
+
+
+@dataclass(frozen=True)
 class Completion:
     """One finished chat call.
 
@@ -101,11 +123,51 @@ class Completion:
     #: The request's messages and parameters, kept for the run log and the cache.
     messages: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)
     params: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: The wire protocol used: "responses" or "chat".
+    wire: str = "chat"
+    #: The model's summary of its reasoning (Responses); :attr:`reasoning` falls back to it
+    #: when the model sends no raw reasoning text.
+    reasoning_summary: str | None = None
+    #: The response's reasoning items as sent (with ``encrypted_content`` when asked for),
+    #: passed back unchanged by a Conversation with ``store=False``; never displayed.
+    reasoning_items: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    #: Function calls the model asks for.
+    tool_calls: tuple[ToolCall, ...] = ()
+    #: Server-side tool calls (web / X search, code interpreter, MCP), as sent.
+    server_tool_calls: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    #: Source URLs the answer cites (``citations`` and ``url_citation`` annotations).
+    citations: tuple[str, ...] = ()
 
     @property
     def simulated(self) -> bool:
         """True when the offline simulator answered (never mistaken for Grok)."""
         return self.provider == "sim" or "grokbook_sim" in (self.system_fingerprint or "")
+
+    @property
+    def encrypted_reasoning(self) -> str | None:
+        """The opaque encrypted reasoning of the last reasoning item, if the server sent it."""
+        for item in reversed(self.reasoning_items):
+            value = item.get("encrypted_content")
+            if isinstance(value, str) and value:
+                return value
+        return None
+
+    @property
+    def num_sources_used(self) -> int | None:
+        return self.usage.num_sources_used
+
+    @property
+    def reasoning_is_summary(self) -> bool:
+        """True when :attr:`reasoning` is the model's summary, not its raw reasoning text."""
+        return self.reasoning is not None and self.reasoning == self.reasoning_summary
+
+    @property
+    def reasoning_note(self) -> str | None:
+        """One line when the model reasoned but sent nothing readable, else None."""
+        tokens = self.usage.reasoning_tokens
+        if self.reasoning or not tokens:
+            return None
+        return f"{tokens:,} reasoning tokens; this model does not show its reasoning"
 
     @property
     def model_notice(self) -> str | None:
@@ -136,6 +198,9 @@ class Completion:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["usage"] = self.usage.as_dict()
         data["messages"] = list(self.messages)
+        data["tool_calls"] = [asdict(call) for call in self.tool_calls]
+        for name in ("reasoning_items", "server_tool_calls", "citations"):
+            data[name] = list(data[name])
         return data
 
     @classmethod
@@ -144,6 +209,12 @@ class Completion:
         values = {k: v for k, v in data.items() if k in names}
         values["usage"] = Usage.from_dict(values.get("usage") or {})
         values["messages"] = tuple(values.get("messages") or ())
+        values["tool_calls"] = tuple(
+            ToolCall(**call) if isinstance(call, dict) else call
+            for call in values.get("tool_calls") or ()
+        )
+        for name in ("reasoning_items", "server_tool_calls", "citations"):
+            values[name] = tuple(values.get(name) or ())
         return cls(**values)
 
     def replace(self, **changes: Any) -> Completion:

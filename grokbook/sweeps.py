@@ -224,25 +224,7 @@ def _async_client(client: Client | AsyncClient | None) -> tuple[AsyncClient, boo
     if isinstance(client, AsyncClient):
         return client, False
     if isinstance(client, Client):
-        transport = client._transport
-        if transport is not None and not hasattr(transport, "handle_async_request"):
-            raise UnsupportedParameterError(
-                f"The Client's transport ({type(transport).__name__}) is sync only; a sweep "
-                "needs async. Pass an AsyncClient, or a transport that serves both "
-                "(httpx.MockTransport, the simulator's SimTransport)."
-            )
-        return (
-            AsyncClient(
-                provider=client.provider.name,
-                api_key=client._api_key,
-                base_url=client.base_url,
-                timeout=client.timeout,
-                max_retries=client.max_retries,
-                transport=transport,  # type: ignore[arg-type]
-                log=client.log,
-            ),
-            True,
-        )
+        return client._async_twin(), True
     raise UnsupportedParameterError(
         f"client must be a grokbook Client or AsyncClient (or None), not {type(client).__name__}."
     )

@@ -83,8 +83,8 @@ def _no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def fake_async_sleep(delay: float) -> None:
         waits.append(delay)
 
-    monkeypatch.setattr("grokbook.client.time.sleep", waits.append)
-    monkeypatch.setattr("grokbook.client.asyncio.sleep", fake_async_sleep)
+    monkeypatch.setattr("grokbook._pipeline.time.sleep", waits.append)
+    monkeypatch.setattr("grokbook._pipeline.asyncio.sleep", fake_async_sleep)
     return waits
 
 

@@ -18,7 +18,7 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The client's retry sleeps, recorded instead of waited (the simulator's are untouched)."""
     recorded: list[float] = []
     fake_time = SimpleNamespace(perf_counter=time.perf_counter, sleep=recorded.append)
-    monkeypatch.setattr("grokbook.client.time", fake_time)
+    monkeypatch.setattr("grokbook._pipeline.time", fake_time)
     return recorded
 
 

@@ -7,8 +7,9 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grokbook._core import StreamAccumulator, build_request
+from grokbook._core import build_request
 from grokbook._sse import SSEDecoder
+from grokbook._wire_chat import Stream as StreamAccumulator
 from grokbook.errors import IncompleteStreamError
 from grokbook.providers import PROVIDERS
 

@@ -207,8 +207,12 @@ def test_cache_key_ignores_dict_order_and_int_vs_float() -> None:
 
 def test_cache_key_never_depends_on_or_contains_the_api_key() -> None:
     request = build_request(select("xai"), "https://api.x.ai/v1", "hi", model="grok-3-mini-beta")
+    options = {"model": "grok-3-mini-beta", "cache": True}
     with client(api_key=FAKE_KEY) as a, client(api_key="xai-another-key") as b:
-        assert a._cache_key(request, 0) == b._cache_key(request, 0) == store.cache_key(request, 0)
+        key_a = a._call("hi", options, stream=False).key
+        key_b = b._call("hi", options, stream=False).key
+        assert key_a == key_b == store.cache_key(request, 0)
+        assert FAKE_KEY not in str(key_a)
 
 
 # -- cache hits and misses -------------------------------------------------------------------------

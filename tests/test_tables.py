@@ -134,7 +134,8 @@ def test_usage_frame_from_completions() -> None:
     df = gb.usage_frame(calls)
     assert list(df.columns) == list(FRAME_COLUMNS)
     assert list(df["repeat"]) == [0, 1, 0]
-    assert list(df["reasoning_effort"]) == ["high", "high", "default"]
+    # grok-3-beta is retired: grok-4.3 answers it at effort none (the effort actually used).
+    assert list(df["reasoning_effort"]) == ["high", "high", "none"]
     assert list(df["model"]) == ["grok-3-mini-beta", "grok-3-mini-beta", "grok-3-beta"]
     assert df.loc[0, "reasoning_tokens"] == calls[0].usage.reasoning_tokens == 310
     assert df.loc[0, "output_tokens"] == 314 and df.loc[0, "answer"] == "303"

@@ -1,0 +1,170 @@
+"""What the two wire protocols share: the Completion they assemble and the stream state they
+accumulate. Pure: no I/O, no clock but ``time.perf_counter`` for latencies.
+
+A wire is a module with ``build_body(provider, messages, settings)``,
+``parse(request, data, latency_s=..., status_code=..., secrets=...)`` and a ``Stream(request,
+started, secrets)`` state that is fed SSE payloads and ``finish()``-ed into a Completion.
+:func:`wire_for` picks the module for a request.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from ._core import ChatRequest, compute_cost, effort_used, unprefixed
+from .errors import IncompleteStreamError, make_status_error
+from .result import Completion, StreamEvent, ToolCall
+
+__all__ = ["Parts", "StreamState", "assemble", "load_payload", "wire_for"]
+
+
+def wire_for(request: ChatRequest) -> ModuleType:
+    """The protocol module for ``request.wire``."""
+    from . import _wire_chat, _wire_responses
+
+    return _wire_responses if request.wire == "responses" else _wire_chat
+
+
+@dataclass
+class Parts:
+    """Everything a response says, gathered by either wire, before it becomes a Completion."""
+
+    #: Text fragments, each list joined with "" (paragraph breaks are fragments too).
+    content: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+    reasoning_items: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    server_tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    citations: list[str] = field(default_factory=list)
+    raw_usage: dict[str, Any] | None = None
+    id: str | None = None
+    model: str | None = None
+    system_fingerprint: str | None = None
+    finish_reason: str | None = None
+    reported_effort: str | None = None
+
+    def cite(self, url: Any) -> None:
+        if isinstance(url, str) and url and url not in self.citations:
+            self.citations.append(url)
+
+
+def assemble(
+    request: ChatRequest, parts: Parts, *, latency_s: float, raw: dict[str, Any]
+) -> Completion:
+    """The Completion of a finished response (streamed or not)."""
+    usage = request.provider.read_usage(request.provider, parts.raw_usage)
+    served = parts.model or request.model
+    reasoning_text = "".join(parts.reasoning) or None
+    summary = "".join(parts.summary) or None
+    return Completion(
+        content="".join(parts.content),
+        # Raw reasoning text when the model sends it, else its summary (shown as reasoning).
+        reasoning=reasoning_text or summary,
+        model=unprefixed(served),
+        requested_model=request.model,
+        reasoning_effort=effort_used(request, parts.reported_effort),
+        usage=usage,
+        latency_s=latency_s,
+        cost_usd=compute_cost(parts.raw_usage, usage, served, request.model),
+        id=parts.id,
+        provider=request.provider.name,
+        raw=raw,
+        finish_reason=parts.finish_reason,
+        system_fingerprint=parts.system_fingerprint,
+        messages=request.messages,
+        params=request.params,
+        wire=request.wire,
+        reasoning_summary=summary,
+        reasoning_items=tuple(parts.reasoning_items),
+        tool_calls=tuple(parts.tool_calls),
+        server_tool_calls=tuple(parts.server_tool_calls),
+        citations=tuple(parts.citations),
+    )
+
+
+def load_payload(payload: str, state: StreamState) -> dict[str, Any]:
+    """One SSE data payload as a JSON object, or the stream's IncompleteStreamError."""
+    try:
+        data = json.loads(payload)
+    except RecursionError as exc:
+        raise state.incomplete("The stream carried an event nested too deeply to read.") from exc
+    except ValueError as exc:
+        raise state.incomplete(
+            "The stream carried a chunk that is not JSON; the answer so far is kept "
+            "on this error (partial_content)."
+        ) from exc
+    if not isinstance(data, dict):
+        raise state.incomplete("The stream carried a chunk that is not a JSON object.")
+    return data
+
+
+class StreamState:
+    """The accumulating state of one streamed response (subclassed per wire)."""
+
+    #: What ends a well-formed stream, for the error when it never came.
+    END_MARKER = "its final event"
+
+    def __init__(self, request: ChatRequest, started: float, secrets: tuple[str, ...] = ()):
+        self.request = request
+        self.started = started
+        self.secrets = secrets
+        self.parts = Parts()
+        self.done = False
+        self.chunks = 0
+        self.first_token_s: float | None = None
+
+    # -- the partial answer, kept on every error ------------------------------------------
+    @property
+    def content(self) -> list[str]:
+        return self.parts.content
+
+    @property
+    def reasoning(self) -> list[str]:
+        """Reasoning text so far (raw text, else the summary)."""
+        return self.parts.reasoning or self.parts.summary
+
+    def incomplete(self, message: str) -> IncompleteStreamError:
+        return IncompleteStreamError(
+            message,
+            partial_content="".join(self.content),
+            partial_reasoning="".join(self.reasoning),
+        )
+
+    def server_error(self, payload: Mapping[str, Any] | str) -> IncompleteStreamError:
+        """An error the provider reported mid-stream, redacted, with the partial answer."""
+        body = payload if isinstance(payload, str) else json.dumps(payload)
+        err = make_status_error(502, body.encode(), secrets=self.secrets)
+        return self.incomplete(
+            f"The provider reported an error mid-stream: {err.server_message or err}. "
+            "The partial answer is on this error as partial_content."
+        )
+
+    def emitted(self, events: list[StreamEvent]) -> list[StreamEvent]:
+        if events and self.first_token_s is None:
+            self.first_token_s = time.perf_counter() - self.started
+        return events
+
+    def feed(self, payload: str) -> list[StreamEvent]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def raw(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def finish(self) -> Completion:
+        """The Completion, or IncompleteStreamError when the stream never ended properly."""
+        if not self.done:
+            got = len("".join(self.content))
+            raise self.incomplete(
+                f"The stream ended before {self.END_MARKER} after {self.chunks} chunks ({got} "
+                "characters of answer); the partial answer is on this error as "
+                "partial_content. Streams are not retried once started: call again."
+            )
+        return assemble(
+            self.request, self.parts, latency_s=time.perf_counter() - self.started, raw=self.raw()
+        )

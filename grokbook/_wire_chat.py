@@ -1,0 +1,195 @@
+"""The Chat Completions wire (``POST /chat/completions``): body, response and stream chunks.
+
+Spoken by xAI (the spring-2025 path: grok-3-mini's ``reasoning_content``), AI/ML API,
+OpenRouter and any OpenAI-compatible server. Pure: no I/O.
+
+Stream: ``data: {chunk}`` lines with ``choices[0].delta`` (``reasoning_content`` /
+``reasoning``, ``content``, ``tool_calls`` pieces), a last chunk with ``choices: []`` and
+``usage``, then ``data: [DONE]``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ._core import ChatRequest, WireSettings, bad_shape
+from ._wire import Parts, StreamState, assemble, load_payload
+from .errors import make_status_error
+from .providers import Provider
+from .result import Completion, StreamEvent, ToolCall
+
+__all__ = ["Stream", "build_body", "parse"]
+
+
+def build_body(
+    provider: Provider, messages: tuple[dict[str, Any], ...], settings: WireSettings
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": settings.model, "messages": list(messages)}
+    if settings.temperature is not None:
+        body["temperature"] = settings.temperature
+    if settings.top_p is not None:
+        body["top_p"] = settings.top_p
+    if settings.max_tokens is not None:
+        body[provider.max_tokens_field] = settings.max_tokens
+    if settings.seed is not None:
+        body["seed"] = settings.seed
+    if settings.tools:
+        body["tools"] = [{"type": "function", "function": dict(t)} for t in settings.tools]
+    if settings.stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    return provider.build_body(provider, body, settings.reasoning_effort)
+
+
+def _reasoning_text(provider: Provider, message: Mapping[str, Any]) -> str | None:
+    for name in provider.reasoning_fields:
+        value = message.get(name)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _tool_calls(message: Mapping[str, Any]) -> list[ToolCall]:
+    calls = []
+    for call in message.get("tool_calls") or ():
+        if not isinstance(call, Mapping):
+            continue
+        function = call.get("function") if isinstance(call.get("function"), Mapping) else {}
+        assert isinstance(function, Mapping)
+        name = function.get("name")
+        arguments = function.get("arguments")
+        if isinstance(name, str):
+            calls.append(
+                ToolCall(
+                    id=str(call.get("id") or ""),
+                    name=name,
+                    arguments=arguments if isinstance(arguments, str) else json.dumps(arguments),
+                )
+            )
+    return calls
+
+
+def _header(parts: Parts, data: Mapping[str, Any]) -> None:
+    if isinstance(data.get("id"), str):
+        parts.id = data["id"]
+    if isinstance(data.get("model"), str):
+        parts.model = data["model"]
+    if isinstance(data.get("system_fingerprint"), str):
+        parts.system_fingerprint = data["system_fingerprint"]
+    if isinstance(data.get("usage"), dict):
+        parts.raw_usage = data["usage"]
+    for url in data.get("citations") or ():
+        parts.cite(url.get("url") if isinstance(url, Mapping) else url)
+
+
+def parse(
+    request: ChatRequest,
+    data: Any,
+    *,
+    latency_s: float,
+    status_code: int = 200,
+    secrets: tuple[str, ...] = (),
+) -> Completion:
+    """A Completion from a non-streamed 2xx body."""
+    if not isinstance(data, dict):
+        raise bad_shape("not a JSON object", status_code, data, secrets)
+    if "error" in data and "choices" not in data:
+        # Some proxies answer 200 with an error object.
+        raise make_status_error(502, json.dumps(data).encode(), secrets=secrets)
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise bad_shape("no choices", status_code, data, secrets)
+    message = choices[0].get("message")
+    if not isinstance(message, dict):
+        raise bad_shape("no message in the first choice", status_code, data, secrets)
+    content = message.get("content")
+    if content is not None and not isinstance(content, str):
+        raise bad_shape("message content is not text", status_code, data, secrets)
+    parts = Parts(content=[content or ""], finish_reason=choices[0].get("finish_reason"))
+    _header(parts, data)
+    reasoning = _reasoning_text(request.provider, message)
+    if reasoning:
+        parts.reasoning.append(reasoning)
+    parts.tool_calls.extend(_tool_calls(message))
+    return assemble(request, parts, latency_s=latency_s, raw=data)
+
+
+class Stream(StreamState):
+    """Chat Completions chunks in, StreamEvents out."""
+
+    END_MARKER = "[DONE]"
+
+    def __init__(self, request: ChatRequest, started: float, secrets: tuple[str, ...] = ()):
+        super().__init__(request, started, secrets)
+        #: Tool calls arrive in pieces keyed by index: id and name first, arguments in parts.
+        self._tools: dict[int, dict[str, str]] = {}
+
+    def feed(self, payload: str) -> list[StreamEvent]:
+        """One SSE data payload in; the events it carries out."""
+        if payload.strip() == "[DONE]":
+            self.done = True
+            self._close_tools()
+            return []
+        chunk = load_payload(payload, self)
+        if "error" in chunk and not chunk.get("choices"):
+            raise self.server_error(chunk)
+        self.chunks += 1
+        parts = self.parts
+        _header(parts, chunk)
+        events: list[StreamEvent] = []
+        for choice in chunk.get("choices") or ():
+            if not isinstance(choice, dict):
+                continue
+            delta = choice.get("delta") or {}
+            if isinstance(delta, dict):
+                reasoning = _reasoning_text(self.request.provider, delta)
+                if reasoning:
+                    parts.reasoning.append(reasoning)
+                    events.append(StreamEvent("reasoning", reasoning))
+                text = delta.get("content")
+                if isinstance(text, str) and text:
+                    parts.content.append(text)
+                    events.append(StreamEvent("content", text))
+                self._tool_pieces(delta.get("tool_calls"))
+            if choice.get("finish_reason"):
+                parts.finish_reason = choice["finish_reason"]
+        return self.emitted(events)
+
+    def _tool_pieces(self, pieces: Any) -> None:
+        for piece in pieces or ():
+            if not isinstance(piece, Mapping):
+                continue
+            index = piece.get("index", len(self._tools))
+            slot = self._tools.setdefault(
+                index if isinstance(index, int) else len(self._tools),
+                {"id": "", "name": "", "arguments": ""},
+            )
+            if isinstance(piece.get("id"), str):
+                slot["id"] = piece["id"]
+            function = piece.get("function")
+            if isinstance(function, Mapping):
+                if isinstance(function.get("name"), str):
+                    slot["name"] += function["name"]
+                if isinstance(function.get("arguments"), str):
+                    slot["arguments"] += function["arguments"]
+
+    def _close_tools(self) -> None:
+        for _, slot in sorted(self._tools.items()):
+            if slot["name"]:
+                self.parts.tool_calls.append(
+                    ToolCall(id=slot["id"], name=slot["name"], arguments=slot["arguments"])
+                )
+        self._tools.clear()
+
+    def raw(self) -> dict[str, Any]:
+        parts = self.parts
+        return {
+            "id": parts.id,
+            "model": parts.model,
+            "system_fingerprint": parts.system_fingerprint,
+            "usage": parts.raw_usage,
+            "finish_reason": parts.finish_reason,
+            "streamed": True,
+        }

@@ -1,0 +1,297 @@
+"""xAI's Responses wire (``POST /responses``), the one xAI recommends: body, response, events.
+
+Request mapping from grokbook's options (the same for every model)::
+
+    messages            -> input (role/content items; typed items passed back unchanged)
+    system=             -> instructions (not with previous_response_id: the stored
+                           conversation keeps its first system prompt)
+    max_tokens          -> max_output_tokens (caps the answer AND the reasoning)
+    reasoning_effort    -> reasoning: {"effort": ...}
+    tools               -> [{"type": "function", "name", "description", "parameters"}]
+    store, previous_response_id, prompt_cache_key -> as named
+    include_encrypted_reasoning -> include: ["reasoning.encrypted_content"]
+    seed                -> metadata: {"grokbook_seed": "..."} (the Responses API has no seed;
+                           xAI accepts metadata for compatibility and ignores it; the
+                           simulator seeds its draws from the whole request)
+
+The response's ``output`` is a list of typed items: ``reasoning`` (``summary`` texts, raw
+``content`` texts on models that send them, ``encrypted_content``), ``message`` (``output_text``
+parts with ``annotations``), ``function_call``, and server-side tool calls
+(``web_search_call``, ``x_search_call``, ``code_interpreter_call``, ``mcp_call``, ...).
+
+Stream: ``event:``/``data:`` pairs whose data carries ``type``; grokbook reads
+``response.created``, ``response.reasoning_summary_text.delta``, ``response.reasoning_text.delta``,
+``response.output_text.delta``, ``response.output_text.annotation.added``,
+``response.output_item.done``, ``response.completed`` / ``response.incomplete`` (the whole
+response with usage), ``response.failed`` and ``error``; unknown types are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ._core import ChatRequest, WireSettings, bad_shape
+from ._wire import Parts, StreamState, assemble, load_payload
+from .errors import make_status_error
+from .providers import Provider
+from .result import Completion, StreamEvent, ToolCall
+
+__all__ = ["Stream", "build_body", "parse"]
+
+#: The ``include`` value that asks for the encrypted reasoning.
+ENCRYPTED_REASONING = "reasoning.encrypted_content"
+
+
+def _input_item(message: Mapping[str, Any]) -> dict[str, Any]:
+    if "role" not in message:
+        return dict(message)  # a typed item of an earlier response, passed back unchanged
+    if message["role"] == "tool":
+        return {
+            "type": "function_call_output",
+            "call_id": str(message.get("tool_call_id") or ""),
+            "output": message["content"]
+            if isinstance(message["content"], str)
+            else json.dumps(message["content"]),
+        }
+    return {"role": message["role"], "content": message["content"]}
+
+
+def build_body(
+    provider: Provider, messages: tuple[dict[str, Any], ...], settings: WireSettings
+) -> dict[str, Any]:
+    items = list(messages)
+    body: dict[str, Any] = {"model": settings.model}
+    first = items[0] if items else None
+    if first is not None and first.get("role") == "system" and isinstance(first["content"], str):
+        body["instructions"] = first["content"]
+        items = items[1:]
+    body["input"] = [_input_item(m) for m in items]
+    if settings.reasoning_effort is not None:
+        body["reasoning"] = {"effort": settings.reasoning_effort}
+    if settings.max_tokens is not None:
+        body["max_output_tokens"] = settings.max_tokens
+    if settings.temperature is not None:
+        body["temperature"] = settings.temperature
+    if settings.top_p is not None:
+        body["top_p"] = settings.top_p
+    if settings.seed is not None:
+        body["metadata"] = {"grokbook_seed": str(settings.seed)}
+    if settings.tools:
+        body["tools"] = [{"type": "function", **t} for t in settings.tools]
+    if settings.store is not None:
+        body["store"] = settings.store
+    if settings.previous_response_id is not None:
+        body["previous_response_id"] = settings.previous_response_id
+    if settings.include_encrypted_reasoning:
+        body["include"] = [ENCRYPTED_REASONING]
+    if settings.prompt_cache_key is not None:
+        body["prompt_cache_key"] = settings.prompt_cache_key
+    if settings.stream:
+        body["stream"] = True
+    return body
+
+
+def _texts(items: Any, kind: str) -> list[str]:
+    return [
+        part["text"]
+        for part in items or ()
+        if isinstance(part, Mapping)
+        and part.get("type") == kind
+        and isinstance(part.get("text"), str)
+    ]
+
+
+def _annotations(parts: Parts, annotations: Any) -> None:
+    for note in annotations or ():
+        if isinstance(note, Mapping):
+            parts.cite(note.get("url"))
+
+
+def _tool_call(item: Mapping[str, Any]) -> ToolCall | None:
+    name = item.get("name")
+    if not isinstance(name, str):
+        return None
+    arguments = item.get("arguments")
+    return ToolCall(
+        id=str(item.get("call_id") or item.get("id") or ""),
+        name=name,
+        arguments=arguments if isinstance(arguments, str) else json.dumps(arguments),
+    )
+
+
+def _append_paragraphs(fragments: list[str], texts: list[str]) -> None:
+    """Append whole texts to a list of fragments that is joined with ``""``."""
+    for text in texts:
+        if fragments:
+            fragments.append("\n\n")
+        fragments.append(text)
+
+
+def _read_item(parts: Parts, item: Any, *, texts: bool = True) -> None:
+    """Add one output item to ``parts`` (``texts=False``: its text came as deltas already)."""
+    if not isinstance(item, Mapping):
+        return
+    kind = item.get("type")
+    if kind == "message":
+        for part in item.get("content") or ():
+            if not isinstance(part, Mapping):
+                continue
+            if texts and part.get("type") == "output_text" and isinstance(part.get("text"), str):
+                parts.content.append(part["text"])
+            if texts:
+                _annotations(parts, part.get("annotations"))
+    elif kind == "reasoning":
+        if texts:
+            _append_paragraphs(parts.reasoning, _texts(item.get("content"), "reasoning_text"))
+            _append_paragraphs(parts.summary, _texts(item.get("summary"), "summary_text"))
+        parts.reasoning_items.append(dict(item))
+    elif kind == "function_call":
+        call = _tool_call(item)
+        if call is not None:
+            parts.tool_calls.append(call)
+    elif isinstance(kind, str) and kind.endswith("_call"):
+        parts.server_tool_calls.append(dict(item))
+
+
+def _finish_reason(data: Mapping[str, Any], parts: Parts) -> str | None:
+    status = data.get("status")
+    if status == "incomplete":
+        details = data.get("incomplete_details")
+        reason = details.get("reason") if isinstance(details, Mapping) else None
+        return "length" if reason in (None, "max_output_tokens") else str(reason)
+    if parts.tool_calls:
+        return "tool_calls"
+    return "stop" if status in (None, "completed") else str(status)
+
+
+def _read_header(parts: Parts, data: Mapping[str, Any]) -> None:
+    if isinstance(data.get("id"), str):
+        parts.id = data["id"]
+    if isinstance(data.get("model"), str):
+        parts.model = data["model"]
+    if isinstance(data.get("usage"), dict):
+        parts.raw_usage = data["usage"]
+    reasoning = data.get("reasoning")
+    if isinstance(reasoning, Mapping) and isinstance(reasoning.get("effort"), str):
+        parts.reported_effort = reasoning["effort"]
+    for url in data.get("citations") or ():
+        parts.cite(url.get("url") if isinstance(url, Mapping) else url)
+
+
+def _failure(data: Mapping[str, Any], secrets: tuple[str, ...]) -> bytes:
+    error = data.get("error")
+    body = {"error": error} if error is not None else dict(data)
+    return json.dumps(body).encode()
+
+
+def parse(
+    request: ChatRequest,
+    data: Any,
+    *,
+    latency_s: float,
+    status_code: int = 200,
+    secrets: tuple[str, ...] = (),
+) -> Completion:
+    """A Completion from a non-streamed 2xx ``ModelResponse`` body."""
+    if not isinstance(data, dict):
+        raise bad_shape("not a JSON object", status_code, data, secrets)
+    if data.get("status") == "failed" or ("error" in data and "output" not in data):
+        raise make_status_error(502, _failure(data, secrets), secrets=secrets)
+    output = data.get("output")
+    if not isinstance(output, list):
+        raise bad_shape("no output list", status_code, data, secrets)
+    parts = Parts()
+    _read_header(parts, data)
+    for item in output:
+        _read_item(parts, item)
+    parts.finish_reason = _finish_reason(data, parts)
+    return assemble(request, parts, latency_s=latency_s, raw=data)
+
+
+class Stream(StreamState):
+    """Responses streaming events in, StreamEvents out."""
+
+    END_MARKER = "response.completed"
+
+    def __init__(self, request: ChatRequest, started: float, secrets: tuple[str, ...] = ()):
+        super().__init__(request, started, secrets)
+        self._final: dict[str, Any] = {}
+        self._summary_index: tuple[Any, Any] | None = None
+
+    def feed(self, payload: str) -> list[StreamEvent]:
+        if not payload.strip():
+            return []
+        event = load_payload(payload, self)
+        kind = event.get("type")
+        self.chunks += 1
+        parts = self.parts
+        events: list[StreamEvent] = []
+        if kind in ("response.created", "response.in_progress"):
+            response = event.get("response")
+            if isinstance(response, Mapping):
+                _read_header(parts, response)
+        elif kind == "response.reasoning_text.delta":
+            delta = event.get("delta")
+            if isinstance(delta, str) and delta:
+                parts.reasoning.append(delta)
+                events.append(StreamEvent("reasoning", delta))
+        elif kind == "response.reasoning_summary_text.delta":
+            delta = event.get("delta")
+            if isinstance(delta, str) and delta:
+                index = (event.get("item_id"), event.get("summary_index"))
+                if self._summary_index is not None and index != self._summary_index:
+                    parts.summary.append("\n\n")
+                self._summary_index = index
+                parts.summary.append(delta)
+                # The summary is the reasoning shown, unless the model streams its raw text.
+                if not parts.reasoning:
+                    events.append(StreamEvent("reasoning", delta))
+        elif kind == "response.output_text.delta":
+            delta = event.get("delta")
+            if isinstance(delta, str) and delta:
+                parts.content.append(delta)
+                events.append(StreamEvent("content", delta))
+        elif kind == "response.output_text.annotation.added":
+            _annotations(parts, [event.get("annotation")])
+        elif kind == "response.output_item.done":
+            _read_item(parts, event.get("item"), texts=False)
+        elif kind in ("response.completed", "response.incomplete"):
+            response = event.get("response")
+            if not isinstance(response, dict):
+                raise self.incomplete(f"The {kind} event carried no response object.")
+            self._complete(response)
+        elif kind == "response.failed":
+            response = event.get("response")
+            error = response.get("error") if isinstance(response, Mapping) else None
+            raise self.server_error({"error": error} if error is not None else event)
+        elif kind == "error":
+            raise self.server_error(event)
+        return self.emitted(events)
+
+    def _complete(self, response: dict[str, Any]) -> None:
+        """The final response: authoritative usage, ids and items; streamed text kept."""
+        parts = self.parts
+        _read_header(parts, response)
+        final = Parts()
+        for item in response.get("output") or ():
+            _read_item(final, item)
+        # Items the stream already delivered (output_item.done) are replaced by the final list.
+        if final.reasoning_items or final.tool_calls or final.server_tool_calls:
+            parts.reasoning_items = final.reasoning_items
+            parts.tool_calls = final.tool_calls
+            parts.server_tool_calls = final.server_tool_calls
+        for name in ("content", "reasoning"):
+            if not getattr(parts, name) and getattr(final, name):
+                setattr(parts, name, getattr(final, name))
+        if not parts.summary and final.summary:
+            parts.summary = final.summary
+        for url in final.citations:
+            parts.cite(url)
+        parts.finish_reason = _finish_reason(response, parts)
+        self._final = response
+        self.done = True
+
+    def raw(self) -> dict[str, Any]:
+        return {**self._final, "streamed": True}
