@@ -548,8 +548,8 @@ class GrokMagics(Magics):
         caption = "This session's %%grok calls"
         if cached:
             caption += (
-                f"; {cached} of {len(self.calls)} came from the cache (their latency and cost "
-                "are the original calls'; billed $0 now)"
+                f"; {cached} of {len(self.calls)} came from the cache (shown at the original "
+                "call's latency and cost; billed $0 now)"
             )
         caption += (
             ". The total is what this session spent: tokens and billed USD of calls not "
