@@ -3,6 +3,10 @@
 Shared by tables (DataFrames), sweeps, the run log's history and widgets, so that every
 table grokbook shows has the same columns. No pandas here: rows are dicts; ``tables`` turns
 them into DataFrames with nullable integer dtypes.
+
+``latency_s`` and ``cost_usd`` are the call's own figures, the same whether this run made the
+call or answered it from grokbook's cache (``cached``); ``billed_usd`` (0 on a cache hit) and
+``fetch_s`` (the lookup's time on a hit) say what *this* run spent.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ USAGE_COLUMNS = (
     "latency_s",
     "cost_usd",
     "cached",
+    "billed_usd",
+    "fetch_s",
     "status",
     "error",
 )
@@ -58,6 +64,8 @@ def completion_row(
         "latency_s": completion.latency_s,
         "cost_usd": completion.cost_usd,
         "cached": completion.cached,
+        "billed_usd": completion.billed_usd,
+        "fetch_s": completion.fetch_s,
         "status": "ok",
         "error": None,
     }

@@ -275,6 +275,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     shown = summary[
         [
             "calls",
+            "cached",
             "errors",
             "reasoning_tokens_mean",
             "completion_tokens_mean",
@@ -282,7 +283,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             "reasoning_share",
             "latency_mean_s",
             "cost_per_call_usd",
-            "cost_total_usd",
+            "billed_total_usd",
         ]
     ].rename(
         columns={
@@ -292,7 +293,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             "reasoning_share": "reasoning %",
             "latency_mean_s": "latency s",
             "cost_per_call_usd": "$/call",
-            "cost_total_usd": "$ total",
+            "billed_total_usd": "$ billed",
         }
     )
     print(
@@ -304,12 +305,23 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 "reasoning %": lambda v: "-" if v != v else f"{100 * v:.1f}%",
                 "latency s": "{:.3f}".format,
                 "$/call": "{:.6f}".format,
-                "$ total": "{:.6f}".format,
+                "$ billed": "{:.6f}".format,
             },
             na_rep="-",
         )
     )
-    print("(mean tokens per successful call; latency in seconds; cost in USD)", file=sys.stderr)
+    print(
+        "(mean tokens per successful call; latency in seconds; cost in USD; "
+        "$ billed = what this run spent)",
+        file=sys.stderr,
+    )
+    cached = int(summary["cached"].sum())
+    if cached:
+        print(
+            f"{cached} of {len(df)} calls came from the cache: their latency and $/call are the "
+            "original calls', billed $0 now (--no-cache calls the API again).",
+            file=sys.stderr,
+        )
     if client.simulated:
         print(
             "simulated: these numbers come from grokbook's offline simulator, not Grok; "

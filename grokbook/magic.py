@@ -498,12 +498,14 @@ class GrokMagics(Magics):
             "completion",
             "latency",
             "cost",
+            "billed",
             "flags",
         )
         rows: list[tuple[str, ...]] = []
         totals = {"prompt": 0, "reasoning": 0, "completion": 0}
-        latency = 0.0
-        cost = 0.0
+        fetched = 0.0
+        billed = 0.0
+        cached = 0
         for index, c in enumerate(self.calls, 1):
             usage = c.usage
             flags = [f for f, on in (("cached", c.cached), ("simulated", c.simulated)) if on]
@@ -516,31 +518,43 @@ class GrokMagics(Magics):
                     _count(usage.reasoning_tokens),
                     _count(usage.completion_tokens),
                     render.format_latency(c.latency_s) or "?",
-                    render.format_cost(0.0 if c.cached else c.cost_usd) or "?",
+                    render.format_cost(c.cost_usd) or "?",
+                    render.format_cost(c.billed_usd) or "?",
                     ", ".join(flags),
                 )
             )
+            fetched += c.fetch_s or 0.0
+            billed += c.billed_usd or 0.0
             if c.cached:
-                continue  # served from the cache: no new tokens, no cost
+                cached += 1
+                continue  # served from the cache: no new tokens spent
             totals["prompt"] += usage.prompt_tokens or 0
             totals["reasoning"] += usage.reasoning_tokens or 0
             totals["completion"] += usage.completion_tokens or 0
-            latency += c.latency_s or 0.0
-            cost += c.cost_usd or 0.0
         rows.append(
             (
                 "total",
-                f"{len(self.calls)} calls",
+                f"{len(self.calls)} calls, {cached} cached",
                 "",
                 f"{totals['prompt']:,}",
                 f"{totals['reasoning']:,}",
                 f"{totals['completion']:,}",
-                render.format_latency(latency) or "",
-                render.format_cost(cost) or "",
+                render.format_latency(fetched) or "",
+                "",
+                render.format_cost(billed) or "",
                 "",
             )
         )
-        caption = "This session's %%grok calls (cached calls count no tokens and no cost)."
+        caption = "This session's %%grok calls"
+        if cached:
+            caption += (
+                f"; {cached} of {len(self.calls)} came from the cache (shown at the original "
+                "call's latency and cost; billed $0 now)"
+            )
+        caption += (
+            ". The total is what this session spent: tokens and billed USD of calls not "
+            "cached, seconds spent fetching."
+        )
         if self.failures:
             caption += f" {len(self.failures)} call(s) failed; the last: {self.failures[-1][1]}"
         self._show_table(headers, rows, caption=caption)

@@ -10,6 +10,9 @@ Each function takes ``ax=None`` (a new Figure, without pyplot, when None) and re
 Axes; none calls ``plt.show()`` or chooses a backend. An effort has the same colour in every
 plot (:data:`EFFORT_COLORS`). Failed calls (``status != "ok"``) are left out.
 
+Rows answered from grokbook's cache keep their original call's cost and latency, so a re-run
+draws the same panels; their points are hollow and the legend says how many were cached.
+
 In a script::
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
@@ -25,7 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
@@ -134,6 +139,35 @@ def _legend_for_efforts(efforts: Sequence[str]) -> list[Patch]:
     return [Patch(facecolor=effort_color(e), label=e) for e in efforts]
 
 
+def _cached(rows: pd.DataFrame) -> np.ndarray:
+    """True where a row came from grokbook's cache (drawn hollow)."""
+    if "cached" not in rows.columns:
+        return np.zeros(len(rows), dtype=bool)
+    return np.asarray(rows["cached"].astype("boolean").fillna(False), dtype=bool)
+
+
+def _cached_label(ok: pd.DataFrame) -> str | None:
+    """The legend's note on cached rows ("3 of 15 calls cached ..."), None when there are none."""
+    count = int(_cached(ok).sum())
+    if not count:
+        return None
+    return f"{count} of {len(ok)} calls cached (original figures)"
+
+
+def _cached_handles(ok: pd.DataFrame, *, marker: bool = True) -> list[Any]:
+    """A legend entry for cached rows: a hollow marker (or no swatch when nothing is hollow)."""
+    label = _cached_label(ok)
+    if label is None:
+        return []
+    if not marker:
+        return [Patch(facecolor="none", edgecolor="none", label=label)]
+    hollow = Line2D(
+        [], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor="#555555"
+    )
+    hollow.set_label(label)
+    return [hollow]
+
+
 def plot_efforts(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Stacked bars per (model, effort): mean reasoning tokens (solid) under mean completion
     tokens (hatched), with error bars of one standard deviation over the calls (repeats, and
@@ -186,6 +220,7 @@ def plot_efforts(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
         *_legend_for_efforts(efforts),
         Patch(facecolor="#555555", label="reasoning tokens"),
         Patch(facecolor="#555555", alpha=0.45, hatch="//", label="completion tokens"),
+        *_cached_handles(ok, marker=False),
     ]
     ax.legend(handles=handles, fontsize=8, loc="upper left", framealpha=0.9)
     ax.grid(axis="y", alpha=0.3)
@@ -196,27 +231,46 @@ def plot_efforts(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
 def plot_latency(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Latency (s) against output tokens, one point per call, coloured by effort.
 
-    Models are told apart by marker shape when there are several. Returns the Axes (one
-    scatter collection per (model, effort)).
+    Models are told apart by marker shape when there are several; cached calls (their
+    original latency) are hollow. Returns the Axes (one scatter collection per (model,
+    effort)).
     """
     ok = _ok(df, "plot_latency")
     ax = _axes(ax)
     models = list(dict.fromkeys(ok["model"]))
+    handles: list[Any] = []
     for model, effort, rows in _groups(ok):
         points = pd.DataFrame(
-            {"x": _num(rows["output_tokens"]), "y": _num(rows["latency_s"])}
+            {
+                "x": _num(rows["output_tokens"]),
+                "y": _num(rows["latency_s"]),
+                "cached": _cached(rows),
+            }
         ).dropna()
+        hollow = points["cached"].to_numpy(dtype=bool)
         marker = _MARKERS[models.index(model) % len(_MARKERS)]
         label = effort if len(models) == 1 else f"{model} · {effort}"
+        colour = to_rgba(effort_color(effort), 0.8)
         ax.scatter(
             points["x"],
             points["y"],
-            color=effort_color(effort),
             marker=marker,
-            alpha=0.8,
-            edgecolors="white",
-            linewidths=0.5,
+            facecolors=[(0.0, 0.0, 0.0, 0.0) if h else colour for h in hollow],
+            edgecolors=[colour if h else "white" for h in hollow],
+            linewidths=[1.2 if h else 0.5 for h in hollow],
             label=label,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker=marker,
+                markerfacecolor=colour,
+                markeredgecolor="white",
+                markersize=7,
+                label=label,
+            )
         )
     ax.set_xlabel("output tokens per call (reasoning + completion)")
     ax.set_ylabel("latency (s)")
@@ -224,7 +278,8 @@ def plot_latency(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_ylim(bottom=0)
     ax.set_title("Latency vs output tokens" + (f" · {models[0]}" if len(models) == 1 else ""))
     if models:
-        ax.legend(title="effort", fontsize=8, title_fontsize=8)
+        handles += _cached_handles(ok)
+        ax.legend(handles=handles, title="effort", fontsize=8, title_fontsize=8)
     ax.grid(alpha=0.3)
     ax.set_axisbelow(True)
     return ax
@@ -240,7 +295,8 @@ def _usd(value: float, _position: Any = None) -> str:
 
 def plot_cost(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Mean cost per call (USD) per (model, effort), error bars of one standard deviation,
-    with each call as a dot. Returns the Axes (one BarContainer, one bar per group)."""
+    with each call as a dot (hollow when it came from the cache, at its original cost).
+    Returns the Axes (one BarContainer, one bar per group)."""
     ok = _ok(df, "plot_cost")
     ax = _axes(ax)
     groups = _groups(ok)
@@ -258,18 +314,23 @@ def plot_cost(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
         label="mean cost per call",
     )
     for x, (_model, _effort, rows) in zip(xs, groups, strict=True):
-        costs = _num(rows["cost_usd"]).dropna()
-        if len(costs):
-            jitter = np.linspace(-0.2, 0.2, len(costs)) if len(costs) > 1 else np.zeros(1)
-            ax.plot(
-                x + jitter,
-                costs.to_numpy(),
-                linestyle="none",
-                marker="o",
-                markersize=3,
-                color="#222222",
-                alpha=0.6,
-            )
+        costs = _num(rows["cost_usd"])
+        known = costs.notna().to_numpy()
+        values, hollow = costs.to_numpy()[known], _cached(rows)[known]
+        if len(values):
+            jitter = np.linspace(-0.2, 0.2, len(values)) if len(values) > 1 else np.zeros(1)
+            for pick, face in ((~hollow, "#222222"), (hollow, "none")):
+                if pick.any():
+                    ax.plot(
+                        (x + jitter)[pick],
+                        values[pick],
+                        linestyle="none",
+                        marker="o",
+                        markersize=3,
+                        color="#222222",
+                        markerfacecolor=face,
+                        alpha=0.6,
+                    )
     ax.set_xticks(xs, [effort for _m, effort, _r in groups])
     ax.set_xlabel("reasoning effort")
     ax.set_ylabel("cost per call (USD)")
@@ -277,7 +338,12 @@ def plot_cost(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_title("Cost per call")
     _label_models(ax, groups, centres)
     efforts = order_efforts(effort for _m, effort, _r in groups)
-    ax.legend(handles=_legend_for_efforts(efforts), fontsize=8, title="effort", title_fontsize=8)
+    ax.legend(
+        handles=[*_legend_for_efforts(efforts), *_cached_handles(ok)],
+        fontsize=8,
+        title="effort",
+        title_fontsize=8,
+    )
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     return ax

@@ -281,9 +281,8 @@ def usage_parts(c: Completion) -> list[str]:
         parts.append(latency)
     cost = format_cost(c.cost_usd)
     parts.append(cost if cost else "cost unknown")
-    if c.cached:
-        original = format_latency(c.original_latency_s)
-        parts.append(f"cached (first call took {original})" if original else "cached")
+    if c.cached:  # latency and cost above are the original call's
+        parts.append("cached: $0 billed now")
     if c.simulated:
         parts.append("simulated")
     return parts
@@ -299,7 +298,7 @@ def usage_footer_html(c: Completion) -> str:
     pieces = []
     for part in usage_parts(c):
         piece = escape(part)
-        if part in ("simulated", "cached") or part.startswith("cached "):
+        if part == "simulated" or part.startswith("cached:"):
             piece = f"<strong>{piece}</strong>"
         pieces.append(piece)
     joined = " · ".join(pieces)

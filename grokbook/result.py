@@ -116,10 +116,11 @@ class Completion:
     finish_reason: str | None = None
     system_fingerprint: str | None = None
     created: float = field(default_factory=time.time)
-    #: Served from grokbook's response cache (cost 0 for this call).
+    #: Served from grokbook's response cache: ``cost_usd`` and ``latency_s`` stay the
+    #: original call's; :attr:`billed_usd` is 0 and :attr:`fetch_s` the lookup's time.
     cached: bool = False
-    #: For a cached result: the latency of the original call.
-    original_latency_s: float | None = None
+    #: For a cached result: how long this lookup took, seconds (None for a live call).
+    cache_lookup_s: float | None = None
     #: The request's messages and parameters, kept for the run log and the cache.
     messages: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)
     params: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -137,6 +138,24 @@ class Completion:
     server_tool_calls: tuple[dict[str, Any], ...] = field(default=(), repr=False)
     #: Source URLs the answer cites (``citations`` and ``url_citation`` annotations).
     citations: tuple[str, ...] = ()
+
+    @property
+    def billed_usd(self) -> float | None:
+        """What this call billed now: ``cost_usd`` for a live call, 0.0 for a cache hit."""
+        return 0.0 if self.cached else self.cost_usd
+
+    @property
+    def fetch_s(self) -> float | None:
+        """Wall time spent getting this answer now: the latency, or a cache hit's lookup."""
+        return self.cache_lookup_s if self.cached else self.latency_s
+
+    @property
+    def original_latency_s(self) -> float | None:
+        """For a cached result, the original call's latency (== ``latency_s``); else None.
+
+        Kept for compatibility: ``latency_s`` is now always the original call's latency.
+        """
+        return self.latency_s if self.cached else None
 
     @property
     def simulated(self) -> bool:
@@ -207,6 +226,9 @@ class Completion:
     def from_dict(cls, data: dict[str, Any]) -> Completion:
         names = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
+        if values.get("cached") and data.get("original_latency_s") is not None:
+            # an older cached result: latency_s held the hit's own time, this the original
+            values["latency_s"] = data["original_latency_s"]
         values["usage"] = Usage.from_dict(values.get("usage") or {})
         values["messages"] = tuple(values.get("messages") or ())
         values["tool_calls"] = tuple(
@@ -229,7 +251,7 @@ class Completion:
         return (
             f"Completion(model={self.model!r}{effort}, content={text!r}, "
             f"{self.usage.summary()}, cost_usd={self.cost_usd!r}"
-            f"{', cached=True' if self.cached else ''}"
+            f"{', cached=True, billed_usd=0.0' if self.cached else ''}"
             f"{', simulated=True' if self.simulated else ''})"
         )
 

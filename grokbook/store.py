@@ -8,8 +8,10 @@ response cache, so re-running a cell or a sweep answers from disk instead of re-
     >>> client = gb.Client(provider="sim")
     >>> first = client.chat("What is 2+2?", cache=True)      # doctest: +SKIP
     >>> again = client.chat("What is 2+2?", cache=True)      # no API call
-    >>> again.cached, again.cost_usd, again.original_latency_s       # doctest: +SKIP
-    (True, 0.0, 0.41)
+    >>> again.cached, again.cost_usd, again.latency_s        # the first call's figures
+    (True, 0.000165, 0.41)
+    >>> again.billed_usd, again.fetch_s                      # what this hit spent
+    (0.0, 0.0003)
     >>> gb.history(limit=10)                                 # newest first, a DataFrame
     >>> gb.history(model="grok-3-mini-beta", since="2026-05-01")
     >>> gb.cache_clear()                                     # -> number of answers removed
@@ -35,10 +37,12 @@ is visible to lookups in this process the moment the call returns (pending entri
 consulted before the database), and to other processes once the writer commits (usually
 within a millisecond or two).
 
-A cache hit returns the stored :class:`~grokbook.Completion` with ``cached=True``,
-``cost_usd=0.0`` and ``original_latency_s`` set to the original call's latency; its
-``latency_s`` is the time of *this* call (the lookup, well under 5 ms), so both numbers in a
-row describe the call they belong to, like the cost. Hits are logged as ``cached`` rows.
+A cache hit returns the stored :class:`~grokbook.Completion` with ``cached=True``; its
+``cost_usd`` and ``latency_s`` stay the original call's (so a re-run shows the same figures
+as the first run), while ``billed_usd`` (0.0) and ``fetch_s`` (the lookup, well under 5 ms)
+say what *this* call spent. Hits are logged as ``cached`` rows with the same columns
+(``billed_usd`` 0); a live call logs ``billed_usd = cost_usd`` and ``fetch_s = latency_s``.
+Sum ``billed_usd`` for money spent and ``cost_usd`` for what the answers cost.
 
 Schema (migrations are numbered and recorded in ``_migrations``, as in simonw/llm)::
 
@@ -53,7 +57,10 @@ Schema (migrations are numbered and recorded in ``_migrations``, as in simonw/ll
         prompt, answer, reasoning,       -- last user message, the answer, the reasoning text
         prompt_tokens, cached_prompt_tokens, reasoning_tokens, completion_tokens,
         output_tokens, total_tokens,     -- normalized usage (NULL = not reported, never 0)
-        usage_convention, latency_s, original_latency_s, cost_usd,
+        usage_convention,
+        latency_s, cost_usd,             -- the call's own figures (a hit: the original call's)
+        original_latency_s,              -- a hit: = latency_s (kept for older readers); else NULL
+        billed_usd, fetch_s,             -- what this call spent: 0 / the lookup time on a hit
         status,                          -- "ok" | "error"
         error, error_type, status_code,  -- for failures (a cut stream keeps its partial answer)
         cached, stream, repeat,          -- 0/1, 0/1, the repeat index of a sweep
@@ -201,6 +208,31 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             ) WITHOUT ROWID""",
         ),
     ),
+    (
+        2,
+        "cached rows keep the original cost and latency; billed_usd and fetch_s",
+        (
+            "ALTER TABLE calls ADD COLUMN billed_usd REAL",
+            "ALTER TABLE calls ADD COLUMN fetch_s REAL",
+            # Until now a hit logged cost 0 and its own (lookup) time as latency_s, with the
+            # original latency in original_latency_s: that was what it billed and fetched.
+            "UPDATE calls SET billed_usd = CASE WHEN cached = 1 THEN 0.0 ELSE cost_usd END, "
+            "fetch_s = latency_s",
+            # Its real cost is the live call that filled the cache entry (unknown, NULL, when
+            # that row is gone); the index only speeds this up and goes again.
+            "CREATE INDEX _calls_cache_key ON calls (cache_key) WHERE cache_key IS NOT NULL",
+            """UPDATE calls SET
+                latency_s = original_latency_s,
+                cost_usd = (
+                    SELECT o.cost_usd FROM calls AS o
+                    WHERE o.cache_key = calls.cache_key AND o.cached = 0
+                        AND o.status = 'ok' AND o.id < calls.id
+                    ORDER BY o.id DESC LIMIT 1
+                )
+            WHERE cached = 1""",
+            "DROP INDEX _calls_cache_key",
+        ),
+    ),
 )
 
 _CALL_COLUMNS = (
@@ -221,6 +253,8 @@ _CALL_COLUMNS = (
     "latency_s",
     "original_latency_s",
     "cost_usd",
+    "billed_usd",
+    "fetch_s",
     "status",
     "error",
     "error_type",
@@ -408,6 +442,8 @@ def _call_row(item: _Call) -> dict[str, Any]:
             latency_s=completion.latency_s,
             original_latency_s=completion.original_latency_s,
             cost_usd=completion.cost_usd,
+            billed_usd=completion.billed_usd,
+            fetch_s=completion.fetch_s,
             cached=int(completion.cached),
             response_id=completion.id,
             finish_reason=completion.finish_reason,
@@ -550,7 +586,10 @@ class Store:
         log: bool = False,
         secrets: Sequence[str] = (),
     ) -> Completion | None:
-        """The cached Completion for ``key`` (``cached=True``, cost 0), or None.
+        """The cached Completion for ``key``, or None.
+
+        A hit keeps the original call's ``cost_usd`` and ``latency_s``, with ``cached=True``
+        (so ``billed_usd`` is 0) and ``cache_lookup_s`` (``fetch_s``) the time of this lookup.
 
         With ``log=True`` and the ``request``, the hit is also queued as a cached run-log row
         (``secrets`` redacted from it, as in :meth:`record`: a hit still pending in memory
@@ -576,13 +615,7 @@ class Store:
             return None
         except (ValueError, TypeError, KeyError):
             return None  # an entry this version cannot read: a miss (it is then replaced)
-        original = stored.original_latency_s if stored.cached else stored.latency_s
-        hit = stored.replace(
-            cached=True,
-            cost_usd=0.0,
-            original_latency_s=original,
-            latency_s=time.perf_counter() - started,
-        )
+        hit = stored.replace(cached=True, cache_lookup_s=time.perf_counter() - started)
         if log and request is not None:
             try:
                 kept = tuple(s for s in secrets if s)
@@ -737,7 +770,8 @@ class Store:
             args.append(session_id)
         sql = (
             "SELECT id, time, model, reasoning_effort, prompt, repeat, "
-            f"{', '.join(TOKEN_COLUMNS)}, latency_s, cost_usd, cached, status, error, error_type, "
+            f"{', '.join(TOKEN_COLUMNS)}, latency_s, cost_usd, cached, billed_usd, fetch_s, "
+            "status, error, error_type, "
             "answer, provider, response_model AS model_served, sweep_id, session_id, source "
             "FROM calls"
         )
@@ -1014,7 +1048,8 @@ def history(
     for), ``answer``, then ``provider``, ``model_served`` (the model that answered),
     ``sweep_id``, ``session_id``, ``source``. Token counts and ``repeat`` are nullable
     integers (``<NA>`` when not reported, never 0); ``cached`` is a nullable boolean, as in
-    :func:`grokbook.usage_frame`.
+    :func:`grokbook.usage_frame`. A cached row keeps the original call's ``latency_s`` and
+    ``cost_usd``; its ``billed_usd`` is 0 and ``fetch_s`` the lookup's time.
     ``model`` matches the model asked for or the one that answered; ``since`` takes a
     datetime, date, ISO string, Unix seconds or a timedelta (``timedelta(hours=1)``).
     """
@@ -1032,7 +1067,7 @@ def history(
     frame["time"] = pd.to_datetime(frame["time"], utc=True, format="ISO8601")
     for name in (*TOKEN_COLUMNS, "repeat"):
         frame[name] = frame[name].astype("Int64")
-    for name in ("latency_s", "cost_usd"):
+    for name in ("latency_s", "cost_usd", "billed_usd", "fetch_s"):
         frame[name] = frame[name].astype("float64")
     frame["cached"] = frame["cached"].astype("boolean")
     for name in ("model", "reasoning_effort", "prompt", "status", "error", "answer"):

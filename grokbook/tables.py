@@ -51,7 +51,7 @@ FRAME_COLUMNS: tuple[str, ...] = (*USAGE_COLUMNS, "answer", "model_served")
 #: How efforts sort in tables and plots; unknown efforts follow, alphabetically.
 EFFORT_ORDER: tuple[str, ...] = (DEFAULT_EFFORT_LABEL, "none", "minimal", "low", "medium", "high")
 
-_FLOAT_COLUMNS = ("latency_s", "cost_usd")
+_FLOAT_COLUMNS = ("latency_s", "cost_usd", "billed_usd", "fetch_s")
 _FRAME_COLUMN_SET = frozenset(FRAME_COLUMNS)
 _TYPED_COLUMNS = frozenset((*TOKEN_COLUMNS, "repeat", *_FLOAT_COLUMNS, "cached"))
 
@@ -67,8 +67,8 @@ def frame_from_rows(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """A usage frame from row dicts (``_columns.completion_row`` / ``error_row`` shapes).
 
     Columns: :data:`FRAME_COLUMNS` first, then any extra keys the rows carry. Token counts and
-    ``repeat`` become ``Int64`` (missing = ``<NA>``), latency and cost ``float64``, ``cached``
-    a nullable boolean.
+    ``repeat`` become ``Int64`` (missing = ``<NA>``), latency, cost, billed and fetch time
+    ``float64``, ``cached`` a nullable boolean.
     """
     records = [row if isinstance(row, dict) else dict(row) for row in rows]
     # Extra keys in order of first appearance, gathered at C speed.
@@ -141,12 +141,16 @@ def effort_summary(df: pd.DataFrame) -> pd.DataFrame:
 
     Columns:
 
-    - ``calls`` rows; ``ok`` successful calls; ``errors`` failed calls; ``cached`` cache hits.
+    - ``calls`` rows; ``ok`` successful calls; ``errors`` failed calls; ``cached`` how many
+      rows came from grokbook's cache (their cost and latency are the original calls').
     - ``{reasoning,completion,output}_tokens_{mean,median}`` over successful calls with a count
       (NaN when the server sent none).
     - ``reasoning_share``: reasoning / output tokens, summed over calls that have both.
     - ``latency_mean_s``: mean latency of successful calls, seconds.
-    - ``cost_total_usd`` (sum of known costs) and ``cost_per_call_usd`` (their mean).
+    - ``cost_total_usd`` (sum of known costs) and ``cost_per_call_usd`` (their mean): what
+      the calls cost, the same on a re-run from the cache.
+    - ``billed_total_usd``: the money this run spent (sum of ``billed_usd``; a cache hit
+      bills 0).
     """
     _check_frame(df, "effort_summary")
     columns = [
@@ -164,6 +168,7 @@ def effort_summary(df: pd.DataFrame) -> pd.DataFrame:
         "latency_mean_s",
         "cost_total_usd",
         "cost_per_call_usd",
+        "billed_total_usd",
     ]
     models = list(dict.fromkeys(str(m) for m in df["model"]))
     records: list[dict[str, Any]] = []
@@ -201,6 +206,10 @@ def effort_summary(df: pd.DataFrame) -> pd.DataFrame:
             cost = _numeric(group["cost_usd"]).dropna() if "cost_usd" in group else pd.Series()
             record["cost_total_usd"] = float(cost.sum()) if len(cost) else float("nan")
             record["cost_per_call_usd"] = float(cost.mean()) if len(cost) else float("nan")
+            billed = (
+                _numeric(group["billed_usd"]).dropna() if "billed_usd" in group else pd.Series()
+            )
+            record["billed_total_usd"] = float(billed.sum()) if len(billed) else float("nan")
             records.append(record)
             index.append((model, effort))
     summary = pd.DataFrame.from_records(records, columns=columns)

@@ -799,9 +799,19 @@ class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ign
         table = pd.DataFrame.from_dict(rows, orient="index")
         table.insert(0, "effort", list(table.index))
         html_table: str = table.to_html(escape=True, border=0, index=False)
+        from .render import format_cost
+
+        cached, calls = int(summary["cached"].sum()), int(summary["calls"].sum())
+        billed = format_cost(float(summary["billed_total_usd"].sum())) or "?"
+        from_cache = (
+            f"; {cached} of {calls} calls came from the cache (their original cost and "
+            f"latency shown); this run billed {billed}"
+            if cached
+            else ""
+        )
         note = (
             '<div style="font-size:0.8em;color:var(--jp-ui-font-color2,#666)">'
-            "mean ± standard deviation over the repeats</div>"
+            f"mean ± standard deviation over the repeats{html.escape(from_cache)}</div>"
         )
         return html_table + note
 

@@ -610,6 +610,12 @@ def test_completion_round_trips_through_json() -> None:
     assert again.usage == r.usage and again.messages == r.messages
     assert again.prompt == "What is 101*3?"
     assert "303" in repr(r) and "reasoning 310" in repr(r)
+    hit = r.replace(cached=True, cache_lookup_s=0.0002)
+    assert Completion.from_dict(json.loads(json.dumps(hit.to_dict()))) == hit
+    assert "billed_usd=0.0" in repr(hit) and "billed_usd" not in repr(r)
+    # a hit saved by an older grokbook: latency_s was the lookup's, the original apart
+    old = {**r.to_dict(), "cached": True, "latency_s": 0.0002, "original_latency_s": 0.9}
+    assert Completion.from_dict(old).latency_s == 0.9
 
 
 def test_parameters_validated_at_construction() -> None:
@@ -632,7 +638,13 @@ def test_stream_cache_replays_without_calling_the_api(mode: str) -> None:
     gb.store.flush()
     events, again = stream(client, "What is 101*3?", reasoning_effort="low", cache=True)
     assert len(rec.requests) == 1  # served from the cache
-    assert again.cached and again.cost_usd == 0.0 and again.content == first.content
+    assert again.cached and again.billed_usd == 0.0 and again.content == first.content
+    assert (again.cost_usd, again.latency_s, again.usage) == (
+        first.cost_usd,
+        first.latency_s,
+        first.usage,
+    )
+    assert again.fetch_s is not None and again.fetch_s < 0.05
     assert [e.kind for e in events] == ["reasoning", "content"]
     assert "".join(e.text for e in events) == "".join(e.text for e in first_events)
     # Without cache=True the API is called again; another repeat index is another sample.

@@ -360,8 +360,9 @@ def test_simulator_end_to_end_with_cache(session: Session) -> None:
     assert "simulated" in session.outputs[-1]["data"]["text/html"]
     session.cell("-e high -o r", "What is 101*3?")  # same request: answered from the cache
     again = session.shell.user_ns["r"]
-    assert again.cached and again.content == first.content and again.cost_usd == 0.0
-    assert "cached" in session.outputs[-1]["data"]["text/plain"]
+    assert again.cached and again.content == first.content and again.billed_usd == 0.0
+    assert (again.cost_usd, again.latency_s) == (first.cost_usd, first.latency_s)
+    assert "cached: $0 billed now" in session.outputs[-1]["data"]["text/plain"]
     session.cell("-e high -o r --no-cache", "What is 101*3?")
     assert not session.shell.user_ns["r"].cached
 
@@ -438,7 +439,7 @@ def test_usage_table_has_totals(session: Session) -> None:
     rec = session.use_mock(answer())
     session.cell("--no-stream", "Hi")
     session.cell("", "Hello")
-    session.cell("", "Hello")  # cached: no tokens, no cost
+    session.cell("", "Hello")  # cached: its real cost shown, no tokens or dollars spent
     session.cell("-e medium", "Hi")  # fails before sending
     assert len(rec.requests) == 2
     session.pub.outputs.clear()
@@ -446,9 +447,11 @@ def test_usage_table_has_totals(session: Session) -> None:
     text = session.outputs[0]["data"]["text/plain"]
     lines = text.splitlines()
     total = next(line for line in lines if line.startswith("total"))
-    assert "3 calls" in total and "24" in total and "620" in total and "9" in total
-    assert "$0.000321" in total
-    assert "cached" in lines[4]
+    assert "3 calls, 1 cached" in total and "24" in total and "620" in total and "9" in total
+    assert "$0.000321" in total  # billed: the two live calls
+    hit = lines[4].split()
+    assert hit[-1] == "cached" and hit[-3:-1] == ["$0.000161", "$0"]  # cost, then billed
+    assert "1 of 3 came from the cache" in text
     assert "1 call(s) failed" in text
     assert "<table" in session.outputs[0]["data"]["text/html"]
 

@@ -119,3 +119,54 @@ def test_plot_needs_a_usage_frame() -> None:
 
     with pytest.raises(ValueError, match="usage frame"):
         gb.plot_efforts(pd.DataFrame({"x": [1]}))
+
+
+def _as_cached(df):
+    """The frame a cached re-run gives: the same figures, cached, billed 0."""
+    again = df.copy()
+    ok = again["status"] == "ok"
+    again.loc[ok, "cached"] = True
+    again.loc[ok, "billed_usd"] = 0.0
+    again.loc[ok, "fetch_s"] = 0.0002
+    return again
+
+
+def test_a_cached_rerun_draws_the_same_cost_and_latency_with_hollow_points() -> None:
+    df = sample()
+    fresh, rerun = gb.plot_cost(df), gb.plot_cost(_as_cached(df))
+    assert [p.get_height() for p in bars(rerun)[0].patches] == [
+        p.get_height() for p in bars(fresh)[0].patches
+    ]
+    dots = [line for line in rerun.lines if line.get_marker() == "o"]
+    assert [len(line.get_xdata()) for line in dots] == [3, 3, 3, 1, 1, 1, 1]
+    assert {line.get_markerfacecolor() for line in dots} == {"none"}  # hollow: from the cache
+    fresh_dots = [line for line in fresh.lines if line.get_marker() == "o"]
+    assert "none" not in {line.get_markerfacecolor() for line in fresh_dots}
+    labels = [t.get_text() for t in rerun.get_legend().get_texts()]
+    assert labels[-1] == "13 of 13 calls cached (original figures)"
+    assert not any("cached" in t.get_text() for t in fresh.get_legend().get_texts())
+
+    fresh, rerun = gb.plot_latency(df), gb.plot_latency(_as_cached(df))
+    for a, b in zip(fresh.collections, rerun.collections, strict=True):
+        assert a.get_offsets().tolist() == b.get_offsets().tolist()
+        assert (a.get_facecolors()[:, 3] > 0).all()  # filled
+        assert (b.get_facecolors()[:, 3] == 0).all()  # hollow, edged in the effort's colour
+        assert to_hex(b.get_edgecolors()[0]) == to_hex(a.get_facecolors()[0])
+    labels = [t.get_text() for t in rerun.get_legend().get_texts()]
+    assert labels[0] == "mini · default" and labels[-1].startswith("13 of 13 calls cached")
+    efforts = gb.plot_efforts(_as_cached(df))
+    assert "13 of 13 calls cached" in efforts.get_legend().get_texts()[-1].get_text()
+
+
+def test_some_cached_rows_are_counted_and_drawn_hollow() -> None:
+    df = sample()
+    first = df.index[0]  # mini · default, repeat 0
+    df.loc[first, "cached"] = True
+    ax = gb.plot_latency(df)
+    faces = ax.collections[0].get_facecolors()[:, 3]
+    assert faces.tolist() == [0.0, 0.8, 0.8]
+    assert ax.get_legend().get_texts()[-1].get_text() == "1 of 13 calls cached (original figures)"
+    cost = gb.plot_cost(df)
+    dots = [line for line in cost.lines if line.get_marker() == "o"]
+    assert [len(line.get_xdata()) for line in dots] == [2, 1, 3, 3, 1, 1, 1, 1]
+    assert [line.get_markerfacecolor() for line in dots][:2] == ["#222222", "none"]

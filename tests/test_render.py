@@ -43,7 +43,7 @@ def make(
         id="resp-1",
         provider=provider,
         cached=cached,
-        original_latency_s=1.5 if cached else None,
+        cache_lookup_s=0.0002 if cached else None,
     )
 
 
@@ -133,7 +133,8 @@ def test_flags_cached_and_simulated_in_every_mimetype() -> None:
     bundle = render.completion_bundle(make(provider="sim", cached=True))
     for mime, data in bundle.items():
         assert "simulated" in data, mime
-        assert "cached (first call took 1.50s)" in data, mime
+        # a cached answer shows its original latency and cost, and that nothing was billed
+        assert "0.42s" in data and "$0.000165" in data and "cached: $0 billed now" in data, mime
     plain = render.completion_bundle(make())
     for data in plain.values():
         assert "simulated" not in data and "cached" not in data

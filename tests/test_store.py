@@ -217,7 +217,7 @@ def test_cache_key_never_depends_on_or_contains_the_api_key() -> None:
 
 # -- cache hits and misses -------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", ["sync", "async"])
-async def test_hit_returns_the_stored_answer_cost_free_without_http(mode: str) -> None:
+async def test_hit_keeps_the_original_figures_and_bills_nothing_without_http(mode: str) -> None:
     rec = Recorder(ok_handler)
     if mode == "sync":
         with client(rec) as c:
@@ -231,17 +231,26 @@ async def test_hit_returns_the_stored_answer_cost_free_without_http(mode: str) -
             other = await ac.chat("q", reasoning_effort="high", cache=True)
     assert len(rec.requests) == 2  # the hit made no request; the other effort did
     assert not first.cached and not other.cached and first.cost_usd
-    assert hit.cached and hit.cost_usd == 0.0
-    assert hit.original_latency_s == first.latency_s
-    assert hit.latency_s is not None and hit.latency_s < 0.05  # this call: the lookup
+    # the call's own figures stay; what this run spent is billed_usd / fetch_s
+    assert hit.cached and (hit.cost_usd, hit.latency_s) == (first.cost_usd, first.latency_s)
+    assert hit.billed_usd == 0.0 and first.billed_usd == first.cost_usd
+    assert hit.fetch_s is not None and hit.fetch_s < 0.05  # this call: the lookup
+    assert first.fetch_s == first.latency_s and first.cache_lookup_s is None
+    assert hit.original_latency_s == first.latency_s and first.original_latency_s is None
     assert (hit.content, hit.reasoning, hit.usage) == (first.content, first.reasoning, first.usage)
     assert hit.messages == first.messages and hit.id == first.id
     rows = db_rows()
     assert [r["cached"] for r in rows] == [0, 1, 0]
-    assert rows[1]["cost_usd"] == 0.0 and rows[1]["original_latency_s"] == first.latency_s
+    live, cached = rows[0], rows[1]
+    assert (cached["cost_usd"], cached["latency_s"]) == (first.cost_usd, first.latency_s)
+    assert cached["billed_usd"] == 0.0 and cached["fetch_s"] == hit.fetch_s
+    assert cached["original_latency_s"] == first.latency_s
+    assert (live["billed_usd"], live["fetch_s"]) == (first.cost_usd, first.latency_s)
     frame = gb.history()
     assert list(frame["cached"]) == [False, True, False]  # newest first
-    assert frame.loc[1, "cost_usd"] == 0.0
+    assert frame.loc[1, "cost_usd"] == first.cost_usd and frame.loc[1, "billed_usd"] == 0.0
+    assert frame.loc[1, "latency_s"] == first.latency_s and frame.loc[1, "fetch_s"] < 0.05
+    assert frame.loc[2, "billed_usd"] == first.cost_usd
 
 
 def test_hit_survives_a_new_process_store() -> None:
@@ -251,8 +260,8 @@ def test_hit_survives_a_new_process_store() -> None:
         store.reset()  # flushes and closes: the next lookup reads the database
         hit = c.chat("q", cache=True)
     assert len(rec.requests) == 1
-    assert hit.cached and hit.original_latency_s == first.latency_s
-    assert hit.usage == first.usage and hit.raw == first.raw
+    assert hit.cached and (hit.latency_s, hit.cost_usd) == (first.latency_s, first.cost_usd)
+    assert hit.billed_usd == 0.0 and hit.usage == first.usage and hit.raw == first.raw
 
 
 def test_cache_off_by_default_and_a_failed_call_is_never_cached() -> None:
@@ -306,7 +315,13 @@ def test_rerunning_a_finished_sweep_makes_no_api_calls() -> None:
     assert len(rec.requests) == 8 and not first["cached"].any()
     again = gb.sweep(["p1", "p2"], **kwargs)
     assert len(rec.requests) == 8
-    assert again["cached"].all() and (again["cost_usd"] == 0).all()
+    assert again["cached"].all() and (again["billed_usd"] == 0).all()
+    # the same figures as the first run, whatever order the rows landed in
+    key = ["prompt", "reasoning_effort", "repeat"]
+    before, after = first.sort_values(key), again.sort_values(key)
+    for name in ("cost_usd", "latency_s", *TOKEN_COLUMNS):
+        assert list(after[name]) == list(before[name]), name
+    assert list(before["billed_usd"]) == list(before["cost_usd"])
     sweeps = {r["sweep_id"] for r in db_rows()}
     assert len(sweeps) == 2 and None not in sweeps
 
@@ -491,12 +506,75 @@ def test_files_are_private_and_migrations_recorded_once() -> None:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
     with closing(sqlite3.connect(s.path)) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT id, name FROM _migrations").fetchall() == [(1, "initial")]
+        recorded = conn.execute("SELECT id, name FROM _migrations ORDER BY id").fetchall()
+    assert recorded == [(number, name) for number, name, _ in store.MIGRATIONS]
+    assert [number for number, _ in recorded] == [1, 2]
     store.reset()
     info = store.get_store().stats()  # type: ignore[union-attr]
-    assert info["schema_version"] == 1 and info["calls"] == 1
+    assert info["schema_version"] == 2 and info["calls"] == 1
     with closing(sqlite3.connect(s.path)) as conn:
-        assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == 1
+        assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == 2
+
+
+def _old_row(conn: sqlite3.Connection, ts: float, **values: Any) -> None:
+    row = {"time": store._iso(ts), "ts": ts, "provider": "xai", "model": "grok-3-mini-beta"}
+    row.update(values)
+    conn.execute(
+        f"INSERT INTO calls ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+        list(row.values()),
+    )
+
+
+def test_a_store_from_before_migration_2_keeps_the_original_figures_of_cached_rows() -> None:
+    """Schema 1 logged a hit with cost 0 and the lookup's time as latency_s (the original in
+    original_latency_s); migration 2 gives it back its call's figures, billed 0."""
+    store.reset()
+    home().mkdir(parents=True, exist_ok=True)
+    path = home() / store.DB_NAME
+    with closing(sqlite3.connect(path)) as conn:
+        number, name, statements = store.MIGRATIONS[0]
+        assert number == 1
+        conn.execute(
+            "CREATE TABLE _migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+            "applied_at TEXT NOT NULL)"
+        )
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute("INSERT INTO _migrations VALUES (1, ?, '2026-01-01')", (name,))
+        ok = {"status": "ok", "reasoning_effort": "high"}
+        _old_row(conn, 1.0, **ok, cache_key="k1", latency_s=0.30, cost_usd=0.00035)
+        _old_row(conn, 2.0, **ok, cache_key="k2", latency_s=0.50, cost_usd=0.00070)
+        _old_row(conn, 3.0, status="error", error="boom", error_type="InternalServerError")
+        hit = {"status": "ok", "cached": 1, "cost_usd": 0.0, "latency_s": 0.0001}
+        _old_row(conn, 4.0, **hit, cache_key="k1", original_latency_s=0.30)
+        _old_row(conn, 5.0, **hit, cache_key="gone", original_latency_s=0.25)
+        conn.commit()
+    store.reset()
+    s = store.get_store()
+    assert s is not None and s.stats()["schema_version"] == 2
+    columns = "cached, cost_usd, latency_s, billed_usd, fetch_s, original_latency_s"
+    rows = db_rows(f"SELECT {columns} FROM calls ORDER BY id")
+    figures = [tuple(r.values()) for r in rows]
+    assert figures == [
+        (0, 0.00035, 0.30, 0.00035, 0.30, None),  # live: billed its cost, fetched its latency
+        (0, 0.00070, 0.50, 0.00070, 0.50, None),
+        (0, None, None, None, None, None),  # a failure: nothing known
+        (1, 0.00035, 0.30, 0.0, 0.0001, 0.30),  # the hit: k1's original call, billed 0
+        (1, None, 0.25, 0.0, 0.0001, 0.25),  # its original row is gone: cost unknown, not 0
+    ]
+    with closing(sqlite3.connect(path)) as conn:  # the helper index went again
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "_calls_cache_key" not in names
+    frame = gb.history()
+    assert list(frame.columns) == list(store.HISTORY_COLUMNS)
+    assert frame["billed_usd"].sum() == pytest.approx(0.00105)
+    # and new calls go on being logged with the new columns
+    with client() as c:
+        first = c.chat("new", cache=True)
+        c.chat("new", cache=True)
+    (live, cached) = db_rows(f"SELECT {columns} FROM calls WHERE id > 5 ORDER BY id")
+    assert cached["cost_usd"] == live["cost_usd"] == live["billed_usd"] == first.cost_usd
+    assert cached["billed_usd"] == 0.0
 
 
 def test_store_follows_grokbook_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -427,6 +427,58 @@ def test_compare_prints_summary_and_writes_csv_and_plot(
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_make_demo_twice_draws_the_same_cost_and_latency_panels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make demo` run twice: the second run comes from the cache, bills $0, and its cost and
+    latency panels show the first run's figures, cached calls marked."""
+    from matplotlib.container import BarContainer
+    from matplotlib.figure import Figure
+
+    saved: list[Any] = []
+    savefig = Figure.savefig
+
+    def keep(figure: Figure, *args: Any, **kwargs: Any) -> None:
+        saved.append(figure)
+        savefig(figure, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+
+    def demo(run: int) -> tuple[pd.DataFrame, str, str]:
+        csv, png = tmp_path / f"calls{run}.csv", tmp_path / f"efforts{run}.png"
+        argv = ["compare", "What is 101*3?", "-n", "3", "--csv", str(csv), "--plot", str(png)]
+        assert main([*argv, "--no-progress"]) == 0
+        out, err = capsys.readouterr()
+        return pd.read_csv(csv).sort_values(["reasoning_effort", "repeat"]), out, err
+
+    first, _out, err1 = demo(1)
+    again, out, err2 = demo(2)
+    assert not first["cached"].any() and again["cached"].all()
+    for name in ("cost_usd", "latency_s", "reasoning_tokens", "completion_tokens"):
+        assert list(again[name]) == list(first[name]), name
+    assert list(first["billed_usd"]) == list(first["cost_usd"]) and (first["cost_usd"] > 0).all()
+    assert (again["billed_usd"] == 0).all() and (again["fetch_s"] < 0.05).all()
+    assert "came from the cache" not in err1
+    assert f"{len(again)} of {len(again)} calls came from the cache" in err2
+    header = out.splitlines()[0].split()
+    assert "cached" in header and "$/call" in header and "billed" in header
+
+    panels = []
+    for figure in saved:
+        _tokens, latency, cost = figure.axes
+        heights = [
+            p.get_height() for c in cost.containers if isinstance(c, BarContainer) for p in c
+        ]
+        points = [sorted(map(tuple, c.get_offsets().tolist())) for c in latency.collections]
+        notes = [t.get_text() for ax in (latency, cost) for t in ax.get_legend().get_texts()]
+        panels.append((heights, points, notes))
+    (heights1, points1, notes1), (heights2, points2, notes2) = panels
+    assert heights2 == pytest.approx(heights1, rel=1e-12) and min(heights1) > 0
+    assert points2 == points1
+    assert not any("cached" in note for note in notes1)
+    assert notes2.count(f"{len(again)} of {len(again)} calls cached (original figures)") == 2
+
+
 def test_gb_sweep_stays_the_function_once_the_module_is_imported() -> None:
     import grokbook.sweeps as module
 

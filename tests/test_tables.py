@@ -37,6 +37,9 @@ def row(model: str, effort: str, reasoning: int | None, completion: int | None, 
         "error": None,
     }
     base.update(extra)
+    # what this run spent: a cache hit bills nothing and takes a lookup's time
+    base.setdefault("billed_usd", 0.0 if base["cached"] else base["cost_usd"])
+    base.setdefault("fetch_s", 0.0002 if base["cached"] else base["latency_s"])
     return base
 
 
@@ -74,14 +77,30 @@ def test_summary_arithmetic_on_a_hand_built_frame() -> None:
     assert low["output_tokens_mean"] == 170.0
     assert low["reasoning_share"] == pytest.approx(300 / 340)
     assert low["latency_mean_s"] == 2.0  # the failed call has no latency and is left out
-    assert low["cost_total_usd"] == pytest.approx(0.004)
+    assert low["cost_total_usd"] == pytest.approx(0.004)  # what the two answers cost
     assert low["cost_per_call_usd"] == pytest.approx(0.002)
+    assert low["billed_total_usd"] == pytest.approx(0.001)  # spent: the cached one billed 0
+    assert summary.loc[("m", "high"), "billed_total_usd"] == pytest.approx(0.004)
     medium = summary.loc[("m", "medium")]
     assert math.isnan(medium["reasoning_tokens_mean"])  # missing stays missing, never 0
     assert math.isnan(medium["reasoning_share"]) and math.isnan(medium["cost_total_usd"])
+    assert math.isnan(medium["billed_total_usd"])  # unknown cost, unknown spend
     assert summary.loc[("m", "none"), "reasoning_share"] == 0.0
     assert summary.loc[("m", "high"), "output_tokens_median"] == 920.0
     assert str(summary["calls"].dtype) == "int64"
+
+
+def test_a_cached_rerun_summarizes_the_same_figures_and_bills_nothing() -> None:
+    client = gb.Client(provider="sim")
+    kwargs: dict[str, Any] = {"efforts": ["low", "high"], "repeats": 3, "progress": False}
+    first = effort_summary(gb.sweep("What is 101*3?", client=client, **kwargs))
+    again = effort_summary(gb.sweep("What is 101*3?", client=client, **kwargs))
+    assert list(first["cached"]) == [0, 0] and list(again["cached"]) == [3, 3]
+    same = ["reasoning_tokens_mean", "latency_mean_s", "cost_total_usd", "cost_per_call_usd"]
+    pd.testing.assert_frame_equal(again[same], first[same], rtol=1e-12)
+    assert (first["cost_total_usd"] > 0).all()
+    assert list(first["billed_total_usd"]) == pytest.approx(list(first["cost_total_usd"]))
+    assert list(again["billed_total_usd"]) == [0.0, 0.0]
 
 
 def test_summary_median_differs_from_mean() -> None:

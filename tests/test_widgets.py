@@ -281,6 +281,13 @@ async def test_comparer_frame_has_usage_columns_and_every_effort() -> None:
     frame2 = await again.run()
     assert frame2 is not None and bool(frame2["cached"].all())
     assert list(frame2["reasoning_tokens"]) == list(frame["reasoning_tokens"])
+    key = ["reasoning_effort", "repeat"]
+    for name in ("cost_usd", "latency_s"):  # the original figures, billed nothing
+        assert list(frame2.sort_values(key)[name]) == list(frame.sort_values(key)[name])
+    assert (frame2["billed_usd"] == 0).all()
+    assert "came from the cache" not in cmp.table.value
+    assert "4 of 4 calls came from the cache" in again.table.value
+    assert "this run billed $0" in again.table.value
 
 
 async def test_comparer_for_a_model_without_efforts_compares_its_default() -> None:
