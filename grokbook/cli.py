@@ -365,8 +365,8 @@ def _add_sim(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument(
         "--latency",
-        help="realistic (default) | none | real | a factor such as 0.1 "
-        "(default: $GROKBOOK_SIM_LATENCY)",
+        help="demo (default: 25x faster than the simulator's modelled speed) | none | "
+        "modelled | a factor such as 0.1 (default: $GROKBOOK_SIM_LATENCY)",
     )
     p.add_argument(
         "--faults",

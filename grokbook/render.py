@@ -43,6 +43,7 @@ __all__ = [
     "error_message",
     "error_text",
     "escape",
+    "estimate_tokens",
     "format_cost",
     "format_latency",
     "markdown_text",
@@ -317,22 +318,44 @@ def usage_footer_markdown(c: Completion) -> str:
 # -- reasoning ---------------------------------------------------------------------------------
 
 
-def _reasoning_label(tokens: int | None, text: str | None, *, streaming: bool = False) -> str:
+#: Characters per token for a live estimate: a common rule of thumb for English text.
+_CHARS_PER_TOKEN = 4
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count for text whose usage has not arrived: ~4 characters a token.
+
+    Only an estimate (tokenizers differ by model and language); live displays show it as
+    ``~N tokens`` and replace it with the exact ``usage.reasoning_tokens`` once the answer ends.
+    """
+    return -(-len(text) // _CHARS_PER_TOKEN) if text else 0
+
+
+def _reasoning_label(
+    tokens: int | None, text: str | None, *, streaming: bool = False, estimate: bool = False
+) -> str:
+    """``tokens`` is the exact count from usage; ``estimate`` labels text without one as
+    ``~N tokens (estimate)`` instead of counting its words."""
     if tokens is not None:
-        count = f"{tokens:,} tokens"
-    elif text:
-        count = f"{len(text.split()):,} words"
-    else:
-        count = "no text"
-    if streaming:
-        return f"Reasoning · {count} so far"
-    return f"Reasoning · {count}"
+        return f"Reasoning · {tokens:,} tokens"
+    if not text:
+        return "Reasoning · no text"
+    if estimate:
+        so_far = " so far" if streaming else ""
+        return f"Reasoning · ~{estimate_tokens(text):,} tokens{so_far} (estimate)"
+    return f"Reasoning · {len(text.split()):,} words"
 
 
 def _reasoning_html(
-    text: str | None, tokens: int | None, mode: str, *, streaming: bool = False, open_: bool = False
+    text: str | None,
+    tokens: int | None,
+    mode: str,
+    *,
+    streaming: bool = False,
+    estimate: bool = False,
+    open_: bool = False,
 ) -> str:
-    label = escape(_reasoning_label(tokens, text, streaming=streaming))
+    label = escape(_reasoning_label(tokens, text, streaming=streaming, estimate=estimate))
     if not text:
         if tokens:
             return (
@@ -356,9 +379,15 @@ def _reasoning_html(
 
 
 def _reasoning_plain(
-    text: str | None, tokens: int | None, mode: str, *, escape_html: bool = True
+    text: str | None,
+    tokens: int | None,
+    mode: str,
+    *,
+    escape_html: bool = True,
+    streaming: bool = False,
+    estimate: bool = False,
 ) -> str:
-    label = _reasoning_label(tokens, text)
+    label = _reasoning_label(tokens, text, streaming=streaming, estimate=estimate)
     if not text:
         return f"[{label}; the model does not return its reasoning text]" if tokens else ""
     if mode == "show":
@@ -449,14 +478,16 @@ def stream_html(
     content: str,
     *,
     reasoning_mode: str = DEFAULT_REASONING_MODE,
-    reasoning_tokens_hint: int | None = None,
+    reasoning_tokens: int | None = None,
     model: str | None = None,
     done: bool = False,
 ) -> str:
     """HTML for an answer still arriving (cheap: the answer is shown as escaped text).
 
     While only reasoning has arrived, a collapsed block is open so it can be watched; it
-    closes once the answer starts. ``done`` drops the "streaming" status line.
+    closes once the answer starts. ``done`` drops the "streaming" status line (a stopped,
+    partial answer). ``reasoning_tokens`` is the exact count from usage when it has arrived;
+    without it the label shows an estimate from the text's length, ``~N tokens (estimate)``.
     """
     mode = _check_mode(reasoning_mode)
     parts = ['<div class="grokbook-stream">']
@@ -468,9 +499,10 @@ def stream_html(
         parts.append(
             _reasoning_html(
                 reasoning,
-                reasoning_tokens_hint,
+                reasoning_tokens,
                 mode,
                 streaming=not done,
+                estimate=True,
                 open_=not content and not done,
             )
         )
@@ -496,7 +528,7 @@ def stream_text(
     if model:
         lines.append(f"{_plain(model)} · {'answering' if content else 'thinking'}…")
     if reasoning:
-        lines.append(_reasoning_plain(reasoning, None, mode))
+        lines.append(_reasoning_plain(reasoning, None, mode, streaming=True, estimate=True))
     if content:
         lines.append(_plain(content))
     return "\n".join(lines)

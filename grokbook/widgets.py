@@ -441,7 +441,6 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
 
         reasoning: list[str] = []
         content: list[str] = []
-        reasoning_events = 0
         try:
             if not prompt.strip():
                 raise UnsupportedParameterError("Type a prompt first, then click Run.")
@@ -463,7 +462,6 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
                 async for event in stream:
                     if event.kind == "reasoning":
                         reasoning.append(event.text)
-                        reasoning_events += 1
                     else:
                         content.append(event.text)
                     now = time.monotonic()
@@ -473,7 +471,6 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
                             "".join(reasoning),
                             "".join(content),
                             reasoning_mode=self.reasoning_mode,
-                            reasoning_tokens_hint=reasoning_events,
                             model=model,
                             done=False,
                         )
@@ -484,7 +481,6 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
                 "".join(reasoning),
                 "".join(content),
                 reasoning_mode=self.reasoning_mode,
-                reasoning_tokens_hint=reasoning_events,
                 model=model,
                 done=True,
             )

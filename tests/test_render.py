@@ -240,9 +240,10 @@ def test_stream_html_phases_and_escaping() -> None:
     thinking = render.stream_html(SCRIPT, "", reasoning_mode="collapse", model="m")
     assert '<details class="grokbook-reasoning" open' in thinking
     assert "thinking…" in thinking and "&lt;script&gt;" in thinking
-    answering = render.stream_html("r", IMG, reasoning_mode="collapse", reasoning_tokens_hint=7)
+    answering = render.stream_html("r" * 30, IMG, reasoning_mode="collapse")
     assert "open" not in answering.split("<summary")[0]
-    assert "Reasoning · 7 tokens so far" in answering
+    # No usage yet: an estimate from the text's length (~4 characters a token), labelled so.
+    assert "Reasoning · ~8 tokens so far (estimate)" in answering
     assert "&lt;img src=x onerror=alert(1)&gt;" in answering
     hidden = render.stream_html("secret thoughts", "ok", reasoning_mode="hide", done=True)
     assert "secret thoughts" not in hidden and "(hidden)" in hidden and "…" not in hidden
@@ -250,8 +251,21 @@ def test_stream_html_phases_and_escaping() -> None:
         assert not [t for t, _ in parsed_tags(html_doc) if t in ("script", "img")]
     assert (
         render.stream_text("r", "a <b>", model="m")
-        == "m · answering…\n[Reasoning · 1 words, collapsed]\na &lt;b&gt;"
+        == "m · answering…\n[Reasoning · ~1 tokens so far (estimate), collapsed]\na &lt;b&gt;"
     )
+
+
+def test_live_reasoning_counts_are_estimates_until_usage_gives_the_exact_count() -> None:
+    text = "x" * 2_522
+    assert render.estimate_tokens(text) == 631 and render.estimate_tokens("") == 0
+    assert "~631 tokens so far (estimate)" in render.stream_html(text, "")
+    stopped = render.stream_html(text, "", done=True)  # Stop: partial, no usage will come
+    assert "~631 tokens (estimate)" in stopped and "so far" not in stopped
+    exact = render.stream_html(text, "ok", reasoning_tokens=700)
+    assert "Reasoning · 700 tokens" in exact and "~" not in exact and "estimate" not in exact
+    finished = render.completion_bundle(make(reasoning=text))["text/html"]
+    assert "Reasoning · 310 tokens" in finished  # the exact usage.reasoning_tokens
+    assert "estimate" not in finished and "so far" not in finished
 
 
 def test_error_rendering_is_escaped_and_redacted() -> None:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import statistics
 import time
+import warnings
 from typing import Any
 
 import httpx
@@ -16,9 +17,10 @@ from hypothesis import strategies as st
 import grokbook as gb
 from grokbook import catalog, errors
 from grokbook.result import Completion, StreamEvent
-from grokbook.sim import SimTransport, handle, latency_factor, parse_faults
+from grokbook.sim import SimTransport, _behaviour, _latency, handle, latency_factor, parse_faults
 from grokbook.sim._arith import solve
 from grokbook.sim._behaviour import prompt_tokens
+from grokbook.sim._latency import REAL_TIME_FACTOR, preset_name
 
 PROMPTS = [
     "What is 101*3?",
@@ -322,6 +324,55 @@ def test_other_prompts_get_a_plainly_simulated_answer() -> None:
     assert r.reasoning is not None and "simulated" in r.reasoning
 
 
+@pytest.mark.parametrize("prompt", ["What is 101*3?", "(12+7)*3 - 4", PROMPTS[6], PROMPTS[12]])
+@pytest.mark.parametrize("effort", ["low", "high"])
+def test_reasoning_text_is_as_long_as_its_tokens_and_says_it_is_simulated(
+    prompt: str, effort: str
+) -> None:
+    r = client().chat(prompt, model="grok-3-mini-beta", reasoning_effort=effort)
+    text, tokens = r.reasoning, r.usage.reasoning_tokens
+    assert text is not None and tokens
+    # ~4 characters a token, the rule the simulator counts prompts and answers by; never cut.
+    assert 4 * tokens <= len(text) < 4 * tokens + 200
+    lines = text.splitlines()
+    assert lines[0].startswith("(simulated reasoning)")
+    filler = [line for line in lines if line.startswith("Pass ")]
+    assert filler and all(line.endswith("(simulated).") for line in filler)
+    assert f"bills {tokens:,} reasoning tokens" in text
+    again = client().chat(prompt, model="grok-3-mini-beta", reasoning_effort=effort)
+    assert again.reasoning == text  # the same request gives the same text
+
+
+def test_the_documented_figures_are_the_measured_ones() -> None:
+    doc = " ".join((_behaviour.__doc__ or "").split())  # the docstring, unwrapped
+    c = client(transport=SimTransport(latency="none"))
+    ask = "What is 101*3?"
+    low, high = (
+        c.chat(ask, model="grok-3-mini-beta", reasoning_effort=e, cache=False)
+        for e in ("low", "high")
+    )
+    assert low.usage.reasoning_tokens == 153 and high.usage.reasoning_tokens == 631
+    assert '"What is 101*3?" on grok-3-mini-beta: 153 at low and 631 at high' in doc
+    assert high.reasoning is not None and low.reasoning is not None
+    assert (len(low.reasoning), len(low.reasoning.split())) == (628, 107)
+    assert (len(high.reasoning), len(high.reasoning.split())) == (2_540, 447)
+    assert "153 tokens: 628 characters, 107 words; 631: 2,540 and 447" in doc
+    seeded = {
+        effort: [
+            c.chat(
+                ask, model="grok-3-mini-beta", reasoning_effort=effort, seed=seed, cache=False
+            ).usage.reasoning_tokens
+            or 0
+            for seed in range(200)
+        ]
+        for effort in ("low", "high")
+    }
+    lows, highs = seeded["low"], seeded["high"]
+    assert (statistics.median(lows), statistics.median(highs)) == (153, 639)
+    assert (min(lows), max(lows), min(highs), max(highs)) == (85, 240, 405, 1169)
+    assert "medians 153 and 639 (85-240 and 405-1169)" in doc
+
+
 def test_prompt_tokens_are_a_simple_estimate() -> None:
     short, _, _ = prompt_tokens([{"role": "user", "content": "x" * 40}])
     longer, _, _ = prompt_tokens([{"role": "user", "content": "x" * 400}])
@@ -405,15 +456,36 @@ def test_require_key_is_a_401_through_the_client() -> None:
 
 # -- latency ------------------------------------------------------------------------------------
 def test_latency_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert latency_factor("none") == 0.0 and latency_factor("realistic") == 1.0
-    assert latency_factor("0.1") == 0.1 and latency_factor("real") == 25.0
-    with pytest.raises(ValueError, match="realistic"):
+    assert latency_factor("none") == 0.0 and latency_factor("demo") == 1.0
+    assert latency_factor("0.1") == 0.1
+    assert latency_factor("modelled") == latency_factor("real") == REAL_TIME_FACTOR == 25.0
+    with pytest.raises(ValueError, match="'demo', 'none', 'modelled'"):
         latency_factor("fast-please")
     monkeypatch.setenv("GROKBOOK_SIM_LATENCY", "0.5")
     assert latency_factor() == 0.5
     assert latency_factor("none") == 0.0  # an explicit argument wins over the environment
+    monkeypatch.setenv("GROKBOOK_SIM_LATENCY", "warp")
+    with pytest.warns(UserWarning, match="Using 'demo'"):
+        assert latency_factor() == 1.0
     monkeypatch.delenv("GROKBOOK_SIM_LATENCY")
     assert latency_factor() == 1.0
+    assert [preset_name(f) for f in (0.0, 1.0, 25.0, 0.1)] == ["none", "demo", "modelled", "x0.1"]
+
+
+def test_the_old_realistic_name_still_works_and_warns_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_latency, "_warned", set())
+    with pytest.warns(DeprecationWarning, match="now called 'demo'") as caught:
+        SimTransport(latency="realistic")
+    assert caught[0].filename == __file__  # it points at the caller, not at grokbook
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert latency_factor(" Realistic ") == 1.0  # once per process, not per request
+        monkeypatch.setenv("GROKBOOK_SIM_LATENCY", "realistic")
+        assert latency_factor() == 1.0
+        c = client(transport=SimTransport(latency="realistic"))
+        assert c.chat("2+2", model="grok-3-mini-beta").content == "2 + 2 = 4"
 
 
 def _planned_seconds(effort: str, factor: float, prompt: str = "What is 101*3?") -> float:
@@ -425,14 +497,14 @@ def _planned_seconds(effort: str, factor: float, prompt: str = "What is 101*3?")
 
 def test_latency_grows_with_effort_and_scales_with_the_factor() -> None:
     low, high = _planned_seconds("low", 1.0), _planned_seconds("high", 1.0)
-    assert 0.02 < low < high < 1.0  # realistic, yet a notebook cell stays well under a second
+    assert 0.02 < low < high < 1.0  # modelled timings 25x faster: a cell stays well under 1 s
     assert high > 2.5 * low
     assert _planned_seconds("high", 0.5) == pytest.approx(high / 2)
     assert _planned_seconds("high", 0.0) == 0.0
 
 
-def test_realistic_latency_is_really_waited_for() -> None:
-    c = client(transport=SimTransport(latency="realistic"))
+def test_demo_latency_is_really_waited_for() -> None:
+    c = client(transport=SimTransport(latency="demo"))
     r = c.chat("What is 101*3?", model="grok-3-mini-beta", reasoning_effort="low")
     planned = _planned_seconds("low", 1.0)
     assert r.latency_s is not None and planned * 0.9 <= r.latency_s < planned + 0.5

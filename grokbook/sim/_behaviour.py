@@ -1,19 +1,25 @@
 """What a simulated model says, how many tokens it uses and how long it takes. Pure functions.
 
-The token model (all randomness seeded from the request, so the same request gives the same
-numbers; a different ``seed`` field or temperature gives a different draw):
+Everything here is the simulator's model, not a measurement of Grok. The token model (all
+randomness seeded from the request, so the same request gives the same numbers; a different
+``seed`` field or temperature gives a different draw):
 
 * prompt tokens: ``ceil(chars / 4) + 4`` per message, ``+ 3`` to prime the reply; image parts
   count 256 tokens; earlier messages (everything before the last one) count as cached.
 * reasoning tokens: ``base x difficulty x effort multiplier x noise`` where
   ``base = 120 + 5 x min(prompt_tokens, 400) + 30 x arithmetic steps``, ``difficulty`` is a
   per-prompt draw in [0.75, 1.35], the multiplier is none 0 / low 1 / medium 2.1 / high 4.2,
-  and ``noise`` is log-normal (sigma 0.18). "What is 101*3?" on grok-3-mini-beta: ~220 at low,
-  ~900 at high.
+  and ``noise`` is log-normal (sigma 0.18). "What is 101*3?" on grok-3-mini-beta: 153 at low
+  and 631 at high without a seed; over seeds 0-199, medians 153 and 639 (85-240 and 405-1169).
+* reasoning text (models that return it): the lines that work the question (labelled
+  simulated), padded with numbered filler passes, also labelled simulated, to about
+  ``4 x reasoning tokens`` characters, never cut. "What is 101*3?" as above: 153 tokens: 628
+  characters, 107 words; 631: 2,540 and 447.
 * completion tokens: ``ceil(len(answer) / 4)``, capped by ``max_completion_tokens``.
 * latency: time to first token (model's base + prompt / 8000 tok/s prefill), then
-  reasoning + completion tokens at the model's throughput, with +-12% seeded jitter, divided
-  by :data:`~grokbook.sim._latency.REAL_TIME_FACTOR` (``realistic``) and scaled by the factor.
+  reasoning + completion tokens at the model's modelled throughput, with +-12% seeded jitter,
+  divided by :data:`~grokbook.sim._latency.REAL_TIME_FACTOR` (the ``demo`` preset) and scaled
+  by the latency factor.
 """
 
 from __future__ import annotations
@@ -45,7 +51,8 @@ _NOISE_SIGMA = 0.18
 _LATENCY_JITTER_SIGMA = 0.12
 _PREFILL_TOKENS_PER_S = 8000.0
 
-#: Real-world serving speed per model: (time to first token in s, output tokens per s).
+#: Modelled serving speed per model: (time to first token in s, output tokens per s). The
+#: simulator's assumptions, not measured Grok speeds.
 _SPEED: dict[str, tuple[float, float]] = {
     "grok-3-mini-beta": (0.35, 90.0),
     "grok-3-mini-fast-beta": (0.25, 180.0),
@@ -222,7 +229,10 @@ def _reasoning_lines(prompt: str, effort: str | None, rng: random.Random) -> tup
     level = {"none": 0, "low": 1, "medium": 2, "high": 3}.get(effort or "medium", 2)
     solution = solve(prompt)
     if solution is not None:
-        lines = [f"The question asks for {solution.expression}. Working it out step by step:"]
+        lines = [
+            f"(simulated reasoning) The question asks for {solution.expression}. "
+            "Working it out step by step:"
+        ]
         lines += [f"{step}." for step in solution.steps]
         if level >= 2:
             lines.append(f"Double-checking the last step: {solution.steps[-1]}. Consistent.")
@@ -249,6 +259,58 @@ def _reasoning_lines(prompt: str, effort: str | None, rng: random.Random) -> tup
     lines += rng.sample(angles, k=min(level + 1, len(angles)))
     lines.append("I will answer briefly and say plainly that the answer is simulated.")
     return lines, ""
+
+
+#: The simulator's text-to-token rule (the same ~4 characters a token as its prompt count).
+_CHARS_PER_TOKEN = 4
+_FILLER = (
+    "re-reading the question to be sure of what it asks",
+    "checking the draft answer against the question",
+    "looking for anything an earlier pass missed",
+    "weighing another way to get to the answer",
+    "considering an edge case the question might hide",
+    "comparing this pass with the one before it",
+    "making sure no step was skipped",
+    "going over the wording of the answer",
+)
+
+
+def _reasoning_text(lines: list[str], tokens: int, rng: random.Random) -> str:
+    """The reasoning text, about as long as ``tokens`` implies (~4 characters a token).
+
+    The lines that carry content come first and the conclusion last; in between, numbered
+    filler passes labelled as simulated make up the length the simulator bills. Nothing is cut:
+    when the content lines alone are longer, the text is simply that long. The filler draws from
+    a generator seeded by ``rng``'s state (so the same request gives the same text) without
+    drawing from ``rng`` itself (so no number the simulator reports moves).
+    """
+    target = tokens * _CHARS_PER_TOKEN
+    body, conclusion = lines[:-1], lines[-1:]
+    length = sum(len(line) + 1 for line in lines) - 1
+    if length >= target:
+        return "\n".join(lines)
+    state = repr(rng.getstate()).encode()
+    filler_rng = random.Random(hashlib.sha256(state).digest())
+    # Arithmetic steps ("19 * 3 = 57."): the body's short unlabelled lines.
+    echoes = [line.rstrip(".") for line in body[1:] if ":" not in line and "simulat" not in line]
+    header = (
+        f"(simulated reasoning) The simulator bills {tokens:,} reasoning tokens here; the "
+        f"passes below are filler that make this text about that long (~{_CHARS_PER_TOKEN} "
+        "characters a token)."
+    )
+    padded = [*body, header]
+    length += len(header) + 1
+    number = 0
+    while length < target:
+        number += 1
+        if echoes and filler_rng.random() < 0.4:
+            what = f're-checking "{filler_rng.choice(echoes)}"'
+        else:
+            what = filler_rng.choice(_FILLER)
+        line = f"Pass {number}: {what} (simulated)."
+        padded.append(line)
+        length += len(line) + 1
+    return "\n".join(padded + conclusion)
 
 
 def simulate(
@@ -288,7 +350,7 @@ def simulate(
         reasoning_tokens = round(base * _prompt_difficulty(prompt) * multiplier * scale * noise)
     reasoning_text: str | None = None
     if served.returns_reasoning_text and reasoning_tokens > 0:
-        reasoning_text = "\n".join(lines)
+        reasoning_text = _reasoning_text(lines, reasoning_tokens, rng)
 
     finish_reason = "stop"
     completion_tokens = max(1, math.ceil(len(answer) / 4))

@@ -472,7 +472,7 @@ def handle(
 ) -> Plan:
     """The plan answering ``request`` (its body must already be read).
 
-    ``latency`` is the factor (0 = no waiting, 1 = realistic); ``fault`` the scripted
+    ``latency`` is the factor (0 = no waiting, 1 = the ``demo`` preset); ``fault`` the scripted
     misbehaviour for this request, if any; ``require_key`` the Bearer key to insist on.
     """
     if fault is not None and fault.kind == "reset":

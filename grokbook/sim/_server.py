@@ -36,7 +36,7 @@ import httpx
 from ..errors import UnsupportedParameterError
 from ._faults import Fault
 from ._handler import Plan, error_plan
-from ._latency import latency_factor
+from ._latency import latency_factor, preset_name
 from ._transport import Simulator
 
 __all__ = ["SimServer", "is_loopback", "run", "serve_in_background"]
@@ -351,7 +351,7 @@ def run(
     )
     key = '"<your --require-key value>"' if require_key else '"sim"'
     pending = ", ".join(str(f) for f in server.simulator.faults_pending) or "none"
-    label = {0.0: "none", 1.0: "realistic"}.get(factor, f"x{factor:g}")
+    label = preset_name(factor)
     print(
         f"grokbook sim: offline Grok simulator listening on {host}:{server.port} ({scope}).\n"
         f"  base URL: {server.base_url}\n"

@@ -165,10 +165,11 @@ def _headers(plan: Plan) -> list[tuple[str, str]]:
 class SimTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """The offline simulator as an httpx transport (sync and async in one object).
 
-    ``latency``: "realistic" | "none" | "real" | a factor (default: ``GROKBOOK_SIM_LATENCY``,
-    read at each request, else realistic). ``faults``: a scripted list consumed one per
-    request (see :mod:`grokbook.sim._faults`). ``require_key``: answer 401 unless the Bearer
-    key matches. ``simulator``: share state with another transport or a server.
+    ``latency``: "demo" | "none" | "modelled" | a factor (default: ``GROKBOOK_SIM_LATENCY``,
+    read at each request, else demo; see :mod:`grokbook.sim._latency`). ``faults``: a
+    scripted list consumed one per request (see :mod:`grokbook.sim._faults`).
+    ``require_key``: answer 401 unless the Bearer key matches. ``simulator``: share state with
+    another transport or a server.
     """
 
     def __init__(
