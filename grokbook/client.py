@@ -3,15 +3,18 @@
 >>> import grokbook as gb
 >>> client = gb.Client()                      # xAI with XAI_API_KEY, else the offline simulator
 >>> r = client.chat("What is 101*3?", model="grok-3-mini-beta", reasoning_effort="high")
->>> r.content, r.usage.reasoning_tokens, r.cost_usd          # doctest: +SKIP
+>>> r.content, r.simulated                   # (without a key)
+('101 * 3 = 303', True)
+>>> r.usage.output_tokens == r.usage.reasoning_tokens + r.usage.completion_tokens
+True
 
 Streaming yields :class:`~grokbook.StreamEvent` pieces (reasoning first, then the answer); the
 finished :class:`~grokbook.Completion` is on the stream's ``.completion`` once it ends::
 
-    stream = client.stream("What is 101*3?", model="grok-3-mini-beta")
-    for event in stream:
-        print(event.text, end="")
-    stream.completion.usage.reasoning_tokens
+    >>> with client.stream("What is 101*3?", model="grok-3-mini-beta") as stream:
+    ...     kinds = [event.kind for event in stream]    # print(event.text, end="") to watch
+    >>> kinds[0], kinds[-1], stream.completion.content
+    ('reasoning', 'content', '101 * 3 = 303')
 
 The async client is the same with ``await`` / ``async for`` / ``async with``.
 

@@ -1,11 +1,19 @@
 """Notebook widgets: pick a model and effort, play with a prompt, compare efforts side by side.
 
 >>> from grokbook.widgets import ModelPicker, Playground, EffortComparer
->>> picker = ModelPicker(model="grok-4.3")          # doctest: +SKIP
->>> picker.model, picker.reasoning_effort            # doctest: +SKIP
+>>> picker = ModelPicker(model="grok-4.3")
+>>> picker.model, picker.reasoning_effort
 ('grok-4.3', 'low')
->>> Playground()                                     # doctest: +SKIP  (type, click Run)
->>> EffortComparer("What is 101*3?", model="grok-3-mini-beta", repeats=3)  # doctest: +SKIP
+>>> Playground()                  # in a notebook: type a prompt, click Run
+Playground(ModelPicker(model='grok-3-mini-beta', reasoning_effort='low'), results=0)
+>>> EffortComparer("What is 101*3?", model="grok-3-mini-beta", repeats=3)   # click Compare
+EffortComparer(model='grok-3-mini-beta', efforts=['low', 'high'])
+
+From code (in a notebook cell, ``await`` the run directly)::
+
+    >>> import asyncio
+    >>> asyncio.run(Playground("What is 101*3?").run()).content
+    '101 * 3 = 303'
 
 Every widget is an ``ipywidgets`` box: display it as the last expression of a cell. Runs go
 through :class:`grokbook.AsyncClient` on the kernel's running event loop, so the kernel stays
