@@ -496,7 +496,7 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
                 model=model,
                 done=True,
             )
-            self.output.value = _error_html("Stopped: the answer above is partial.") + partial
+            self.output.value = partial + _error_html(_stopped_message(reasoning, content))
             self.status.value = ""
             return None
         except Exception as exc:
@@ -514,6 +514,18 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
 
     def __repr__(self) -> str:
         return f"Playground({self.picker!r}, results={len(self.results)})"
+
+
+def _stopped_message(reasoning: Sequence[str], content: Sequence[str]) -> str:
+    """What Stop leaves below the partial output: what arrived, and where it is."""
+    if content:
+        return "Stopped: the partial answer above is all that arrived. Click Run to ask again."
+    if reasoning:
+        return (
+            "Stopped while the model was reasoning, before any answer: the reasoning so far "
+            "is above. Click Run to ask again."
+        )
+    return "Stopped before anything arrived. Click Run to ask again."
 
 
 # -- EffortComparer --------------------------------------------------------------------------
