@@ -26,19 +26,21 @@ lab: $(STAMP)
 		$$( [ -n "$$DISPLAY" ] || echo --no-browser ) \
 		$$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
-## make test: lint, types, unit tests and the notebooks under nbval, all offline.
+## make test: lint, types, unit tests, docstring examples and the notebooks under nbval, offline.
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check grokbook tests bench
-	$(BIN)/ruff format --check grokbook tests bench
+	$(BIN)/ruff check grokbook tests bench conftest.py
+	$(BIN)/ruff format --check grokbook tests bench conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The tests, the docstring examples of grokbook/ (--doctest-modules) and the notebooks.
 unit: $(STAMP)
 	$(TEST_ENV) GROKBOOK_HOME=$$(mktemp -d) $(BIN)/pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg \
-		--nbval-current-env -p no:cacheprovider --ignore=tests/browser tests notebooks
+		--nbval-current-env --doctest-modules -p no:cacheprovider --ignore=tests/browser \
+		tests grokbook notebooks
 
 ## make demo: compare reasoning efforts offline (simulator unless a key is set); plots to docs/.
 demo: $(STAMP)

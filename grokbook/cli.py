@@ -7,7 +7,8 @@
     grokbook models --remote                                    # what the provider lists
 
 With no API key set, every command runs on the offline simulator. Errors print one line
-(no traceback) and exit with status 1; Ctrl-C exits with 130.
+(no traceback) and exit with status 1 (``compare`` too when every call failed); Ctrl-C exits
+with 130.
 """
 
 from __future__ import annotations
@@ -132,6 +133,13 @@ def _add_history(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.set_defaults(func=_cmd_history)
 
 
+#: The columns of ``grokbook history``: every one labelled (times are local).
+HISTORY_HEADERS = (
+    *("id", "time", "model", "effort", "reasoning tok", "answer tok"),
+    *("latency s", "cost $", "status", "prompt"),
+)
+
+
 def _cmd_history(args: argparse.Namespace) -> int:
     from datetime import datetime
 
@@ -157,11 +165,11 @@ def _cmd_history(args: argparse.Namespace) -> int:
     def count(value: object) -> str:
         return "-" if value is None else f"{value:,}"
 
-    table = [("id", "time", "model", "effort", "reasoning", "answer tok", "s", "$", "", "prompt")]
+    table = [HISTORY_HEADERS]
     for row in rows:
         when = datetime.fromisoformat(row["time"]).astimezone().strftime("%m-%d %H:%M:%S")
         latency, cost = row["latency_s"], row["cost_usd"]
-        flag = "cached" if row["cached"] else ("ERROR" if row["status"] == "error" else "")
+        flag = "cached" if row["cached"] else ("ERROR" if row["status"] == "error" else "ok")
         prompt = " ".join(str(row["prompt"] or "").split())
         table.append(
             (
@@ -329,12 +337,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     errors = df[df["status"] == "error"]
+    all_failed = len(df) > 0 and len(errors) == len(df)
     if len(errors):
         first = str(errors["error"].iloc[0])
         print(f"{len(errors)} of {len(df)} calls failed; first error: {first}", file=sys.stderr)
     if args.csv:
         df.to_csv(args.csv, index=False)
         print(f"wrote {len(df)} rows to {args.csv}", file=sys.stderr)
+    if all_failed:
+        not_plotted = f"; no plot written to {args.plot}" if args.plot else ""
+        print(
+            f"grokbook: error: every call failed{not_plotted}. Fix the first error above "
+            "and run the comparison again.",
+            file=sys.stderr,
+        )
+        return 1
     if args.plot:
         import matplotlib
 

@@ -3,16 +3,18 @@
 >>> import grokbook as gb
 >>> client = gb.Client(provider="sim")            # gb.Client() picks xAI when XAI_API_KEY is set
 >>> r = client.chat("What is 101*3?", model="grok-3-mini-beta", reasoning_effort="high")
->>> "303" in r.content, r.usage.reasoning_tokens > 0
-(True, True)
+>>> r.content, r.simulated                   # (without a key)
+('101 * 3 = 303', True)
+>>> r.usage.output_tokens == r.usage.reasoning_tokens + r.usage.completion_tokens
+True
 
 Streaming yields :class:`~grokbook.StreamEvent` pieces (reasoning first, then the answer); the
 finished :class:`~grokbook.Completion` is on the stream's ``.completion`` once it ends:
 
->>> with client.stream("What is 2+2?", model="grok-3-mini-beta") as stream:
-...     kinds = {event.kind for event in stream}
->>> sorted(kinds), stream.completion.content
-(['content', 'reasoning'], '2 + 2 = 4')
+    >>> with client.stream("What is 101*3?", model="grok-3-mini-beta") as stream:
+    ...     kinds = [event.kind for event in stream]    # print(event.text, end="") to watch
+    >>> kinds[0], kinds[-1], stream.completion.content
+    ('reasoning', 'content', '101 * 3 = 303')
 
 The async client is the same with ``await`` / ``async for`` / ``async with``.
 

@@ -236,7 +236,9 @@ def make_status_error(
     text_parts = [f"HTTP {status_code}"]
     if message:
         text_parts.append(f": {message}")
-    text_parts.append(f". {_HINTS.get(cls, 'The request failed.')}")
+    # One full stop between the server's sentence and the hint, even when it ends with one.
+    stop = "" if message and message.endswith((".", "!", "?")) else "."
+    text_parts.append(f"{stop} {_HINTS.get(cls, 'The request failed.')}")
     if request_id:
         text_parts.append(f" (request id {request_id})")
     return cls(

@@ -204,6 +204,8 @@ class GrokMagics(Magics):
             self._show_error("The cell is empty: write your question below the %%grok line.")
             return
         effort = args.effort if args.effort is not None else self.default_effort
+        # The session's default effort, when this cell uses it (named in an error it causes).
+        configured_effort = effort if args.effort is None and effort not in _RESET else None
         options: dict[str, Any] = {
             "model": args.model or self.default_model or None,
             "reasoning_effort": None if effort in (None, "", "default") else effort,
@@ -219,10 +221,13 @@ class GrokMagics(Magics):
             if args.no_stream:
                 completion = self._ask(client, prompt, options, mode, cache=not args.no_cache)
             else:
-                completion = self._stream(client, prompt, options, mode, cache=not args.no_cache)
+                completion = self._stream(
+                    client, prompt, options, mode, configured_effort, cache=not args.no_cache
+                )
         except GrokbookError as exc:
-            self.failures.append((label, render.error_message(exc, secrets=self._secrets())))
-            self._show_error(render.error_message(exc, secrets=self._secrets()), exc=exc)
+            message = self._failure_message(exc, configured_effort)
+            self.failures.append((label, message))
+            self._show_error(message, exc=exc)
             return
         except KeyboardInterrupt:
             self._show_error("Interrupted; nothing was stored. Run the cell again to retry.")
@@ -275,16 +280,33 @@ class GrokMagics(Magics):
         self._show_final(completion, mode)
         return completion
 
+    def _failure_message(self, exc: GrokbookError, configured_effort: str | None) -> str:
+        """The one line for a failed call; it names the session's default effort when that
+        is what the model refused."""
+        message = render.error_message(exc, secrets=self._secrets())
+        if configured_effort is not None and _about_effort(message):
+            message += _configured_effort_hint(configured_effort)
+        return message
+
     def _stream(
-        self, client: Client, prompt: str, options: dict[str, Any], mode: str, *, cache: bool
+        self,
+        client: Client,
+        prompt: str,
+        options: dict[str, Any],
+        mode: str,
+        configured_effort: str | None,
+        *,
+        cache: bool,
     ) -> Completion | None:
         stream = client.stream(prompt, cache=cache, tags=_TAGS, **options)
         model = stream.request.model
         if self._rich():
-            return self._stream_rich(stream, model, mode)
-        return self._stream_plain(stream, model, mode)
+            return self._stream_rich(stream, model, mode, configured_effort)
+        return self._stream_plain(stream, model, mode, configured_effort)
 
-    def _stream_rich(self, stream: Any, model: str, mode: str) -> Completion | None:
+    def _stream_rich(
+        self, stream: Any, model: str, mode: str, configured_effort: str | None
+    ) -> Completion | None:
         reasoning: list[str] = []
         content: list[str] = []
 
@@ -313,7 +335,7 @@ class GrokMagics(Magics):
         finally:
             live.close()
         if error is not None:
-            message = render.error_message(error, secrets=self._secrets())
+            message = self._failure_message(error, configured_effort)
             self.failures.append((model, message))
             partial = bundle(done=True)["text/html"] if (reasoning or content) else ""
             self._display(
@@ -326,7 +348,9 @@ class GrokMagics(Magics):
         self._show_final(completion, mode)
         return completion
 
-    def _stream_plain(self, stream: Any, model: str, mode: str) -> Completion | None:
+    def _stream_plain(
+        self, stream: Any, model: str, mode: str, configured_effort: str | None
+    ) -> Completion | None:
         out = sys.stdout
         last_kind = None
         try:
@@ -348,7 +372,7 @@ class GrokMagics(Magics):
                 completion: Completion = stream.completion
         except GrokbookError as exc:
             out.write("\n")
-            message = render.error_message(exc, secrets=self._secrets())
+            message = self._failure_message(exc, configured_effort)
             self.failures.append((model, message))
             self._show_error(message)
             return None
@@ -795,6 +819,19 @@ def _history_row(record: Mapping[Any, Any]) -> tuple[str, ...]:
         render.format_cost(get("cost_usd")) or "?",
         status,
         str(get("source") or ""),
+    )
+
+
+def _about_effort(message: str) -> bool:
+    """Whether an error message is about the reasoning effort (grokbook's or a server's)."""
+    return re.search(r"reasoning[\s_-]?effort", message, re.IGNORECASE) is not None
+
+
+def _configured_effort_hint(effort: str) -> str:
+    return (
+        f" The effort {effort!r} is this session's default, set with %grok config (or "
+        "%config GrokMagics.default_effort): run %grok config effort=default to clear it, or "
+        "pass -e for this cell."
     )
 
 

@@ -6,15 +6,22 @@ response cache, so re-running a cell or a sweep answers from disk instead of re-
 
     >>> import grokbook as gb
     >>> client = gb.Client(provider="sim")
-    >>> first = client.chat("What is 2+2?", cache=True)      # doctest: +SKIP
-    >>> again = client.chat("What is 2+2?", cache=True)      # no API call
-    >>> again.cached, again.cost_usd, again.latency_s        # the first call's figures
-    (True, 0.000165, 0.41)
-    >>> again.billed_usd, again.fetch_s                      # what this hit spent
-    (0.0, 0.0003)
-    >>> gb.history(limit=10)                                 # newest first, a DataFrame
-    >>> gb.history(model="grok-3-mini-beta", since="2026-05-01")
-    >>> gb.cache_clear()                                     # -> number of answers removed
+    >>> first = client.chat("What is 2+2?", cache=True)      # asks the API
+    >>> again = client.chat("What is 2+2?", cache=True)      # answered from the cache
+    >>> again.cached, again.cost_usd == first.cost_usd, again.latency_s == first.latency_s
+    (True, True, True)
+    >>> again.billed_usd, again.fetch_s < 0.05               # what this hit spent
+    (0.0, True)
+    >>> runs = gb.history(limit=10)                          # newest first, a DataFrame
+    >>> runs[["model", "cached", "status", "answer"]]
+                  model  cached status      answer
+    0  grok-3-mini-beta    True     ok  2 + 2 = 4
+    1  grok-3-mini-beta   False     ok  2 + 2 = 4
+    >>> from datetime import timedelta
+    >>> len(gb.history(model="grok-3-mini-beta", since=timedelta(hours=1)))   # or "2026-05-01"
+    2
+    >>> gb.cache_clear()                                     # the number of answers removed
+    1
 
 From a shell: ``grokbook history --limit 20``, ``grokbook history --csv runs.csv``,
 ``grokbook cache info``, ``grokbook cache clear``.

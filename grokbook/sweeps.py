@@ -5,7 +5,11 @@
 ...               efforts=["low", "high"], repeats=2, progress=False)
 >>> len(df), sorted(set(df["reasoning_effort"]))
 (8, ['high', 'low'])
->>> gb.effort_summary(df)                                          # doctest: +SKIP
+>>> gb.effort_summary(df)[["calls", "errors"]]                      # per model x effort
+                                   calls  errors
+model            reasoning_effort
+grok-3-mini-beta low                   4       0
+                 high                  4       0
 
 Efforts default to every effort the catalog lists for each model, plus ``"default"`` (the
 parameter is not sent, so the model's own default applies). An effort a model does not take

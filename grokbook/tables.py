@@ -9,13 +9,22 @@ answer text) and ``model_served`` (the model the response says answered)::
     >>> df = gb.usage_frame(calls)
     >>> list(df["reasoning_effort"])
     ['low', 'high']
-    >>> gb.effort_summary(df)[["calls", "reasoning_tokens_mean"]]    # doctest: +SKIP
+    >>> summary = gb.effort_summary(df)          # one row per model x effort
+    >>> summary["calls"]
+    model             reasoning_effort
+    grok-3-mini-beta  low                 1
+                      high                1
+    Name: calls, dtype: int64
+    >>> low, high = summary["reasoning_tokens_mean"]
+    >>> high > low                               # high effort thinks longer
+    True
 
 Token columns are nullable integers (``Int64``): a count the server did not send is
 ``<NA>``, never 0. Importing this module registers a ``grok`` accessor on DataFrames::
 
-    df.grok.summary()                 # == gb.effort_summary(df)
-    df.grok.plot()                    # == gb.plot_efforts(df); kind="latency" | "cost"
+    >>> df.grok.summary().equals(summary)         # gb.effort_summary(df)
+    True
+    >>> ax = df.grok.plot()                       # gb.plot_efforts(df); kind="latency" | "cost"
 
 This module (with :mod:`grokbook.sweeps` and :mod:`grokbook.plots`) is the only place grokbook
 imports pandas; ``import grokbook`` alone never does.

@@ -1,11 +1,19 @@
 """Notebook widgets: pick a model and effort, play with a prompt, compare efforts side by side.
 
 >>> from grokbook.widgets import ModelPicker, Playground, EffortComparer
->>> picker = ModelPicker(model="grok-4.3")          # doctest: +SKIP
->>> picker.model, picker.reasoning_effort            # doctest: +SKIP
+>>> picker = ModelPicker(model="grok-4.3")
+>>> picker.model, picker.reasoning_effort
 ('grok-4.3', 'low')
->>> Playground()                                     # doctest: +SKIP  (type, click Run)
->>> EffortComparer("What is 101*3?", model="grok-3-mini-beta", repeats=3)  # doctest: +SKIP
+>>> Playground()                  # in a notebook: type a prompt, click Run
+Playground(ModelPicker(model='grok-3-mini-beta', reasoning_effort='low'), results=0)
+>>> EffortComparer("What is 101*3?", model="grok-3-mini-beta", repeats=3)   # click Compare
+EffortComparer(model='grok-3-mini-beta', efforts=['low', 'high'])
+
+From code (in a notebook cell, ``await`` the run directly)::
+
+    >>> import asyncio
+    >>> asyncio.run(Playground("What is 101*3?").run()).content
+    '101 * 3 = 303'
 
 Every widget is an ``ipywidgets`` box: display it as the last expression of a cell. Runs go
 through :class:`grokbook.AsyncClient` on the kernel's running event loop, so the kernel stays
@@ -484,7 +492,7 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
                 model=model,
                 done=True,
             )
-            self.output.value = _error_html("Stopped: the answer above is partial.") + partial
+            self.output.value = partial + _error_html(_stopped_message(reasoning, content))
             self.status.value = ""
             return None
         except Exception as exc:
@@ -502,6 +510,18 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
 
     def __repr__(self) -> str:
         return f"Playground({self.picker!r}, results={len(self.results)})"
+
+
+def _stopped_message(reasoning: Sequence[str], content: Sequence[str]) -> str:
+    """What Stop leaves below the partial output: what arrived, and where it is."""
+    if content:
+        return "Stopped: the partial answer above is all that arrived. Click Run to ask again."
+    if reasoning:
+        return (
+            "Stopped while the model was reasoning, before any answer: the reasoning so far "
+            "is above. Click Run to ask again."
+        )
+    return "Stopped before anything arrived. Click Run to ask again."
 
 
 # -- EffortComparer --------------------------------------------------------------------------

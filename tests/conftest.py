@@ -1,32 +1,17 @@
-"""Shared fixtures: every test runs offline, keyless, with its own GROKBOOK_HOME."""
+"""Shared fixtures and helpers. Isolation (offline, keyless, a GROKBOOK_HOME per test) is the
+``_isolated`` fixture of the repository's conftest.py, which the doctests share."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from grokbook import catalog
-
-KEY_VARS = ("XAI_API_KEY", "AIMLAPI_KEY", "OPENROUTER_API_KEY", "OPENAI_API_KEY")
-
 #: A distinctive fake key: tests assert its bytes never show up anywhere.
 FAKE_KEY = "xai-FAKEKEY-d0n0tl3ak-7f3a9c"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    for var in (*KEY_VARS, "GROKBOOK_PROVIDER", "GROKBOOK_BASE_URL", "GROKBOOK_MODEL"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("GROKBOOK_HOME", str(tmp_path / "grokbook-home"))
-    monkeypatch.setenv("GROKBOOK_SIM_LATENCY", "none")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    yield
-    catalog.reset()
 
 
 @pytest.fixture

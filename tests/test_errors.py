@@ -61,6 +61,30 @@ def test_messages_say_what_to_do(status: int, hint: str) -> None:
     assert hint in str(exc) and "server text" in str(exc)
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"error": "The model grok-nope does not exist."}', "does not exist. The model or"),
+        (b'{"error": "Some requested entity was not found"}', "was not found. The model or"),
+        (b"", "HTTP 404. The model or"),
+    ],
+)
+def test_one_full_stop_between_the_server_message_and_the_hint(body: bytes, expected: str) -> None:
+    text = str(errors.make_status_error(404, body))
+    assert expected in text and ".." not in text
+
+
+def test_the_simulators_404_reads_as_one_sentence_per_part() -> None:
+    import grokbook as gb
+
+    with pytest.raises(errors.NotFoundError) as caught:
+        gb.Client(provider="sim").chat("hi", model="grok-nope")
+    text = str(caught.value)
+    assert ".." not in text
+    assert text.startswith("HTTP 404: The model grok-nope does not exist")
+    assert "it. The model or endpoint does not exist; `grokbook models`" in text
+
+
 def test_redaction_and_empty_bodies() -> None:
     exc = errors.make_status_error(
         400, b'{"error": "key sk-secret-123 is wrong"}', secrets=("sk-secret-123",)

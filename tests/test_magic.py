@@ -307,6 +307,49 @@ def test_server_rejecting_effort_says_so(session: Session) -> None:
     assert_friendly(session, "does not support parameter reasoningEffort", "drop -e")
 
 
+CONFIGURED = "The effort 'high' is this session's default, set with %grok config"
+
+
+@pytest.mark.parametrize("line", ["-m grok-3-beta", "-m grok-3-beta --no-stream"])
+def test_a_session_default_effort_is_named_in_the_error_it_causes(
+    session: Session, line: str
+) -> None:
+    rec = session.use_mock(answer())
+    session.line("config effort=high")
+    session.pub.outputs.clear()
+    session.cell(line, "Hi")  # grok-3-beta takes no effort: refused before sending
+    assert rec.requests == []
+    assert_friendly(session, "does not take reasoning_effort", CONFIGURED)
+    assert "run %grok config effort=default to clear it, or pass -e" in session.all_text()
+    assert CONFIGURED in session.magics.failures[-1][1]
+    # An effort given on the cell is the cell's own: no word about the session default.
+    session.pub.outputs.clear()
+    session.cell("-m grok-3-beta -e high", "Hi")
+    assert "does not take reasoning_effort" in session.all_text()
+    assert "session's default" not in session.all_text()
+    # Cleared, the same cell works.
+    session.line("config effort=default")
+    session.pub.outputs.clear()
+    session.cell(line, "Hi")
+    assert "303" in session.all_text() and rec.bodies[-1].get("reasoning_effort") is None
+
+
+def test_a_server_refusing_the_session_default_effort_names_it_too(session: Session) -> None:
+    error = {"code": "x", "error": "Model grok-9 does not support parameter reasoningEffort."}
+    session.use_mock(httpx.Response(400, json=error))
+    session.shell.run_line_magic("config", "GrokMagics.default_effort = 'high'")
+    session.cell("-m grok-9", "Hi")  # not in the catalog: sent, refused by the server mid-stream
+    assert_friendly(session, "does not support parameter reasoningEffort", CONFIGURED)
+
+
+def test_a_session_default_effort_is_not_blamed_for_other_errors(session: Session) -> None:
+    session.use_mock(httpx.Response(503, json={"code": "x", "error": "Overloaded"}))
+    session.line("config effort=high")
+    session.cell("", "Hi")
+    assert_friendly(session, "Overloaded")
+    assert "session's default" not in session.all_text()
+
+
 def test_rate_limit_says_how_often_it_was_retried(session: Session) -> None:
     limited = httpx.Response(
         429, json={"code": "x", "error": "Too many requests"}, headers={"retry-after-ms": "1"}

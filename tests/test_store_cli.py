@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -46,6 +47,20 @@ def test_history_prints_a_compact_table(capsys: pytest.CaptureFixture[str]) -> N
     assert len(capsys.readouterr().out.splitlines()) == 3
     assert cli.main(["history", "--model", "grok-3-mini-fast-beta"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 3
+
+
+def test_history_labels_every_column(capsys: pytest.CaptureFixture[str]) -> None:
+    _calls()
+    assert cli.main(["history"]) == 0
+    header, rule, *body = capsys.readouterr().out.splitlines()
+    # The rule under the header has one run of dashes per column: each has a label above it.
+    columns = [m.span() for m in re.finditer(r"-+", rule)]
+    labels = [header[start:end].strip() for start, end in columns]
+    assert labels == list(cli.HISTORY_HEADERS)
+    assert all(labels) and len(set(labels)) == len(labels)
+    status = labels.index("status")
+    start, end = columns[status]
+    assert [line[start:end].strip() for line in body] == ["cached", "ok", "ERROR", "ok"]
 
 
 def test_history_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

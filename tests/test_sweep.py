@@ -479,6 +479,35 @@ def test_make_demo_twice_draws_the_same_cost_and_latency_panels(
     assert notes2.count(f"{len(again)} of {len(again)} calls cached (original figures)") == 2
 
 
+def test_compare_exits_non_zero_when_every_call_failed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    png = tmp_path / "efforts.png"
+    # grok-4 takes no effort: every call is rejected before sending.
+    code = main(["compare", "What is 101*3?", "-m", "grok-4", "-e", "high", "--plot", str(png)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "1 of 1 calls failed" in err and "does not take reasoning_effort" in err
+    assert f"every call failed; no plot written to {png}" in err
+    assert not png.exists()
+    # Some calls failed, some did not: the comparison stands (exit 0).
+    assert main(["compare", "What is 101*3?", "-e", "low", "bogus", "--no-progress"]) == 0
+    assert "1 of 2 calls failed" in capsys.readouterr().err
+
+
+def test_compare_exits_non_zero_when_the_server_fails_every_call(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from grokbook.sim import serve_in_background
+
+    with serve_in_background(latency="none", faults="404*8") as server:
+        monkeypatch.setenv("GROKBOOK_BASE_URL", server.base_url)
+        argv = ["compare", "What is 101*3?", "-e", "low", "high", "-n", "2", "--no-progress"]
+        assert main([*argv, "--provider", "openai"]) == 1
+    err = capsys.readouterr().err
+    assert "4 of 4 calls failed" in err and "HTTP 404" in err and "every call failed" in err
+
+
 def test_gb_sweep_stays_the_function_once_the_module_is_imported() -> None:
     import grokbook.sweeps as module
 

@@ -173,8 +173,13 @@ async def test_run_button_click_starts_a_task_and_is_disabled_while_running() ->
 class SlowStream(httpx.AsyncBaseTransport):
     """An SSE answer that trickles in: one chunk every 20 ms."""
 
+    def __init__(self, reasoning: int = 200, content: int = 2) -> None:
+        self.reasoning, self.content = reasoning, content
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        chunks = stream_chunks(reasoning=["thinking "] * 200)
+        chunks = stream_chunks(
+            reasoning=["thinking "] * self.reasoning, content=["part "] * self.content
+        )
 
         async def body() -> AsyncIterator[bytes]:
             for chunk in chunks:
@@ -201,12 +206,38 @@ async def test_stop_cancels_the_run_and_keeps_the_partial_answer(
     assert int(live.group(1)) == -(-len("thinking " * chunks) // 4) != chunks
     pg.stop_button.click()
     assert await task is None
-    assert "Stopped" in pg.output.value
-    assert "thinking" in pg.output.value
-    assert re.search(r"Reasoning · ~\d+ tokens \(estimate\)", pg.output.value)  # partial
+    shown = pg.output.value
+    # The message sits below what arrived and says where it is.
+    assert shown.index("thinking") < shown.index("Stopped while the model was reasoning")
+    assert "before any answer: the reasoning so far is above" in shown
+    assert re.search(r"Reasoning · ~\d+ tokens \(estimate\)", shown)  # partial
     assert pg.results == []
     assert not pg.run_button.disabled
     assert pg.stop_button.layout.display == "none"
+
+
+async def test_stop_during_the_answer_points_at_the_partial_answer_above(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("grokbook.widgets.REDRAW_INTERVAL_S", 0.0)
+    client = AsyncClient(provider="xai", api_key="test", transport=SlowStream(2, 200))
+    pg = Playground(PROMPT, client=client)
+    task = pg.start()
+    await asyncio.sleep(0.3)
+    assert "part" in pg.output.value  # the answer is streaming
+    pg.stop()
+    assert await task is None
+    shown = pg.output.value
+    assert shown.index("part") < shown.index("Stopped: the partial answer above")
+    assert "Click Run to ask again." in shown
+
+
+def test_stop_before_anything_arrived_says_so() -> None:
+    from grokbook.widgets import _stopped_message
+
+    assert _stopped_message([], []) == "Stopped before anything arrived. Click Run to ask again."
+    assert "reasoning so far is above" in _stopped_message(["x"], [])
+    assert "partial answer above" in _stopped_message(["x"], ["y"])
 
 
 async def test_errors_show_in_the_widget_which_stays_usable(

@@ -17,15 +17,17 @@ Scripted faults for tests and demos::
 
     >>> from grokbook.sim import SimTransport
     >>> flaky = gb.Client(transport=SimTransport(latency="none", faults="503*2"), provider="sim")
-    >>> flaky.chat("2+2").content, flaky.stats["retries"]                 # doctest: +SKIP
+    >>> flaky.chat("2+2").content, flaky.stats["retries"]     # two 503s, retried, then the answer
     ('2 + 2 = 4', 2)
 
 As a real loopback HTTP server, for any OpenAI-compatible client::
 
     >>> from grokbook.sim import serve_in_background
-    >>> with serve_in_background(latency="none") as server:               # doctest: +SKIP
-    ...     from openai import OpenAI
-    ...     OpenAI(base_url=server.base_url, api_key="sim").models.list()
+    >>> from openai import OpenAI
+    >>> with serve_in_background(latency="none") as server:
+    ...     openai_client = OpenAI(base_url=server.base_url, api_key="sim")
+    ...     "grok-3-mini-beta" in [model.id for model in openai_client.models.list()]
+    True
 
 or from a shell: ``grokbook sim --port 8000``.
 """

@@ -1,0 +1,26 @@
+"""Shared by the tests (tests/) and the doctests of grokbook/ (``--doctest-modules``): every
+one runs offline, keyless, on the instant simulator, with its own GROKBOOK_HOME, so no
+example reads or writes your real run log and no example sees another's calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+#: The provider keys grokbook reads: unset for every test and doctest.
+KEY_VARS = ("XAI_API_KEY", "AIMLAPI_KEY", "OPENROUTER_API_KEY", "OPENAI_API_KEY")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    for var in (*KEY_VARS, "GROKBOOK_PROVIDER", "GROKBOOK_BASE_URL", "GROKBOOK_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("GROKBOOK_HOME", str(tmp_path / "grokbook-home"))
+    monkeypatch.setenv("GROKBOOK_SIM_LATENCY", "none")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    yield
+    from grokbook import catalog
+
+    catalog.reset()
