@@ -32,6 +32,8 @@ Sources (checked December 2026): docs.x.ai/developers/models and the per-model c
 records are xAI's 2025 list prices. ``Client.refresh_catalog()`` updates prices and aliases
 from the provider's ``GET /v1/language-models`` (which lists base prices only: the long-context
 tier stays as recorded here).
+
+(Over 500 lines because most of it is the table of model records: data, not logic.)
 """
 
 from __future__ import annotations

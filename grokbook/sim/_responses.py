@@ -45,7 +45,6 @@ True
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Mapping
@@ -59,7 +58,6 @@ from ._behaviour import Answer, cost_ticks, simulate
 from ._conversation import ResponseStore, StoredResponse, Turn, read_input, seal, to_messages
 from ._plan import (
     FINGERPRINT,
-    Piece,
     Plan,
     Reject,
     error_plan,
@@ -67,14 +65,13 @@ from ._plan import (
     new_id,
     number,
     parse_body,
-    split_words,
 )
 from ._request import resolve_model
+from ._responses_stream import Output, stream_plan
 
 __all__ = ["delete_response", "get_response", "responses_plan"]
 
 _ENCRYPTED = "reasoning.encrypted_content"
-_SSE_HEADERS = (("content-type", "text/event-stream"), ("cache-control", "no-cache"))
 
 
 @dataclass(frozen=True)
@@ -252,21 +249,7 @@ def _summary(reasoning_text: str) -> str:
     return f"{lines[0]}\n{lines[-1]}"
 
 
-@dataclass(frozen=True)
-class _Output:
-    """The output items of one call, and the parts streaming sends piece by piece."""
-
-    reasoning: dict[str, Any] | None
-    message: dict[str, Any] | None
-    summary: str
-    raw: str | None
-
-    @property
-    def items(self) -> list[dict[str, Any]]:
-        return [item for item in (self.reasoning, self.message) if item is not None]
-
-
-def _output(call: _Call, response_id: str) -> _Output:
+def _output(call: _Call, response_id: str) -> Output:
     answer = call.answer
     status = "incomplete" if call.incomplete else "completed"
     reasoning: dict[str, Any] | None = None
@@ -305,7 +288,7 @@ def _output(call: _Call, response_id: str) -> _Output:
                 {"type": "output_text", "text": answer.content, "annotations": [], "logprobs": []}
             ],
         }
-    return _Output(reasoning, message, summary, raw)
+    return Output(reasoning, message, summary, raw)
 
 
 def _usage(call: _Call) -> dict[str, Any]:
@@ -336,7 +319,7 @@ def _reasoning_config(call: _Call) -> dict[str, Any] | None:
     return None
 
 
-def _response(call: _Call, response_id: str, created: int, output: _Output) -> dict[str, Any]:
+def _response(call: _Call, response_id: str, created: int, output: Output) -> dict[str, Any]:
     body = call.body
     tools = body.get("tools") or []
     metadata = body.get("metadata")
@@ -377,120 +360,13 @@ def _response(call: _Call, response_id: str, created: int, output: _Output) -> d
     }
 
 
-def _stored(call: _Call, output: _Output, body: dict[str, Any]) -> StoredResponse:
+def _stored(call: _Call, output: Output, body: dict[str, Any]) -> StoredResponse:
     turns = list(call.conversation)
     if output.reasoning is not None:
         turns.append(Turn("reasoning", reasoning_tokens=call.answer.reasoning_tokens))
     if output.message is not None:
         turns.append(Turn("assistant", call.answer.content))
     return StoredResponse(body=body, conversation=tuple(turns))
-
-
-# -- streaming ----------------------------------------------------------------------------------
-class _Events:
-    """SSE events with ``type`` and an increasing ``sequence_number``, and their timing."""
-
-    def __init__(self) -> None:
-        self.pieces: list[Piece] = []
-        self._sequence = 0
-        self.pending = 0.0
-
-    def add(self, kind: str, delay: float = 0.0, **fields: Any) -> None:
-        data = json.dumps(
-            {"type": kind, "sequence_number": self._sequence, **fields}, separators=(",", ":")
-        )
-        self._sequence += 1
-        self.pieces.append(Piece(self.pending + delay, f"event: {kind}\ndata: {data}\n\n".encode()))
-        self.pending = 0.0
-
-
-def _in_progress(response: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **response,
-        "status": "in_progress",
-        "output": [],
-        "usage": None,
-        "completed_at": None,
-        "incomplete_details": None,
-    }
-
-
-def _deltas(events: _Events, kind: str, text: str, seconds: float, words: int, **ids: Any) -> None:
-    parts = split_words(text, words) if text else []
-    for part in parts:
-        extra: dict[str, Any] = {"logprobs": []} if kind == "response.output_text.delta" else {}
-        events.add(kind, seconds / len(parts), **ids, delta=part, **extra)
-
-
-def _stream(call: _Call, response: dict[str, Any], output: _Output) -> Plan:
-    answer = call.answer
-    events = _Events()
-    events.pending = answer.first_token_s
-    start = _in_progress(response)
-    events.add("response.created", response=start)
-    events.add("response.in_progress", response=start)
-    index = 0
-    reasoning = output.reasoning
-    if reasoning is not None:
-        item_id = reasoning["id"]
-        ids = {"item_id": item_id, "output_index": index}
-        opened = {"id": item_id, "type": "reasoning", "summary": [], "status": "in_progress"}
-        events.add("response.output_item.added", output_index=index, item=opened)
-        summary_s = answer.reasoning_s
-        if output.raw is not None:
-            # Raw reasoning text streams as the model thinks; its summary follows quickly.
-            raw_ids = {**ids, "content_index": 0}
-            _deltas(
-                events,
-                "response.reasoning_text.delta",
-                output.raw,
-                answer.reasoning_s,
-                4,
-                **raw_ids,
-            )
-            events.add("response.reasoning_text.done", **ids, content_index=0, text=output.raw)
-            summary_s = 0.0
-        elif not output.summary:
-            events.pending += answer.reasoning_s  # hidden reasoning still takes its time
-        if output.summary:
-            part = {"type": "summary_text", "text": ""}
-            events.add("response.reasoning_summary_part.added", **ids, summary_index=0, part=part)
-            sum_ids = {**ids, "summary_index": 0}
-            _deltas(
-                events,
-                "response.reasoning_summary_text.delta",
-                output.summary,
-                summary_s,
-                4,
-                **sum_ids,
-            )
-            events.add(
-                "response.reasoning_summary_text.done", **ids, summary_index=0, text=output.summary
-            )
-            done_part = {"type": "summary_text", "text": output.summary}
-            events.add(
-                "response.reasoning_summary_part.done", **ids, summary_index=0, part=done_part
-            )
-        events.add("response.output_item.done", output_index=index, item=reasoning)
-        index += 1
-    cut_at = len(events.pieces)
-    message = output.message
-    if message is not None:
-        item_id = message["id"]
-        ids = {"item_id": item_id, "output_index": index, "content_index": 0}
-        opened = {**message, "status": "in_progress", "content": []}
-        events.add("response.output_item.added", output_index=index, item=opened)
-        empty = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
-        events.add("response.content_part.added", **ids, part=empty)
-        before = len(events.pieces)
-        _deltas(events, "response.output_text.delta", answer.content, answer.content_s, 2, **ids)
-        cut_at = before + max(1, (len(events.pieces) - before) // 2)
-        events.add("response.output_text.done", **ids, text=answer.content, logprobs=[])
-        events.add("response.content_part.done", **ids, part=message["content"][0])
-        events.add("response.output_item.done", output_index=index, item=message)
-    final = "response.incomplete" if call.incomplete else "response.completed"
-    events.add(final, response=response)
-    return Plan(200, _SSE_HEADERS, tuple(events.pieces), streaming=True, cut_at=cut_at)
 
 
 # -- endpoints ----------------------------------------------------------------------------------
@@ -518,7 +394,7 @@ def responses_plan(
     if call.store and keep:
         store.put(response_id, _stored(call, output, response))
     if call.stream:
-        return _stream(call, response, output)
+        return stream_plan(call.answer, response, output, incomplete=call.incomplete)
     return json_plan(200, response, delay_s=call.answer.total_s)
 
 
