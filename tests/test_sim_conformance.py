@@ -8,49 +8,16 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
-import jsonschema
 import pytest
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from grokbook import catalog
 from grokbook._sse import SSEDecoder
 from grokbook.sim import SimTransport
 
-SPECS = Path(__file__).resolve().parent / "specs"
-XAI_SPEC = SPECS / "xai" / "xai-openapi.json"
-SPEC_URI = "urn:grokbook:xai-openapi"
-
-
-@cache
-def _registry() -> Registry:
-    if not XAI_SPEC.is_file():
-        pytest.fail(
-            f"xAI's OpenAPI spec is missing: expected {XAI_SPEC} (see tests/specs/README.md); "
-            "these conformance tests never skip."
-        )
-    spec = json.loads(XAI_SPEC.read_text(encoding="utf-8"))
-    # The whole OpenAPI document is one resource, so "#/components/schemas/..." refs resolve.
-    resource = Resource.from_contents(spec, default_specification=DRAFT202012)
-    registry: Registry = Registry().with_resource(SPEC_URI, resource)
-    return registry
-
-
-def validator(name: str) -> jsonschema.Draft202012Validator:
-    schema = {"$ref": f"{SPEC_URI}#/components/schemas/{name}"}
-    return jsonschema.Draft202012Validator(schema, registry=_registry())
-
-
-def validate(name: str, instance: Any) -> None:
-    errors = sorted(validator(name).iter_errors(instance), key=lambda e: list(e.path))
-    assert not errors, f"{name}: " + "; ".join(
-        f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors[:5]
-    )
+from ._xai_spec import SPEC_URI, registry, validate, validator
 
 
 def http() -> httpx.Client:
@@ -78,14 +45,20 @@ MINI = catalog.Model("grok-3-mini-beta", efforts=("low", "high"))
 
 
 def test_the_spec_has_the_schemas_we_validate_against() -> None:
-    registry = _registry()
-    schemas = registry.contents(SPEC_URI)["components"]["schemas"]
+    spec = registry()
+    schemas = spec.contents(SPEC_URI)["components"]["schemas"]
     for name in (
         "ChatResponse",
         "ChatResponseChunk",
         "Usage",
         "ListModelsResponse",
         "ListLanguageModelsResponse",
+        "ModelRequest",
+        "ModelResponse",
+        "ModelUsage",
+        "Reasoning",
+        "ReasoningText",
+        "DeleteStoredCompletionResponse",
     ):
         assert name in schemas
 
@@ -181,3 +154,106 @@ def test_error_bodies_are_xai_shaped() -> None:
         "code": "Client specified an invalid argument",
         "error": "Model grok-4-0709 does not support parameter reasoningEffort.",
     }
+
+
+# -- the Responses wire -------------------------------------------------------------------------
+def responses_body(model: catalog.Model, *, stream: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": model.id,
+        "input": [
+            {"role": "system", "content": "Answer briefly."},
+            {"role": "user", "content": [{"type": "input_text", "text": "What is 101*3?"}]},
+        ],
+        "include": ["reasoning.encrypted_content"],
+        "stream": stream,
+    }
+    if model.efforts:
+        body["reasoning"] = {"effort": model.efforts[-1]}
+    return body
+
+
+def events(raw: bytes) -> list[tuple[str, dict[str, Any]]]:
+    """(event name, data) of each SSE event; the name must equal the data's ``type``."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for block in raw.decode().split("\n\n"):
+        if not block.strip():
+            continue
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        assert set(lines) == {"event", "data"}, block
+        data = json.loads(lines["data"])
+        assert data["type"] == lines["event"]
+        out.append((lines["event"], data))
+    return out
+
+
+def test_the_validator_catches_a_response_without_xai_fields() -> None:
+    model = catalog.get("grok-4.3")
+    assert model is not None
+    with http() as client:
+        data = client.post("/responses", json=responses_body(model, stream=False)).json()
+    validate("ModelResponse", data)
+    broken = copy.deepcopy(data)
+    del broken["store"]
+    del broken["output"][0]["summary"]
+    del broken["usage"]["num_server_side_tools_used"]
+    paths = {tuple(e.path)[:1] for e in validator("ModelResponse").iter_errors(broken)}
+    assert paths == {(), ("output",), ("usage",)}
+
+
+@pytest.mark.parametrize("model_id", MODELS)
+def test_responses_request_and_response_validate(model_id: str) -> None:
+    model = catalog.get(model_id)
+    assert model is not None
+    body = responses_body(model, stream=False)
+    validate("ModelRequest", body)
+    with http() as client:
+        response = client.post("/responses", json=body)
+    assert response.status_code == 200, response.text
+    data = response.json()
+    validate("ModelResponse", data)
+    validate("ModelUsage", data["usage"])
+    for item in data["output"]:
+        validate("ModelOutput", item)
+    assert data["object"] == "response" and data["status"] == "completed"
+    assert data["id"].startswith("sim-") and data["system_fingerprint"] == "fp_grokbook_sim"
+    usage = data["usage"]
+    reasoning = usage["output_tokens_details"]["reasoning_tokens"]
+    assert usage["input_tokens"] + usage["output_tokens"] + reasoning == usage["total_tokens"]
+    kinds = [item["type"] for item in data["output"]]
+    assert kinds == (["reasoning", "message"] if reasoning else ["message"])
+    if reasoning:
+        item = data["output"][0]
+        validate("Reasoning", item)
+        assert item["summary"] and item["encrypted_content"].startswith("gbsim1.")
+        served = catalog.get(data["model"])
+        assert served is not None
+        raw = served.readable_reasoning("responses") == "reasoning_text"
+        assert ("content" in item) == raw
+
+
+@pytest.mark.parametrize("model_id", MODELS)
+def test_every_responses_stream_event_is_typed_and_ordered(model_id: str) -> None:
+    model = catalog.get(model_id)
+    assert model is not None
+    with http() as client:
+        response = client.post("/responses", json=responses_body(model, stream=True))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert b"[DONE]" not in response.content
+    stream = events(response.content)
+    assert [data["sequence_number"] for _, data in stream] == list(range(len(stream)))
+    names = [name for name, _ in stream]
+    assert names[:2] == ["response.created", "response.in_progress"]
+    assert names[-1] == "response.completed"
+    for name in ("response.created", "response.in_progress", "response.completed"):
+        validate("ModelResponse", next(d for n, d in stream if n == name)["response"])
+    final = stream[-1][1]["response"]
+    validate("ModelUsage", final["usage"])
+    assert stream[0][1]["response"]["status"] == "in_progress"
+    # Deltas add up to the final items; every item added is also done, with the same id.
+    text = "".join(d["delta"] for n, d in stream if n == "response.output_text.delta")
+    assert text == final["output"][-1]["content"][0]["text"]
+    added = [d["item"]["id"] for n, d in stream if n == "response.output_item.added"]
+    done = [d["item"] for n, d in stream if n == "response.output_item.done"]
+    assert added == [item["id"] for item in done] == [item["id"] for item in final["output"]]
+    assert done == final["output"]

@@ -1,9 +1,13 @@
 """The offline simulator: a deterministic, wire-compatible stand-in for xAI's Grok API.
 
-It speaks xAI's chat-completions protocol (JSON shapes, SSE chunks, usage arithmetic, error
-bodies and status codes), answers simple arithmetic honestly (parsed with :mod:`ast`, never
-``eval``) and labels everything as simulated (``system_fingerprint="fp_grokbook_sim"``, ids
-``sim-...``). Reasoning tokens and latency grow with effort in a seeded, repeatable way.
+It speaks both of xAI's wires (JSON shapes, SSE events, usage arithmetic, error bodies and
+status codes): ``POST /v1/chat/completions``, ``POST /v1/responses`` (with ``store`` /
+``previous_response_id`` kept in memory per :class:`Simulator`, and sealed reasoning that
+round-trips), ``GET`` / ``DELETE /v1/responses/{id}``, ``GET /v1/models`` and ``GET
+/v1/language-models``. It answers simple arithmetic honestly (parsed with :mod:`ast`, never
+``eval``), follow-ups such as "now double it" included, and labels everything as simulated
+(``system_fingerprint="fp_grokbook_sim"``, ids ``sim-...``). Reasoning tokens and latency grow
+with effort in a seeded, repeatable way: the simulator's model, not measurements of Grok.
 
 In-process (the default when no API key is set)::
 

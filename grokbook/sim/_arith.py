@@ -8,6 +8,15 @@ Parsed with :mod:`ast` and evaluated by walking a whitelist of nodes; ``eval`` i
 ['7 * 2 = 14', '12 + 14 = 26']
 >>> solve("What is the capital of France?") is None
 True
+
+Follow-ups act on the number the previous assistant answer ended with:
+
+>>> history = [{"role": "user", "content": "What is 101*3?"},
+...            {"role": "assistant", "content": "101 * 3 = 303"}]
+>>> followup_prompt("Now double it", history)
+'303 * 2'
+>>> solve(followup_prompt("Now double it", history)).answer
+'606'
 """
 
 from __future__ import annotations
@@ -15,9 +24,11 @@ from __future__ import annotations
 import ast
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Solution", "solve"]
+__all__ = ["Solution", "followup_prompt", "solve"]
 
 #: Spans that may hold an expression: digits, operators, brackets, spaces.
 _CANDIDATE = re.compile(r"[-+*/%^×÷().\d\s]+")
@@ -137,3 +148,84 @@ def solve(prompt: str) -> Solution | None:
             continue
         return Solution(expression, steps, _fmt(value))
     return None
+
+
+# -- follow-ups ---------------------------------------------------------------------------------
+_NUM = r"(-?\d+(?:\.\d+)?)"
+_REFERENCE = r"\b(?:it|that|this|the (?:result|answer|number))\b"
+#: (pattern, operator, fixed operand or None to use the pattern's number), tried in order.
+_FOLLOWUPS: tuple[tuple[re.Pattern[str], str, str | None], ...] = tuple(
+    (re.compile(pattern), op, operand)
+    for pattern, op, operand in (
+        (rf"\bdouble\b.*{_REFERENCE}|{_REFERENCE}.*\bdoubled\b", "*", "2"),
+        (rf"\btriple\b.*{_REFERENCE}|{_REFERENCE}.*\btripled\b", "*", "3"),
+        (rf"\bquadruple\b.*{_REFERENCE}", "*", "4"),
+        (rf"\bhalve\b.*{_REFERENCE}|\bhalf (?:of )?{_REFERENCE}", "/", "2"),
+        (rf"\bsquare\b.*{_REFERENCE}|{_REFERENCE}.*\bsquared\b", "**", "2"),
+        (rf"\bcube\b.*{_REFERENCE}|{_REFERENCE}.*\bcubed\b", "**", "3"),
+        (rf"\bmultiply\b.*?\bby\s+{_NUM}|\btimes\s+{_NUM}", "*", None),
+        (rf"\bdivide\b.*?\bby\s+{_NUM}|\bdivided by\s+{_NUM}", "/", None),
+        (rf"\b(?:add|plus)\s+{_NUM}", "+", None),
+        (rf"\b(?:subtract|minus|take away)\s+{_NUM}", "-", None),
+    )
+)
+_RESULT = re.compile(rf"=\s*{_NUM}\s*\.?\s*$")
+_LAST_NUMBER = re.compile(_NUM)
+_MAX_FOLLOWUP_WORDS = 12
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(
+            part["text"]
+            for part in content
+            if isinstance(part, Mapping) and isinstance(part.get("text"), str)
+        )
+    return ""
+
+
+def _previous_number(messages: Sequence[Mapping[str, Any]]) -> str | None:
+    """The number the last assistant answer ended with ("101 * 3 = 303" -> "303")."""
+    for message in reversed(messages):
+        if message.get("role") != "assistant":
+            continue
+        text = _text(message.get("content")).strip()
+        if not text:
+            continue
+        match = _RESULT.search(text)
+        if match:
+            return match.group(1)
+        if "=" in text:  # a result that is not a number ("303 / 0 = undefined")
+            return None
+        if "simulated" in text.lower():  # the simulator's non-answer names no result
+            return None
+        numbers = _LAST_NUMBER.findall(text)
+        return numbers[-1] if numbers else None
+    return None
+
+
+def followup_prompt(prompt: str, messages: Sequence[Mapping[str, Any]]) -> str:
+    """``prompt`` rewritten as arithmetic on the previous answer when it is a follow-up.
+
+    "Now double it" after an answer ending "= 303" becomes ``"303 * 2"``; so do "triple it",
+    "halve it", "square it", "cube it", "add N", "subtract N", "multiply it by N" and
+    "divide it by N". Anything else (including a prompt that is arithmetic itself) is
+    returned unchanged. The expression is later parsed by :func:`solve`, never evaluated.
+    """
+    if solve(prompt) is not None or len(prompt.split()) > _MAX_FOLLOWUP_WORDS:
+        return prompt
+    lowered = prompt.lower()
+    for pattern, op, operand in _FOLLOWUPS:
+        match = pattern.search(lowered)
+        if match is None:
+            continue
+        value = operand or next(group for group in match.groups() if group is not None)
+        previous = _previous_number(messages)
+        if previous is None:
+            return prompt
+        left = f"({previous})" if previous.startswith("-") else previous
+        right = f"({value})" if value.startswith("-") else value
+        return f"{left} {op} {right}"
+    return prompt

@@ -8,8 +8,9 @@ randomness seeded from the request, so the same request gives the same numbers; 
   count 256 tokens; earlier messages (everything before the last one) count as cached.
 * reasoning tokens: ``base x difficulty x effort multiplier x noise`` where
   ``base = 120 + 5 x min(prompt_tokens, 400) + 30 x arithmetic steps``, ``difficulty`` is a
-  per-prompt draw in [0.75, 1.35], the multiplier is none 0 / low 1 / medium 2.1 / high 4.2,
-  and ``noise`` is log-normal (sigma 0.18). "What is 101*3?" on grok-3-mini-beta: 153 at low
+  per-prompt draw in [0.75, 1.35], the multiplier is none 0 / low 1 / medium 2.1 / high 4.2 /
+  xhigh 6.3, the model's scale (:data:`_REASONING_SCALE`) and ``noise`` is log-normal
+  (sigma 0.18). "What is 101*3?" on grok-3-mini-beta: 153 at low
   and 631 at high without a seed; over seeds 0-199, medians 153 and 639 (85-240 and 405-1169).
 * reasoning text (models that return it): the lines that work the question (labelled
   simulated), padded with numbered filler passes, also labelled simulated, to about
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import catalog
-from ._arith import solve
+from ._arith import followup_prompt, solve
 from ._latency import REAL_TIME_FACTOR
 
 __all__ = [
@@ -45,7 +46,13 @@ __all__ = [
     "simulate",
 ]
 
-EFFORT_MULTIPLIERS: dict[str, float] = {"none": 0.0, "low": 1.0, "medium": 2.1, "high": 4.2}
+EFFORT_MULTIPLIERS: dict[str, float] = {
+    "none": 0.0,
+    "low": 1.0,
+    "medium": 2.1,
+    "high": 4.2,
+    "xhigh": 6.3,
+}
 _IMAGE_TOKENS = 256
 _NOISE_SIGMA = 0.18
 _LATENCY_JITTER_SIGMA = 0.12
@@ -59,12 +66,26 @@ _SPEED: dict[str, tuple[float, float]] = {
     "grok-3-beta": (0.40, 60.0),
     "grok-3-fast-beta": (0.30, 120.0),
     "grok-4.3": (0.45, 120.0),
+    "grok-4.5": (0.50, 100.0),
+    "grok-4.6": (0.50, 110.0),
+    "grok-4.7": (0.50, 110.0),
+    "grok-4.20-0309-reasoning": (0.40, 150.0),
+    "grok-4.20-0309-non-reasoning": (0.25, 180.0),
+    "grok-4.20-multi-agent-0309": (1.20, 90.0),
 }
 _DEFAULT_SPEED = (0.40, 100.0)
 _FAST_SPEED = (0.25, 180.0)
 
-#: How much a model reasons relative to grok-3-mini at the same effort.
-_REASONING_SCALE: dict[str, float] = {"grok-4.3": 0.8}
+#: How much a model reasons relative to grok-3-mini at the same effort (the simulator's
+#: model). Multi-agent runs 4 or 16 agents, so it reasons the most.
+_REASONING_SCALE: dict[str, float] = {
+    "grok-4.3": 0.8,
+    "grok-4.5": 1.0,
+    "grok-4.6": 1.0,
+    "grok-4.7": 1.1,
+    "grok-4.20-0309-reasoning": 0.9,
+    "grok-4.20-multi-agent-0309": 2.5,
+}
 
 
 @dataclass(frozen=True)
@@ -122,20 +143,18 @@ class Answer:
 def cost_ticks(model: str, *, prompt_tokens: int, cached_tokens: int, output_tokens: int) -> int:
     """Cost in USD ticks (1 USD = 1e10 ticks) at the catalog's list prices.
 
-    A price of 1 USD per 1M tokens is 1e4 ticks per token; reasoning bills at the output rate.
+    A price of 1 USD per 1M tokens is 1e4 ticks per token; reasoning bills at the output rate,
+    and the prompt size picks the price tier (:meth:`grokbook.catalog.Model.cost_usd`).
     """
     record = catalog.get(model)
-    if record is None or record.input_price is None or record.output_price is None:
-        return 0
-    cached_price = record.cached_input_price
-    if cached_price is None:
-        cached_price = record.input_price
-    usd_per_million = (
-        (prompt_tokens - cached_tokens) * record.input_price
-        + cached_tokens * cached_price
-        + output_tokens * record.output_price
-    )
-    return round(usd_per_million * 10_000)
+    cost = None
+    if record is not None:
+        cost = record.cost_usd(
+            prompt_tokens=prompt_tokens,
+            cached_prompt_tokens=cached_tokens,
+            output_tokens=output_tokens,
+        )
+    return 0 if cost is None else round(cost * 10_000_000_000)
 
 
 def _text_of(content: Any) -> tuple[str, int]:
@@ -204,7 +223,11 @@ def _prompt_difficulty(text: str) -> float:
 
 
 def default_effort(record: catalog.Model) -> str | None:
-    """The effort a model applies when the request names none."""
+    """The effort a model applies when the request names none: the catalog's
+    ``default_effort``; where xAI documents none, the simulator assumes the lowest effort
+    (or "medium" for a model that reasons without an effort parameter)."""
+    if record.default_effort is not None:
+        return record.default_effort
     if record.efforts:
         return "low" if "low" in record.efforts else record.efforts[0]
     if record.reasoning:
@@ -323,10 +346,16 @@ def simulate(
     seed: Any = None,
     max_tokens: int | None = None,
     latency: float = 1.0,
+    with_reasoning_text: bool | None = None,
 ) -> Answer:
-    """The answer of ``served`` (which may differ from ``asked``, a retired model) at ``effort``."""
+    """The answer of ``served`` (which may differ from ``asked``, a retired model) at ``effort``.
+
+    ``with_reasoning_text``: whether the answer carries the reasoning text when the model reasons
+    (None: as the model does on Chat Completions; the Responses wire asks for it always and
+    decides itself what of it to show).
+    """
     rng = request_rng(asked.id, messages, effort, temperature, seed)
-    prompt = _last_user_text(messages)
+    prompt = followup_prompt(_last_user_text(messages), messages)
     text_tokens, image_tokens, cached = prompt_tokens(messages)
     total_prompt = text_tokens + image_tokens
 
@@ -349,7 +378,8 @@ def simulate(
         noise = rng.lognormvariate(0.0, _NOISE_SIGMA)
         reasoning_tokens = round(base * _prompt_difficulty(prompt) * multiplier * scale * noise)
     reasoning_text: str | None = None
-    if served.returns_reasoning_text and reasoning_tokens > 0:
+    show = served.returns_reasoning_text if with_reasoning_text is None else with_reasoning_text
+    if show and reasoning_tokens > 0:
         reasoning_text = _reasoning_text(lines, reasoning_tokens, rng)
 
     finish_reason = "stop"

@@ -7,7 +7,8 @@ answered normally. Each entry is a :class:`Fault` or a string in this mini-synta
     429                an xAI-shaped JSON error with that status (any 4xx / 5xx: 500, 503, ...)
     429:retry-after=1  ... with a Retry-After header (seconds; 429 defaults to 1)
     html502            a 502 HTML error page, as a proxy would send (html503, html504 too)
-    cut                a stream closed mid-way without [DONE] (cut:after=3 -> after 3 chunks);
+    cut                a stream closed mid-answer, before chat's [DONE] or Responses'
+                       response.completed (cut:after=3 -> after 3 SSE events);
                        a non-streamed body is cut half-way
     slow:5             wait 5 seconds (literal, never scaled) before the first byte, then answer
     notjson            HTTP 200 with a body that is not JSON
@@ -52,7 +53,7 @@ class Fault:
     status: int = 200
     retry_after: float | None = None
     delay_s: float = 0.0
-    #: For "cut": how many SSE chunks to send before closing (None: mid-way through the answer).
+    #: For "cut": how many SSE events to send before closing (None: mid-way through the answer).
     after_chunks: int | None = None
 
     def __str__(self) -> str:

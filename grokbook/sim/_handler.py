@@ -1,7 +1,12 @@
 """The simulator's core: an ``httpx.Request`` in, a :class:`Plan` (what to send, when) out.
 
-Pure apart from the clock and random ids: the in-process transport and the loopback HTTP
-server both execute the same plans, so they behave identically on the wire.
+Routes: ``POST /v1/chat/completions`` (here), ``POST /v1/responses`` and ``GET`` / ``DELETE
+/v1/responses/{id}`` (:mod:`._responses`), ``GET /v1/models[/{id}]`` and ``GET
+/v1/language-models[/{id}]``; then the scripted fault, if any, alters the plan.
+
+Pure apart from the clock, random ids and the stored responses it is handed: the in-process
+transport and the loopback HTTP server both execute the same plans, so they behave
+identically on the wire.
 
 >>> import httpx, json
 >>> body = {"model": "grok-3-mini-latest", "messages": [{"role": "user", "content": "2+2?"}]}
@@ -14,10 +19,7 @@ server both execute the same plans, so they behave identically on the wire.
 from __future__ import annotations
 
 import json
-import math
-import re
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -25,30 +27,28 @@ from typing import Any
 import httpx
 
 from .. import catalog
-from ._behaviour import Answer, default_effort, simulate
+from ._behaviour import Answer, simulate
+from ._conversation import ResponseStore
 from ._faults import Fault
+from ._plan import (
+    FINGERPRINT,
+    Piece,
+    Plan,
+    Reject,
+    error_plan,
+    json_plan,
+    new_id,
+    number,
+    parse_body,
+    split_words,
+)
+from ._request import resolve_model
+from ._responses import delete_response, get_response, responses_plan
 
 __all__ = ["FINGERPRINT", "Piece", "Plan", "handle"]
 
-#: Every response carries this, so no one mistakes the simulator for Grok.
-FINGERPRINT = "fp_grokbook_sim"
 _CREATED = 1_735_689_600  # a fixed "model created" time for the model lists (2025-01-01)
 _VALID_ROLES = ("system", "user", "assistant", "tool", "developer", "function")
-
-# gRPC-style codes as xAI sends them in {"code": ..., "error": ...}.
-_CODES = {
-    400: "Client specified an invalid argument",
-    401: "The request does not have valid authentication credentials",
-    403: "The caller does not have permission to execute the specified operation",
-    404: "Some requested entity was not found",
-    405: "Method not allowed",
-    422: "Failed to deserialize the JSON body into the target type",
-    429: "Too many requests",
-    500: "Internal error",
-    502: "Bad gateway",
-    503: "The service is currently unavailable",
-    504: "Deadline exceeded",
-}
 
 _HTML_PAGE = (
     "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
@@ -57,111 +57,31 @@ _HTML_PAGE = (
 )
 
 
-@dataclass(frozen=True)
-class Piece:
-    """Bytes to send after waiting ``delay_s`` seconds."""
-
-    delay_s: float
-    data: bytes
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What to send: status and headers (after ``head_delay_s``), then the body pieces.
-
-    ``streaming`` bodies are sent piece by piece (SSE, chunked); others in one go with a
-    Content-Length (``declared_length`` when a fault lies about it). ``abort_before_headers``
-    drops the connection instead of answering; ``abort_after_pieces`` drops it after the
-    pieces instead of ending the body cleanly.
-    """
-
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    pieces: tuple[Piece, ...] = ()
-    streaming: bool = False
-    head_delay_s: float = 0.0
-    declared_length: int | None = None
-    abort_before_headers: bool = False
-    abort_after_pieces: bool = False
-    #: For SSE plans: how many chunks a "cut" fault lets through by default (mid-answer).
-    cut_at: int = 0
-
-    @property
-    def body(self) -> bytes:
-        return b"".join(piece.data for piece in self.pieces)
-
-    @property
-    def content_length(self) -> int:
-        return self.declared_length if self.declared_length is not None else len(self.body)
-
-
-class _Reject(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def _json_plan(
-    status: int, payload: Any, delay_s: float = 0.0, headers: Mapping[str, str] | None = None
-) -> Plan:
-    data = json.dumps(payload, separators=(",", ":")).encode()
-    head = (("content-type", "application/json"), *(headers or {}).items())
-    return Plan(status, head, (Piece(0.0, data),), head_delay_s=delay_s)
-
-
-def error_plan(status: int, message: str, **headers: str) -> Plan:
-    """xAI's error shape: ``{"code": "...", "error": "..."}``."""
-    body = {"code": _CODES.get(status, "Error"), "error": message}
-    return _json_plan(status, body, headers=headers)
-
-
 # -- validation ---------------------------------------------------------------------------------
-def _number(body: Mapping[str, Any], name: str, low: float, high: float) -> float | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise _Reject(422, f"invalid type for field `{name}`: expected a number, got {value!r}")
-    if not low <= value <= high:
-        raise _Reject(400, f"`{name}` must be between {low:g} and {high:g}; got {value}.")
-    return float(value)
-
-
 def _validate_messages(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     if "messages" not in body:
-        raise _Reject(422, "missing field `messages`: send a list of {role, content} messages.")
+        raise Reject(422, "missing field `messages`: send a list of {role, content} messages.")
     messages = body["messages"]
     if not isinstance(messages, list):
-        raise _Reject(422, "invalid type for field `messages`: expected a sequence.")
+        raise Reject(422, "invalid type for field `messages`: expected a sequence.")
     if not messages:
-        raise _Reject(422, "field `messages` must contain at least one message.")
+        raise Reject(422, "field `messages` must contain at least one message.")
     out: list[dict[str, Any]] = []
     for index, message in enumerate(messages):
         if not isinstance(message, dict):
-            raise _Reject(422, f"messages[{index}]: expected an object with role and content.")
+            raise Reject(422, f"messages[{index}]: expected an object with role and content.")
         role = message.get("role")
         if role not in _VALID_ROLES:
-            raise _Reject(
+            raise Reject(
                 422,
                 f"messages[{index}].role: unknown variant {role!r}, expected one of "
                 + ", ".join(f"`{r}`" for r in _VALID_ROLES),
             )
         content = message.get("content")
         if content is not None and not isinstance(content, str | list):
-            raise _Reject(422, f"messages[{index}].content: expected a string or a list.")
+            raise Reject(422, f"messages[{index}].content: expected a string or a list.")
         out.append(message)
     return out
-
-
-def _parse_body(request: httpx.Request) -> dict[str, Any]:
-    try:
-        body = json.loads(request.content)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _Reject(422, f"Failed to parse the request body as JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise _Reject(422, "The request body must be a JSON object.")
-    return body
 
 
 @dataclass(frozen=True)
@@ -172,65 +92,35 @@ class _Chat:
 
 
 def _chat(body: dict[str, Any], latency: float) -> _Chat:
-    model = body.get("model")
-    if model is None:
-        raise _Reject(422, "missing field `model`: name a model, e.g. grok-3-mini-beta.")
-    if not isinstance(model, str) or not model:
-        raise _Reject(422, "invalid type for field `model`: expected a non-empty string.")
     messages = _validate_messages(body)
-    asked = catalog.get(model)
-    if asked is None:
-        raise _Reject(
-            404,
-            f"The model {model} does not exist or your team does not have access to it.",
-        )
-    effort = body.get("reasoning_effort")
-    if effort is not None:
-        if not isinstance(effort, str):
-            raise _Reject(422, "invalid type for field `reasoning_effort`: expected a string.")
-        if not asked.efforts:
-            raise _Reject(400, f"Model {model} does not support parameter reasoningEffort.")
-        if effort not in asked.efforts:
-            raise _Reject(
-                400,
-                f"Model {model} does not support reasoningEffort {effort!r}; "
-                f"it takes one of: {', '.join(asked.efforts)}.",
-            )
-    if body.get("stop") is not None and asked.reasoning and not asked.retired:
-        raise _Reject(400, f"Model {model} does not support parameter stop.")
-    temperature = _number(body, "temperature", 0, 2)
-    _number(body, "top_p", 0, 1)
+    asked, served, used_effort = resolve_model(
+        body, effort=body.get("reasoning_effort"), param="reasoning_effort"
+    )
+    temperature = number(body, "temperature", 0, 2)
+    number(body, "top_p", 0, 1)
     max_tokens: int | None = None
     for name in ("max_completion_tokens", "max_tokens"):
         value = body.get(name)
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _Reject(422, f"invalid type for field `{name}`: expected an integer.")
+            raise Reject(422, f"invalid type for field `{name}`: expected an integer.")
         if value <= 0:
-            raise _Reject(400, f"`{name}` must be a positive integer; got {value}.")
+            raise Reject(400, f"`{name}` must be a positive integer; got {value}.")
         max_tokens = value
     seed = body.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise _Reject(422, "invalid type for field `seed`: expected an integer.")
+        raise Reject(422, "invalid type for field `seed`: expected an integer.")
     stream = body.get("stream", False)
     if stream is None:
         stream = False
     if not isinstance(stream, bool):
-        raise _Reject(422, "invalid type for field `stream`: expected a boolean.")
+        raise Reject(422, "invalid type for field `stream`: expected a boolean.")
     options = body.get("stream_options")
     if options is not None and not isinstance(options, dict):
-        raise _Reject(422, "invalid type for field `stream_options`: expected an object.")
+        raise Reject(422, "invalid type for field `stream_options`: expected an object.")
     include_usage = bool(options and options.get("include_usage"))
 
-    served = asked
-    used_effort = effort if effort is not None else default_effort(asked)
-    if asked.retired and asked.served_by:
-        # xAI's migration: retired models are answered by their successor at its prices.
-        successor = catalog.get(asked.served_by)
-        if successor is not None:
-            served = successor
-            used_effort = asked.served_effort or default_effort(successor)
     answer = simulate(
         asked,
         served,
@@ -252,7 +142,7 @@ def _completion_plan(chat: _Chat) -> Plan:
         message["reasoning_content"] = answer.reasoning_text
     message["refusal"] = None
     payload = {
-        "id": _new_id(),
+        "id": new_id(),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": answer.model,
@@ -260,18 +150,13 @@ def _completion_plan(chat: _Chat) -> Plan:
         "usage": answer.usage(),
         "system_fingerprint": FINGERPRINT,
     }
-    return _json_plan(200, payload, delay_s=answer.total_s)
-
-
-def _split(text: str, words: int) -> list[str]:
-    tokens = re.findall(r"\S+\s*|\s+", text)
-    return ["".join(tokens[i : i + words]) for i in range(0, len(tokens), words)] or [text]
+    return json_plan(200, payload, delay_s=answer.total_s)
 
 
 def _stream_plan(chat: _Chat) -> Plan:
     answer = chat.answer
     base = {
-        "id": _new_id(),
+        "id": new_id(),
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": answer.model,
@@ -285,8 +170,8 @@ def _stream_plan(chat: _Chat) -> Plan:
     pieces: list[Piece] = []
     pending = answer.first_token_s
     role_sent = False
-    reasoning_parts = _split(answer.reasoning_text, 4) if answer.reasoning_text else []
-    content_parts = _split(answer.content, 2)
+    reasoning_parts = split_words(answer.reasoning_text, 4) if answer.reasoning_text else []
+    content_parts = split_words(answer.content, 2)
     if not reasoning_parts:
         # Hidden reasoning (grok-4 family) still takes time before the first visible token.
         pending += answer.reasoning_s
@@ -316,10 +201,6 @@ def _stream_plan(chat: _Chat) -> Plan:
         ("cache-control", "no-cache"),
     )
     return Plan(200, headers, tuple(pieces), streaming=True, cut_at=cut_at)
-
-
-def _new_id() -> str:
-    return f"sim-{uuid.uuid4().hex[:24]}"
 
 
 def _models_payload() -> dict[str, Any]:
@@ -430,15 +311,26 @@ def _authorized(request: httpx.Request, require_key: str | None) -> Plan | None:
     return error_plan(401, message)
 
 
-def _route(request: httpx.Request, latency: float) -> Plan:
+def _route(request: httpx.Request, latency: float, store: ResponseStore | None, keep: bool) -> Plan:
     path = request.url.path.rstrip("/")
     method = request.method.upper()
+    if path == "/v1/responses":
+        if method != "POST":
+            return error_plan(405, f"Use POST for {path}, not {method}.", allow="POST")
+        return responses_plan(request, store, latency=latency, keep=keep)
+    if path.startswith("/v1/responses/"):
+        response_id = path[len("/v1/responses/") :]
+        if method == "GET":
+            return get_response(response_id, store)
+        if method == "DELETE":
+            return delete_response(response_id, store)
+        return error_plan(405, f"Use GET or DELETE for {path}, not {method}.", allow="GET, DELETE")
     if path == "/v1/chat/completions":
         if method != "POST":
             return error_plan(405, f"Use POST for {path}, not {method}.", allow="POST")
         try:
-            chat = _chat(_parse_body(request), latency)
-        except _Reject as exc:
+            chat = _chat(parse_body(request), latency)
+        except Reject as exc:
             return error_plan(exc.status, exc.message)
         return _stream_plan(chat) if chat.stream else _completion_plan(chat)
     if path in ("/v1/models", "/v1/language-models") or path.startswith(
@@ -452,14 +344,15 @@ def _route(request: httpx.Request, latency: float) -> Plan:
             record = catalog.get(model_id)
             if record is None:
                 return error_plan(404, f"The model {model_id} does not exist.")
-            return _json_plan(200, entry(record))
+            return json_plan(200, entry(record))
         if listing == "models":
-            return _json_plan(200, _models_payload())
-        return _json_plan(200, {"models": [_language_model(m) for m in catalog.all_models()]})
+            return json_plan(200, _models_payload())
+        return json_plan(200, {"models": [_language_model(m) for m in catalog.all_models()]})
     return error_plan(
         404,
         f"No route for {method} {request.url.path}. The simulator serves POST "
-        "/v1/chat/completions, GET /v1/models and GET /v1/language-models.",
+        "/v1/chat/completions, POST /v1/responses, GET and DELETE /v1/responses/{id}, "
+        "GET /v1/models and GET /v1/language-models.",
     )
 
 
@@ -469,15 +362,20 @@ def handle(
     fault: Fault | None = None,
     latency: float = 0.0,
     require_key: str | None = None,
+    store: ResponseStore | None = None,
 ) -> Plan:
     """The plan answering ``request`` (its body must already be read).
 
     ``latency`` is the factor (0 = no waiting, 1 = the ``demo`` preset); ``fault`` the scripted
-    misbehaviour for this request, if any; ``require_key`` the Bearer key to insist on.
+    misbehaviour for this request, if any; ``require_key`` the Bearer key to insist on;
+    ``store`` the simulator's stored responses (``previous_response_id``, ``GET
+    /v1/responses/{id}``; None: nothing is kept).
     """
     if fault is not None and fault.kind == "reset":
         return _fault_plan(fault, Plan(0, ()))
-    plan = _authorized(request, require_key) or _route(request, latency)
+    # A fault that replaces the answer means the client never saw it: do not store it.
+    keep = fault is None or fault.kind in ("ok", "slow", "cut", "truncated")
+    plan = _authorized(request, require_key) or _route(request, latency, store, keep)
     plan = replace(plan, headers=(*plan.headers, ("x-grokbook-sim", "1")))
     if fault is not None:
         plan = _fault_plan(fault, plan)

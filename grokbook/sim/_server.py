@@ -35,8 +35,8 @@ import httpx
 
 from ..errors import UnsupportedParameterError
 from ._faults import Fault
-from ._handler import Plan, error_plan
 from ._latency import latency_factor, preset_name
+from ._plan import Plan, error_plan
 from ._transport import Simulator
 
 __all__ = ["SimServer", "is_loopback", "run", "serve_in_background"]

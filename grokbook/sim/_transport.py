@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from ._conversation import ResponseStore
 from ._faults import Fault, parse_faults
 from ._handler import Plan, handle
 from ._latency import latency_factor
@@ -30,7 +31,8 @@ FaultsArg = str | Iterable[str | Fault] | None
 
 
 class Simulator:
-    """Shared state of one simulator: latency setting, fault script, request counter.
+    """Shared state of one simulator: latency setting, fault script, request counter, and the
+    responses stored for ``previous_response_id`` (:attr:`responses`, in memory, bounded).
 
     Thread-safe: the loopback server calls :meth:`plan` from many threads at once.
     """
@@ -47,6 +49,7 @@ class Simulator:
         self.require_key = require_key
         self._faults: deque[Fault] = deque(parse_faults(faults))
         self._lock = threading.Lock()
+        self.responses = ResponseStore()
         self.requests_served = 0
         self.faults_served = 0
 
@@ -73,6 +76,7 @@ class Simulator:
             fault=fault,
             latency=latency_factor(self.latency),
             require_key=self.require_key,
+            store=self.responses,
         )
 
 

@@ -1,0 +1,421 @@
+"""The Responses wire: ``POST /v1/responses`` (stream and not), ``GET`` / ``DELETE
+/v1/responses/{id}``, planned like chat completions (a pure :class:`~._plan.Plan`).
+
+Request (xAI's ``ModelRequest``): ``model``, ``input`` (a string or items: ``{role, content}``
+messages, ``reasoning`` items passed back with their ``encrypted_content``,
+``function_call`` / ``function_call_output`` items), ``instructions``, ``max_output_tokens``
+(caps reasoning AND output), ``reasoning: {"effort"}``, ``store`` (default true),
+``previous_response_id``, ``include: ["reasoning.encrypted_content"]``, ``prompt_cache_key``,
+``stream``, ``temperature``, ``top_p``, ``tools``. Rejected as xAI rejects them: an effort on a
+model without efforts or outside its list (400), ``presence_penalty`` / ``frequency_penalty``
+/ ``stop`` on a reasoning model (400), an unknown ``previous_response_id`` (404), an altered
+reasoning blob (400).
+
+Response (``ModelResponse``): ``output`` is a ``reasoning`` item (when the model reasoned:
+``summary``, for models that return raw reasoning text also ``content`` of
+``reasoning_text``, ``encrypted_content`` when asked for or always on grok-4.7), then a
+``message`` item (one ``output_text`` part). ``usage.output_tokens`` EXCLUDES reasoning, as on
+xAI: ``input_tokens + output_tokens + reasoning_tokens == total_tokens``.
+
+Streamed, every event is ``event: <type>`` + ``data: {"type", "sequence_number", ...}``, no
+``[DONE]``::
+
+    response.created, response.in_progress,
+    response.output_item.added (reasoning),
+      [response.reasoning_text.delta x n, response.reasoning_text.done]    (raw-text models)
+      response.reasoning_summary_part.added, response.reasoning_summary_text.delta x n,
+      response.reasoning_summary_text.done, response.reasoning_summary_part.done,
+    response.output_item.done (reasoning),
+    response.output_item.added (message), response.content_part.added,
+      response.output_text.delta x n, response.output_text.done, response.content_part.done,
+    response.output_item.done (message),
+    response.completed (or response.incomplete when max_output_tokens cut it short)
+
+>>> import httpx, json
+>>> body = {"model": "grok-4.3", "input": "What is 101*3?", "store": False}
+>>> plan = responses_plan(httpx.Request("POST", "http://sim/v1/responses", json=body))
+>>> data = json.loads(plan.body)
+>>> [item["type"] for item in data["output"]], data["output"][-1]["content"][0]["text"]
+(['reasoning', 'message'], '101 * 3 = 303')
+>>> u = data["usage"]
+>>> reasoning = u["output_tokens_details"]["reasoning_tokens"]
+>>> u["input_tokens"] + u["output_tokens"] + reasoning == u["total_tokens"]
+True
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+
+from .. import catalog
+from ._behaviour import Answer, cost_ticks, simulate
+from ._conversation import ResponseStore, StoredResponse, Turn, read_input, seal, to_messages
+from ._plan import (
+    FINGERPRINT,
+    Plan,
+    Reject,
+    error_plan,
+    json_plan,
+    new_id,
+    number,
+    parse_body,
+)
+from ._request import resolve_model
+from ._responses_stream import Output, stream_plan
+
+__all__ = ["delete_response", "get_response", "responses_plan"]
+
+_ENCRYPTED = "reasoning.encrypted_content"
+
+
+@dataclass(frozen=True)
+class _Call:
+    """A validated request and the simulator's answer to it."""
+
+    body: dict[str, Any]
+    asked: catalog.Model
+    served: catalog.Model
+    effort: str | None
+    answer: Answer
+    conversation: tuple[Turn, ...]
+    previous_id: str | None
+    instructions: str | None
+    encrypted: bool
+    store: bool
+    stream: bool
+    max_output_tokens: int | None
+    incomplete: bool
+
+
+def _flag(body: Mapping[str, Any], name: str, default: bool) -> bool:
+    value = body.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise Reject(422, f"invalid type for field `{name}`: expected a boolean.")
+    return value
+
+
+def _optional_str(body: Mapping[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise Reject(422, f"invalid type for field `{name}`: expected a string.")
+    return value
+
+
+def _max_output_tokens(body: Mapping[str, Any]) -> int | None:
+    value = body.get("max_output_tokens")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Reject(422, "invalid type for field `max_output_tokens`: expected an integer.")
+    if value <= 0:
+        raise Reject(400, f"`max_output_tokens` must be a positive integer; got {value}.")
+    return value
+
+
+def _include(body: Mapping[str, Any]) -> list[str]:
+    value = body.get("include")
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Reject(422, "invalid type for field `include`: expected a list of strings.")
+    return list(value)
+
+
+def _effort_field(body: Mapping[str, Any]) -> Any:
+    reasoning = body.get("reasoning")
+    if reasoning is None:
+        return None
+    if not isinstance(reasoning, dict):
+        raise Reject(422, "invalid type for field `reasoning`: expected an object.")
+    return reasoning.get("effort")
+
+
+def _cap(answer: Answer, limit: int | None) -> tuple[Answer, bool]:
+    """``answer`` within ``max_output_tokens`` (reasoning first, then output); cut short?"""
+    if limit is None or answer.reasoning_tokens + answer.completion_tokens <= limit:
+        return answer, False
+    reasoning = min(answer.reasoning_tokens, limit)
+    completion = limit - reasoning
+    content = answer.content[: completion * 4] if completion else ""
+    ratio_r = reasoning / answer.reasoning_tokens if answer.reasoning_tokens else 1.0
+    ratio_c = completion / answer.completion_tokens if answer.completion_tokens else 1.0
+    capped = replace(
+        answer,
+        content=content,
+        reasoning_tokens=reasoning,
+        completion_tokens=completion,
+        finish_reason="length",
+        reasoning_s=answer.reasoning_s * ratio_r,
+        content_s=answer.content_s * ratio_c,
+    )
+    return capped, True
+
+
+def _call(body: dict[str, Any], store: ResponseStore, latency: float) -> _Call:
+    if "input" not in body:
+        raise Reject(422, "missing field `input`: send a string or a list of input items.")
+    asked, served, effort = resolve_model(
+        body, effort=_effort_field(body), param="reasoning.effort"
+    )
+    previous_id = _optional_str(body, "previous_response_id")
+    instructions = _optional_str(body, "instructions")
+    prefix: tuple[Turn, ...] = ()
+    if previous_id is not None:
+        if instructions is not None:
+            raise Reject(
+                400,
+                "`instructions` cannot be used with `previous_response_id`: the previous "
+                "response's system prompt is used. Drop one of them.",
+            )
+        stored = store.get(previous_id)
+        if stored is None:
+            raise Reject(
+                404,
+                f"The response {previous_id} was not found. It may never have been stored "
+                "(store: false) or this simulator was restarted; resend the history in `input`.",
+            )
+        prefix = stored.conversation
+        previous_instructions = stored.body.get("instructions")
+        instructions = previous_instructions if isinstance(previous_instructions, str) else None
+    elif instructions is not None:
+        prefix = (Turn("system", instructions),)
+    turns = (*prefix, *read_input(body["input"]))
+    temperature = number(body, "temperature", 0, 2)
+    top_p = number(body, "top_p", 0, 1)
+    if top_p is not None and top_p <= 0:
+        raise Reject(400, f"`top_p` must be greater than 0; got {top_p:g}.")
+    limit = _max_output_tokens(body)
+    encrypted = _ENCRYPTED in _include(body) or served.always_encrypts_reasoning
+    keep = _flag(body, "store", True)
+    stream = _flag(body, "stream", False)
+    for name in ("tools", "metadata"):
+        value = body.get(name)
+        if value is not None and not isinstance(value, list if name == "tools" else dict):
+            kind = "a list" if name == "tools" else "an object"
+            raise Reject(422, f"invalid type for field `{name}`: expected {kind}.")
+    _optional_str(body, "prompt_cache_key")
+
+    messages, carried = to_messages(turns)
+    if not messages:
+        raise Reject(422, "field `input` must contain at least one message.")
+    answer = simulate(
+        asked,
+        served,
+        effort,
+        messages,
+        temperature=temperature,
+        latency=latency,
+        with_reasoning_text=True,
+    )
+    if carried:
+        # Reasoning carried back (stored or decrypted) is context the server has seen: cached.
+        answer = replace(
+            answer,
+            prompt_tokens=answer.prompt_tokens + carried,
+            text_tokens=answer.text_tokens + carried,
+            cached_tokens=answer.cached_tokens + carried,
+        )
+    answer, incomplete = _cap(answer, limit)
+    return _Call(
+        body=body,
+        asked=asked,
+        served=served,
+        effort=effort,
+        answer=answer,
+        conversation=turns,
+        previous_id=previous_id,
+        instructions=instructions,
+        encrypted=encrypted,
+        store=keep,
+        stream=stream,
+        max_output_tokens=limit,
+        incomplete=incomplete,
+    )
+
+
+# -- the response body --------------------------------------------------------------------------
+def _summary(reasoning_text: str) -> str:
+    lines = [line for line in reasoning_text.splitlines() if line.strip()]
+    if len(lines) <= 2:
+        return "\n".join(lines)
+    return f"{lines[0]}\n{lines[-1]}"
+
+
+def _output(call: _Call, response_id: str) -> Output:
+    answer = call.answer
+    status = "incomplete" if call.incomplete else "completed"
+    reasoning: dict[str, Any] | None = None
+    summary = ""
+    raw: str | None = None
+    if answer.reasoning_tokens > 0:
+        text = answer.reasoning_text or ""
+        summary = _summary(text)
+        reasoning = {
+            "id": f"rs_{response_id}",
+            "type": "reasoning",
+            "summary": [{"type": "summary_text", "text": summary}] if summary else [],
+        }
+        if call.served.readable_reasoning("responses") == "reasoning_text" and text:
+            raw = text
+            reasoning["content"] = [{"type": "reasoning_text", "text": raw}]
+        if call.encrypted:
+            reasoning["encrypted_content"] = seal(
+                {
+                    "model": call.served.id,
+                    "effort": call.effort,
+                    "reasoning_tokens": answer.reasoning_tokens,
+                }
+            )
+        # Only a reply cut short inside its reasoning leaves the reasoning item incomplete.
+        cut_in_reasoning = call.incomplete and not answer.content
+        reasoning["status"] = "incomplete" if cut_in_reasoning else "completed"
+    message: dict[str, Any] | None = None
+    if answer.content or not call.incomplete:
+        message = {
+            "id": f"msg_{response_id}",
+            "type": "message",
+            "role": "assistant",
+            "status": status,
+            "content": [
+                {"type": "output_text", "text": answer.content, "annotations": [], "logprobs": []}
+            ],
+        }
+    return Output(reasoning, message, summary, raw)
+
+
+def _usage(call: _Call) -> dict[str, Any]:
+    answer = call.answer
+    return {
+        "input_tokens": answer.prompt_tokens,
+        "input_tokens_details": {"cached_tokens": answer.cached_tokens},
+        "output_tokens": answer.completion_tokens,
+        "output_tokens_details": {"reasoning_tokens": answer.reasoning_tokens},
+        "total_tokens": answer.prompt_tokens + answer.completion_tokens + answer.reasoning_tokens,
+        "num_sources_used": 0,
+        "num_server_side_tools_used": 0,
+        "cost_in_usd_ticks": cost_ticks(
+            answer.model,
+            prompt_tokens=answer.prompt_tokens,
+            cached_tokens=answer.cached_tokens,
+            output_tokens=answer.completion_tokens + answer.reasoning_tokens,
+        ),
+    }
+
+
+def _reasoning_config(call: _Call) -> dict[str, Any] | None:
+    """The effort the model used (None for a model without an effort parameter)."""
+    if call.served.efforts:
+        return {"effort": call.effort, "summary": "detailed"}
+    if call.served.reasoning:
+        return {"effort": None, "summary": "detailed"}
+    return None
+
+
+def _response(call: _Call, response_id: str, created: int, output: Output) -> dict[str, Any]:
+    body = call.body
+    tools = body.get("tools") or []
+    metadata = body.get("metadata")
+    status = "incomplete" if call.incomplete else "completed"
+    completed_at = created + math.ceil(call.answer.total_s)
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": created,
+        "completed_at": None if call.incomplete else completed_at,
+        "model": call.answer.model,
+        "status": status,
+        "output": output.items,
+        "usage": _usage(call),
+        "instructions": call.instructions,
+        "previous_response_id": call.previous_id,
+        "store": call.store,
+        "reasoning": _reasoning_config(call),
+        "max_output_tokens": call.max_output_tokens,
+        "temperature": body.get("temperature"),
+        "top_p": body.get("top_p"),
+        "text": body.get("text") or {"format": {"type": "text"}},
+        "tools": tools,
+        "tool_choice": body.get("tool_choice") or "auto",
+        "parallel_tool_calls": body.get("parallel_tool_calls", True) is not False,
+        "prompt_cache_key": body.get("prompt_cache_key"),
+        "incomplete_details": {"reason": "max_output_tokens"} if call.incomplete else None,
+        "error": None,
+        "user": body.get("user") if isinstance(body.get("user"), str) else None,
+        "metadata": metadata if isinstance(metadata, dict) else {},
+        "background": False,
+        "service_tier": "default",
+        "truncation": "disabled",
+        "top_logprobs": 0,
+        "presence_penalty": 0,
+        "frequency_penalty": 0,
+        "system_fingerprint": FINGERPRINT,
+    }
+
+
+def _stored(call: _Call, output: Output, body: dict[str, Any]) -> StoredResponse:
+    turns = list(call.conversation)
+    if output.reasoning is not None:
+        turns.append(Turn("reasoning", reasoning_tokens=call.answer.reasoning_tokens))
+    if output.message is not None:
+        turns.append(Turn("assistant", call.answer.content))
+    return StoredResponse(body=body, conversation=tuple(turns))
+
+
+# -- endpoints ----------------------------------------------------------------------------------
+def responses_plan(
+    request: httpx.Request,
+    store: ResponseStore | None = None,
+    *,
+    latency: float = 0.0,
+    keep: bool = True,
+) -> Plan:
+    """The plan answering ``POST /v1/responses``.
+
+    ``store`` holds this simulator's stored responses (None: a throwaway one);
+    ``keep=False`` when a fault will replace the answer, so nothing the client never saw is
+    stored.
+    """
+    store = store if store is not None else ResponseStore(limit=1)
+    try:
+        call = _call(parse_body(request), store, latency)
+    except Reject as exc:
+        return error_plan(exc.status, exc.message)
+    response_id = new_id()
+    output = _output(call, response_id)
+    response = _response(call, response_id, int(time.time()), output)
+    if call.store and keep:
+        store.put(response_id, _stored(call, output, response))
+    if call.stream:
+        return stream_plan(call.answer, response, output, incomplete=call.incomplete)
+    return json_plan(200, response, delay_s=call.answer.total_s)
+
+
+def _missing(response_id: str) -> Plan:
+    return error_plan(
+        404,
+        f"The response {response_id} was not found: only responses created with store: true "
+        "are kept (in memory, by this simulator).",
+    )
+
+
+def get_response(response_id: str, store: ResponseStore | None) -> Plan:
+    """``GET /v1/responses/{id}``: the stored response, or 404."""
+    stored = store.get(response_id) if store is not None else None
+    if stored is None:
+        return _missing(response_id)
+    return json_plan(200, stored.body)
+
+
+def delete_response(response_id: str, store: ResponseStore | None) -> Plan:
+    """``DELETE /v1/responses/{id}``: forget a stored response, or 404."""
+    if store is None or not store.delete(response_id):
+        return _missing(response_id)
+    return json_plan(200, {"id": response_id, "object": "response", "deleted": True})
