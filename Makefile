@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.grokbook-installed
 JUPYTER_PORT ?= 8888
 # No key leaks into tests: CI and `make test` always run on the offline simulator.
 TEST_ENV := env -u XAI_API_KEY -u AIMLAPI_KEY -u OPENROUTER_API_KEY -u GROKBOOK_PROVIDER \
-	-u GROKBOOK_BASE_URL MPLBACKEND=Agg PYTHONHASHSEED=0
+	-u GROKBOOK_BASE_URL -u GROKBOOK_WIRE -u GROKBOOK_MODEL MPLBACKEND=Agg PYTHONHASHSEED=0
 
 .PHONY: venv lab test lint typecheck unit notebooks test-browser test-binder bench demo clean
 

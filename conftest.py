@@ -15,7 +15,9 @@ KEY_VARS = ("XAI_API_KEY", "AIMLAPI_KEY", "OPENROUTER_API_KEY", "OPENAI_API_KEY"
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    for var in (*KEY_VARS, "GROKBOOK_PROVIDER", "GROKBOOK_BASE_URL", "GROKBOOK_MODEL"):
+    for var in (*KEY_VARS, "GROKBOOK_PROVIDER", "GROKBOOK_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    for var in ("GROKBOOK_MODEL", "GROKBOOK_WIRE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GROKBOOK_HOME", str(tmp_path / "grokbook-home"))
     monkeypatch.setenv("GROKBOOK_SIM_LATENCY", "none")

@@ -23,6 +23,7 @@ __all__ = [
     "AsyncClient",
     "Client",
     "Completion",
+    "Conversation",
     "StreamEvent",
     "SweepInterrupted",
     "ToolCall",
@@ -48,6 +49,7 @@ _LAZY = {
     "Client": "client",
     "AsyncClient": "client",
     "Completion": "result",
+    "Conversation": "conversation",
     "Usage": "result",
     "StreamEvent": "result",
     "ToolCall": "result",
@@ -77,6 +79,7 @@ _SUBMODULES = {
 if TYPE_CHECKING:  # pragma: no cover
     from . import catalog, errors
     from .client import AsyncClient, Client
+    from .conversation import Conversation
     from .plots import plot_cost, plot_efforts, plot_latency
     from .result import Completion, StreamEvent, ToolCall, Usage
     from .store import cache_clear, history

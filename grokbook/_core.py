@@ -527,7 +527,7 @@ def effort_used(request: ChatRequest, reported: Any = None) -> str | None:
         return None
     if record.retired and record.served_effort:
         return record.served_effort
-    return getattr(record, "default_effort", None)
+    return record.default_effort
 
 
 def describe_error(exc: BaseException) -> str:

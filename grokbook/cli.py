@@ -72,12 +72,17 @@ def _cmd_models(args: argparse.Namespace) -> int:
 def _add_ask(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("ask", help="ask once: streams reasoning (dimmed), the answer, then usage")
     p.add_argument("prompt", help="the question ('-' reads it from standard input)")
-    p.add_argument("-m", "--model", help="model id (default: grok-3-mini-beta)")
+    p.add_argument("-m", "--model", help="model id (default: grok-4.3, or GROKBOOK_MODEL)")
     p.add_argument("-e", "--effort", help="reasoning effort, e.g. low | high")
     p.add_argument("-s", "--system", help="system prompt")
     p.add_argument("-t", "--temperature", type=float)
     p.add_argument("--max-tokens", type=int)
     p.add_argument("--provider", help="xai | aimlapi | openrouter | openai | sim")
+    p.add_argument(
+        "--wire",
+        choices=("responses", "chat"),
+        help="protocol: responses (xAI's default) or chat (Chat Completions)",
+    )
     p.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
     p.add_argument("--hide-reasoning", action="store_true", help="do not print reasoning text")
     p.set_defaults(func=_cmd_ask)
@@ -96,7 +101,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         "max_tokens": args.max_tokens,
         "tags": {"source": "cli"},
     }
-    with Client(provider=args.provider) as client:
+    with Client(provider=args.provider, wire=args.wire) as client:
         if args.no_stream:
             completion = client.chat(prompt, **options)
             if completion.reasoning and not args.hide_reasoning:
@@ -120,6 +125,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
             completion = stream.completion
     if completion.model_notice:
         print(completion.model_notice, file=sys.stderr)
+    if completion.reasoning_note and not args.hide_reasoning:
+        print(_dim(completion.reasoning_note + ".", sys.stderr), file=sys.stderr)
     print(_dim(format_usage_line(completion), sys.stderr), file=sys.stderr)
     return 0
 
@@ -254,6 +261,7 @@ def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("-s", "--system", help="system prompt")
     p.add_argument("-t", "--temperature", type=float)
     p.add_argument("--provider", help="xai | aimlapi | openrouter | openai | sim")
+    p.add_argument("--wire", choices=("responses", "chat"), help="protocol (default: provider's)")
     p.add_argument("--csv", metavar="FILE", help="write one row per call to this CSV file")
     p.add_argument("--plot", metavar="FILE.png", help="save tokens / latency / cost plots here")
     p.add_argument("--no-cache", action="store_true", help="call the API even for repeats seen")
@@ -266,7 +274,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from .sweeps import sweep
     from .tables import effort_summary
 
-    client = AsyncClient(provider=args.provider)
+    client = AsyncClient(provider=args.provider, wire=args.wire)
     df = sweep(
         args.prompts,
         models=args.models,

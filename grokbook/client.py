@@ -57,8 +57,10 @@ __all__ = ["DEFAULT_MODEL", "AsyncChatStream", "AsyncClient", "ChatStream", "Cli
 
 logger = logging.getLogger("grokbook")
 
-#: The model used when none is given (``GROKBOOK_MODEL`` overrides it).
-DEFAULT_MODEL = "grok-3-mini-beta"
+#: The model used when none is given (``GROKBOOK_MODEL`` overrides it): xAI's current
+#: general reasoning model with the widest effort range (none | low | medium | high) at the
+#: lowest price of the 4.x line (see the README's "Why grok-4.3").
+DEFAULT_MODEL = "grok-4.3"
 
 
 def default_model() -> str:
@@ -182,7 +184,12 @@ class _BaseClient:
                 f"Provider {profile.name!r} speaks {' and '.join(profile.wires)}; "
                 f"wire={wire!r} is not one of them."
             )
-        #: The wire used when a call names none.
+        preferred = os.environ.get("GROKBOOK_WIRE", "").strip().lower()
+        if wire is None and preferred in profile.wires:
+            # A session preference: providers that do not speak it keep their default.
+            wire = "chat" if preferred == "chat" else "responses"
+        #: The wire used when a call names none (``wire=``, else ``GROKBOOK_WIRE`` where the
+        #: provider speaks it, else the provider's default: responses on xAI).
         self.wire: Wire = wire or profile.default_wire
         if log is None:
             log = os.environ.get("GROKBOOK_LOG", "1").strip().lower() not in ("0", "false", "no")

@@ -58,13 +58,14 @@ from .errors import GrokbookError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Client
+    from .conversation import Conversation
     from .result import Completion
 
 __all__ = ["GrokMagics", "load_ipython_extension", "unload_ipython_extension"]
 
 _KEY_VARS = ("XAI_API_KEY", "AIMLAPI_KEY", "OPENROUTER_API_KEY", "OPENAI_API_KEY")
 _TAGS = {"source": "magic"}
-_SUBCOMMANDS = ("models", "config", "usage", "history", "login")
+_SUBCOMMANDS = ("models", "config", "usage", "history", "login", "new")
 _CONFIG_KEYS = {
     "model": "default_model",
     "default_model": "default_model",
@@ -81,11 +82,12 @@ argument: Callable[..., Callable[[Any], Any]] = _magic_arguments.argument
 
 _USAGE_LINE = (
     "%%grok [-m MODEL] [-e EFFORT] [-s SYSTEM] [-t TEMPERATURE] [--max-tokens N] [--no-stream] "
-    "[--reasoning show|hide|collapse] [-o NAME] [--no-cache] [--format]"
+    "[--reasoning show|hide|collapse] [-o NAME] [--no-cache] [--format] [--chat [NAME]]"
 )
 _LINE_HELP = (
     "%grok models | %grok config [key=value ...] | %grok usage | %grok history | "
-    "%grok login [provider]. To ask a question, use the cell magic: " + _USAGE_LINE
+    "%grok login [provider] | %grok new [NAME] (start a --chat conversation over). "
+    "To ask a question, use the cell magic: " + _USAGE_LINE
 )
 
 
@@ -145,6 +147,8 @@ class GrokMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self._clients: dict[str, Client] = {}
         self._keys: dict[str, str] = {}
+        #: The notebook's conversations (``%%grok --chat NAME``), by name.
+        self.conversations: dict[str, Conversation] = {}
         #: This session's finished calls (what ``%grok usage`` shows).
         self.calls: list[Completion] = []
         #: This session's failed calls: (model, short message).
@@ -165,6 +169,14 @@ class GrokMagics(Magics):
     )
     @argument("-o", "--output", metavar="NAME", help="store the Completion in variable NAME")
     @argument("--no-cache", action="store_true", help="always call the API (skip the cache)")
+    @argument(
+        "--chat",
+        nargs="?",
+        const="default",
+        metavar="NAME",
+        help="continue the notebook's conversation NAME (default 'default'); %%grok new [NAME] "
+        "starts it over",
+    )
     @argument(
         "--format",
         action="store_true",
@@ -216,13 +228,21 @@ class GrokMagics(Magics):
         mode = args.reasoning or self.reasoning
         label = options["model"] or "grok"
         completion: Completion | None
+        conversation: Conversation | None = None
+        sent: Any = prompt
         try:
             client = self._client()
+            if args.chat is not None:
+                conversation = self._conversation(args.chat, client, options)
+                given = {k: v for k, v in options.items() if v is not None}
+                if conversation.turns:
+                    given.pop("system", None)  # the first turn's system prompt holds
+                sent, options = conversation.prepare(prompt, given)
             if args.no_stream:
-                completion = self._ask(client, prompt, options, mode, cache=not args.no_cache)
+                completion = self._ask(client, sent, options, mode, cache=not args.no_cache)
             else:
                 completion = self._stream(
-                    client, prompt, options, mode, configured_effort, cache=not args.no_cache
+                    client, sent, options, mode, configured_effort, cache=not args.no_cache
                 )
         except GrokbookError as exc:
             message = self._failure_message(exc, configured_effort)
@@ -234,6 +254,8 @@ class GrokMagics(Magics):
             return
         if completion is None:
             return
+        if conversation is not None:
+            conversation.add_turn(prompt, completion)
         self.calls.append(completion)
         if args.output:
             self._user_ns()[args.output] = completion
@@ -265,15 +287,31 @@ class GrokMagics(Magics):
                 "braces, or drop --format to send the cell as is."
             ) from None
 
+    def _conversation(self, name: str, client: Client, options: dict[str, Any]) -> Conversation:
+        """The conversation called ``name``, started with this cell's model/effort/system."""
+        from .conversation import Conversation
+
+        conversation = self.conversations.get(name)
+        if conversation is None:
+            conversation = Conversation(
+                client,
+                options.get("model"),
+                options.get("reasoning_effort"),
+                system=options.get("system"),
+                name=name,
+            )
+            self.conversations[name] = conversation
+        return conversation
+
     def _ask(
-        self, client: Client, prompt: str, options: dict[str, Any], mode: str, *, cache: bool
+        self, client: Client, prompt: Any, options: dict[str, Any], mode: str, *, cache: bool
     ) -> Completion:
         live = _Live(self) if self._rich() else None
         try:
             if live is not None:
                 waiting = render.stream_html("", "", reasoning_mode=mode, model=options["model"])
                 live.update({"text/html": waiting, "text/plain": "waiting…"})
-            completion = client.chat(prompt, cache=cache, tags=_TAGS, **options)
+            completion = client.chat(prompt, cache=cache, **{"tags": _TAGS, **options})
         finally:
             if live is not None:
                 live.close()
@@ -298,7 +336,7 @@ class GrokMagics(Magics):
         *,
         cache: bool,
     ) -> Completion | None:
-        stream = client.stream(prompt, cache=cache, tags=_TAGS, **options)
+        stream = client.stream(prompt, cache=cache, **{"tags": _TAGS, **options})
         model = stream.request.model
         if self._rich():
             return self._stream_rich(stream, model, mode, configured_effort)
@@ -415,6 +453,14 @@ class GrokMagics(Magics):
             self._history(rest)
         elif command == "login":
             self._login(rest)
+        elif command == "new":
+            name = rest[0] if rest else "default"
+            dropped = self.conversations.pop(name, None)
+            turns = len(dropped.turns) if dropped is not None else 0
+            self._show_text(
+                f"Conversation {name!r} starts over ({turns} earlier turns kept in the run log"
+                f"{f' as {dropped.id}' if dropped is not None else ''})."
+            )
         else:
             self._show_error(f"Unknown %grok command {words[0]!r}. {_LINE_HELP}")
 

@@ -201,7 +201,7 @@ PROVIDERS: dict[str, Provider] = {
             max_tokens_field="max_completion_tokens",
             build_body=_effort_top_level,
             read_usage=_read_usage,
-            wires=("chat", "responses"),
+            wires=("responses", "chat"),
         ),
         Provider(
             name="aimlapi",
@@ -261,7 +261,7 @@ PROVIDERS: dict[str, Provider] = {
             max_tokens_field="max_completion_tokens",
             build_body=_effort_top_level,
             read_usage=_read_usage,
-            wires=("chat", "responses"),
+            wires=("responses", "chat"),
         ),
     )
 }

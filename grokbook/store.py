@@ -14,11 +14,11 @@ response cache, so re-running a cell or a sweep answers from disk instead of re-
     (0.0, True)
     >>> runs = gb.history(limit=10)                          # newest first, a DataFrame
     >>> runs[["model", "cached", "status", "answer"]]
-                  model  cached status      answer
-    0  grok-3-mini-beta    True     ok  2 + 2 = 4
-    1  grok-3-mini-beta   False     ok  2 + 2 = 4
+          model  cached status     answer
+    0  grok-4.3    True     ok  2 + 2 = 4
+    1  grok-4.3   False     ok  2 + 2 = 4
     >>> from datetime import timedelta
-    >>> len(gb.history(model="grok-3-mini-beta", since=timedelta(hours=1)))   # or "2026-05-01"
+    >>> len(gb.history(model="grok-4.3", since=timedelta(hours=1)))   # or "2026-05-01"
     2
     >>> gb.cache_clear()                                     # the number of answers removed
     1
@@ -238,6 +238,23 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
                 )
             WHERE cached = 1""",
             "DROP INDEX _calls_cache_key",
+        ),
+    ),
+    (
+        3,
+        "conversations",
+        (
+            # One row per turn of a gb.Conversation: enough to resume it in a new process
+            # (the answer's response id, reasoning items and usage are in the completion).
+            """CREATE TABLE conversations (
+                conversation_id TEXT NOT NULL,
+                turn INTEGER NOT NULL,
+                time TEXT NOT NULL,
+                settings TEXT NOT NULL,
+                prompt TEXT NOT NULL,
+                completion TEXT NOT NULL,
+                PRIMARY KEY (conversation_id, turn)
+            )""",
         ),
     ),
 )
@@ -747,6 +764,72 @@ class Store:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+    # -- conversations ----------------------------------------------------------------------
+    def save_turn(
+        self,
+        conversation_id: str,
+        turn: int,
+        settings: Mapping[str, Any],
+        prompt: str,
+        completion: Completion,
+        *,
+        secrets: Sequence[str] = (),
+    ) -> None:
+        """Save one turn of a Conversation (written at once: a resume must find it)."""
+        row = (
+            conversation_id,
+            turn,
+            _iso(time.time()),
+            _scrub(canonical_json(dict(settings)), secrets),
+            _scrub(prompt, secrets),
+            _scrub(json.dumps(completion.to_dict(), default=str), secrets),
+        )
+        try:
+            with self._lock:
+                conn = self._connection()
+                with conn:
+                    conn.execute(
+                        "INSERT OR REPLACE INTO conversations VALUES (?, ?, ?, ?, ?, ?)", row
+                    )
+        except sqlite3.Error as exc:
+            self._warn_once("save a conversation turn in", exc, "it cannot be resumed.")
+
+    def load_turns(self, conversation_id: str) -> list[tuple[dict[str, Any], int, str, Completion]]:
+        """(settings, turn, prompt, completion) of each saved turn, in order."""
+        try:
+            with self._lock:
+                fetched = (
+                    self._connection()
+                    .execute(
+                        "SELECT settings, turn, prompt, completion FROM conversations "
+                        "WHERE conversation_id = ? ORDER BY turn",
+                        (conversation_id,),
+                    )
+                    .fetchall()
+                )
+        except sqlite3.Error as exc:
+            self._warn_once("read conversations from", exc, "nothing can be resumed.")
+            return []
+        return [
+            (json.loads(settings), turn, prompt, Completion.from_dict(json.loads(completion)))
+            for settings, turn, prompt, completion in fetched
+        ]
+
+    def conversation_ids(self) -> list[tuple[str, int, str]]:
+        """(id, turns, last time) of every saved conversation, newest first."""
+        try:
+            with self._lock:
+                return [
+                    (str(cid), int(turns), str(last))
+                    for cid, turns, last in self._connection().execute(
+                        "SELECT conversation_id, count(*), max(time) FROM conversations "
+                        "GROUP BY conversation_id ORDER BY max(time) DESC"
+                    )
+                ]
+        except sqlite3.Error as exc:
+            self._warn_once("read conversations from", exc, "none are listed.")
+            return []
 
     # -- reading ---------------------------------------------------------------------------
     def rows(

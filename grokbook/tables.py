@@ -11,9 +11,9 @@ answer text) and ``model_served`` (the model the response says answered)::
     ['low', 'high']
     >>> summary = gb.effort_summary(df)          # one row per model x effort
     >>> summary["calls"]
-    model             reasoning_effort
-    grok-3-mini-beta  low                 1
-                      high                1
+    model     reasoning_effort
+    grok-4.3  low                 1
+              high                1
     Name: calls, dtype: int64
     >>> low, high = summary["reasoning_tokens_mean"]
     >>> high > low                               # high effort thinks longer

@@ -5,7 +5,7 @@
 >>> picker.model, picker.reasoning_effort
 ('grok-4.3', 'low')
 >>> Playground()                  # in a notebook: type a prompt, click Run
-Playground(ModelPicker(model='grok-3-mini-beta', reasoning_effort='low'), results=0)
+Playground(ModelPicker(model='grok-4.3', reasoning_effort='low'), results=0)
 >>> EffortComparer("What is 101*3?", model="grok-3-mini-beta", repeats=3)   # click Compare
 EffortComparer(model='grok-3-mini-beta', efforts=['low', 'high'])
 

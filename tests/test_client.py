@@ -45,6 +45,7 @@ def sse_response(pieces: list[bytes], error: Exception | None = None) -> httpx.R
 
 def make_client(mode: str, handler: Any, **kwargs: Any) -> gb.Client | gb.AsyncClient:
     kwargs.setdefault("provider", "xai")
+    kwargs.setdefault("wire", "chat")
     kwargs.setdefault("api_key", FAKE_KEY)
     kwargs.setdefault("log", False)
     transport = httpx.MockTransport(handler)
@@ -211,7 +212,12 @@ def test_openrouter_effort_shape_reasoning_field_and_arithmetic(mode: str) -> No
 @pytest.mark.parametrize("mode", MODES)
 def test_aimlapi_ids_and_effort(mode: str) -> None:
     rec = Recorder(httpx.Response(200, json=chat_body(model="x-ai/grok-3-mini-beta")))
-    chat(make_client(mode, rec, provider="aimlapi"), "hi", reasoning_effort="high")
+    chat(
+        make_client(mode, rec, provider="aimlapi"),
+        "hi",
+        model="grok-3-mini-beta",
+        reasoning_effort="high",
+    )
     assert rec.requests[0].url == "https://api.aimlapi.com/v1/chat/completions"
     assert rec.bodies[0]["model"] == "x-ai/grok-3-mini-beta"
     assert rec.bodies[0]["reasoning"] == {"effort": "high"}
@@ -243,7 +249,7 @@ def test_provider_selection(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_missing_key_names_env_var_console_and_simulator() -> None:
     with pytest.raises(errors.MissingAPIKeyError) as info:
-        gb.Client(provider="xai")
+        gb.Client(provider="xai", wire="chat")
     message = str(info.value)
     assert "XAI_API_KEY" in message and "console.x.ai" in message and "simulator" in message
     with pytest.raises(errors.MissingAPIKeyError, match="OPENROUTER_API_KEY"):
@@ -620,12 +626,12 @@ def test_completion_round_trips_through_json() -> None:
 
 def test_parameters_validated_at_construction() -> None:
     with pytest.raises(errors.UnsupportedParameterError, match="max_retries"):
-        gb.Client(provider="xai", api_key="k", max_retries=-1)
+        gb.Client(provider="xai", wire="chat", api_key="k", max_retries=-1)
     with pytest.raises(errors.UnsupportedParameterError, match="timeout"):
-        gb.Client(provider="xai", api_key="k", timeout=0)
+        gb.Client(provider="xai", wire="chat", api_key="k", timeout=0)
     with pytest.raises(errors.UnsupportedParameterError, match="http"):
-        gb.Client(provider="xai", api_key="k", base_url="ftp://x")
-    client = gb.Client(provider="xai", api_key="k", timeout=5)
+        gb.Client(provider="xai", wire="chat", api_key="k", base_url="ftp://x")
+    client = gb.Client(provider="xai", wire="chat", api_key="k", timeout=5)
     assert client.timeout.read == 5 and client.timeout.connect == 5
 
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
+import grokbook as gb
 from grokbook import render
 from grokbook.client import Client
 from grokbook.magic import GrokMagics
@@ -65,6 +66,7 @@ class Session:
         def factory(provider: str, key: str | None) -> Client:
             return Client(
                 provider="xai",
+                wire="chat",
                 api_key=key or api_key,
                 transport=httpx.MockTransport(recorder),
                 max_retries=retries,
@@ -88,7 +90,9 @@ class Session:
 
 
 @pytest.fixture
-def session(grok_shell: tuple[Any, Any, Any]) -> Session:
+def session(grok_shell: tuple[Any, Any, Any], monkeypatch: pytest.MonkeyPatch) -> Session:
+    # These tests script grok-3-mini's Chat Completions shapes (reasoning_content, low | high).
+    monkeypatch.setenv("GROKBOOK_MODEL", "grok-3-mini-beta")
     return Session(*grok_shell)
 
 
@@ -602,3 +606,30 @@ def test_load_ext_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- conversations (%%grok --chat) --------------------------------------------------------------
+@pytest.mark.parametrize("wire", ["responses", "chat"])
+def test_chat_cells_continue_the_notebooks_conversation(
+    session: Session, monkeypatch: pytest.MonkeyPatch, wire: str
+) -> None:
+    monkeypatch.setenv("GROKBOOK_WIRE", wire)
+    monkeypatch.setenv("GROKBOOK_MODEL", "grok-4.3")
+    session.cell("--chat -e low", "What is 101*3?")
+    session.cell("--chat --no-stream", "now double it")
+    conversation = session.magics.conversations["default"]
+    assert [t.completion.content for t in conversation.turns] == ["101 * 3 = 303", "303 * 2 = 606"]
+    assert conversation.wire == wire
+    session.cell("", "now double it")  # a cell without --chat stays one-shot
+    assert len(conversation.turns) == 2
+    assert "303 * 2 = 606" in session.all_text()
+    session.cell("--chat other", "What is 2+2?")  # a second, separate conversation
+    assert len(session.magics.conversations["other"].turns) == 1
+    session.line("new")
+    assert "default" not in session.magics.conversations
+    assert "starts over (2 earlier turns kept in the run log" in session.all_text()
+    session.cell("--chat", "now double it")  # a fresh conversation: no number to double
+    assert len(session.magics.conversations["default"].turns) == 1
+    # Saved to the run log: a restarted kernel resumes it by id.
+    resumed = gb.Conversation.resume(conversation.id, client=gb.Client(provider="sim"))
+    assert resumed.ask("add 10").content.endswith("616")

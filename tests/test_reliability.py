@@ -205,7 +205,12 @@ def test_many_failures_do_not_accumulate_connections() -> None:
     faults = ["reset", "notjson", "truncated", "html502", "cut", "503"] * 5
     with serve_in_background(latency="none", faults=faults) as server:
         client = gb.Client(
-            provider="xai", api_key=FAKE_KEY, base_url=server.base_url, timeout=2, max_retries=0
+            provider="xai",
+            wire="chat",
+            api_key=FAKE_KEY,
+            base_url=server.base_url,
+            timeout=2,
+            max_retries=0,
         )
         outcomes = set()
         for _ in range(len(faults)):
@@ -244,6 +249,7 @@ def test_magic_under_fault(name: str, grok_shell: Any) -> None:
         def factory(provider: str, key: str | None) -> gb.Client:
             client = gb.Client(
                 provider="xai",
+                wire="chat",
                 api_key=FAKE_KEY,
                 base_url=server.base_url,
                 timeout=TIMEOUT_S,
@@ -295,6 +301,7 @@ def test_sweep_under_faults_keeps_every_row() -> None:
     with serve_in_background(latency="none", faults=faults) as server:
         client = gb.AsyncClient(
             provider="xai",
+            wire="chat",
             api_key=FAKE_KEY,
             base_url=server.base_url,
             timeout=TIMEOUT_S,

@@ -77,9 +77,9 @@ def files_under(folder: Path) -> list[Path]:
 # -- reprs, exception texts --------------------------------------------------------------------
 def test_key_not_in_reprs_or_exception_texts() -> None:
     client = gb.Client(
-        provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(echo_handler)
+        provider="xai", wire="chat", api_key=FAKE_KEY, transport=httpx.MockTransport(echo_handler)
     )
-    aclient = gb.AsyncClient(provider="xai", api_key=FAKE_KEY)
+    aclient = gb.AsyncClient(provider="xai", wire="chat", api_key=FAKE_KEY)
     for obj in (client, aclient, client.stream("hello"), client.provider):
         assert FAKE_KEY not in repr(obj) and FAKE_KEY not in str(obj)
     raised = exercise(client)
@@ -99,11 +99,12 @@ def test_key_not_in_reprs_or_exception_texts() -> None:
 
 def test_key_not_in_missing_key_or_connection_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(errors.MissingAPIKeyError) as missing:
-        gb.Client(provider="xai")
+        gb.Client(provider="xai", wire="chat")
     assert FAKE_KEY not in str(missing.value)
     # A connection error quoting the URL (a key pasted into the base URL by mistake).
     client = gb.Client(
         provider="xai",
+        wire="chat",
         api_key=FAKE_KEY,
         base_url=f"http://127.0.0.1:9/v1/{FAKE_KEY}",
         timeout=0.5,
@@ -125,20 +126,27 @@ def test_key_not_in_warnings_or_debug_logs(
         warnings.simplefilter("always")
         # Over real sockets, so httpcore's connection and request logging runs too.
         with serve_in_background(latency="none", faults=["503", "ok"]) as server:
-            client = gb.Client(provider="xai", api_key=FAKE_KEY, base_url=server.base_url)
+            client = gb.Client(
+                provider="xai", wire="chat", api_key=FAKE_KEY, base_url=server.base_url
+            )
             assert "303" in client.chat("What is 101*3?").content  # after one retry
             list(client.stream("What is 101*3?"))
             client.close()
 
             async def run_async() -> None:
                 async with gb.AsyncClient(
-                    provider="xai", api_key=FAKE_KEY, base_url=server.base_url
+                    provider="xai", wire="chat", api_key=FAKE_KEY, base_url=server.base_url
                 ) as aclient:
                     await aclient.chat("What is 2+2?")
 
             asyncio.run(run_async())
         exercise(
-            gb.Client(provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(echo_handler))
+            gb.Client(
+                provider="xai",
+                wire="chat",
+                api_key=FAKE_KEY,
+                transport=httpx.MockTransport(echo_handler),
+            )
         )
         # A store that cannot be opened warns (and the call still works).
         blocker = tmp_path / "not-a-folder"
@@ -146,7 +154,10 @@ def test_key_not_in_warnings_or_debug_logs(
         monkeypatch.setenv("GROKBOOK_HOME", str(blocker / "home"))
         store.reset()
         hostile = gb.Client(
-            provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(echo_handler)
+            provider="xai",
+            wire="chat",
+            api_key=FAKE_KEY,
+            transport=httpx.MockTransport(echo_handler),
         )
         assert FAKE_KEY in hostile.chat("hello again", cache=True).content
     store.reset()
@@ -168,7 +179,10 @@ def test_key_not_in_store_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     store.reset()
     try:
         client = gb.Client(
-            provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(echo_handler)
+            provider="xai",
+            wire="chat",
+            api_key=FAKE_KEY,
+            transport=httpx.MockTransport(echo_handler),
         )
         exercise(client)
         # Cached calls, one with the key pasted into the prompt and the system prompt.
@@ -277,7 +291,9 @@ def assert_html_inert(html_text: str) -> None:
 
 
 def test_completion_repr_is_inert_in_every_reasoning_mode() -> None:
-    client = gb.Client(provider="xai", api_key="k", transport=httpx.MockTransport(evil_handler))
+    client = gb.Client(
+        provider="xai", wire="chat", api_key="k", transport=httpx.MockTransport(evil_handler)
+    )
     completion = client.chat("hi")
     assert completion.content == EVIL  # the raw text is kept as sent
     bundle = completion._repr_mimebundle_()
@@ -296,7 +312,11 @@ def session(grok_shell: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
     _, magics, _ = grok_shell
     magics.update_interval = 0.0  # redraw on every chunk: every intermediate state is checked
     magics.client_factory = lambda provider, key: gb.Client(
-        provider="xai", api_key="k", transport=httpx.MockTransport(evil_handler), max_retries=0
+        provider="xai",
+        wire="chat",
+        api_key="k",
+        transport=httpx.MockTransport(evil_handler),
+        max_retries=0,
     )
     return grok_shell
 
@@ -332,7 +352,7 @@ async def test_widget_outputs_are_inert() -> None:
     from grokbook.widgets import EffortComparer, Playground
 
     client = gb.AsyncClient(
-        provider="xai", api_key="k", transport=httpx.MockTransport(evil_handler)
+        provider="xai", wire="chat", api_key="k", transport=httpx.MockTransport(evil_handler)
     )
     playground = Playground("hi", client=client, reasoning="show")
     seen: list[str] = []

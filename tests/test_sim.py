@@ -46,6 +46,13 @@ PROMPTS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _chat_wire(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests cover the Chat Completions path (grok-3-mini's reasoning_content); the
+    Responses path has its own in test_sim_responses.py and test_wires.py."""
+    monkeypatch.setenv("GROKBOOK_WIRE", "chat")
+
+
 def client(**kwargs: Any) -> gb.Client:
     kwargs.setdefault("log", False)
     return gb.Client(provider="sim", **kwargs)

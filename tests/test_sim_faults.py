@@ -51,8 +51,9 @@ def test_retries_exhausted_report_the_count(waits: list[float]) -> None:
     assert info.value.retries == 2 and info.value.status_code == 500
 
 
-def test_cut_stream_keeps_partial_content() -> None:
-    client, _ = sim_client(["cut"])
+@pytest.mark.parametrize("wire", ["responses", "chat"])
+def test_cut_stream_keeps_partial_content(wire: str) -> None:
+    client, _ = sim_client(["cut"], wire=wire)
     stream = client.stream("What is 101*3?", model="grok-3-mini-beta", reasoning_effort="high")
     seen: list[str] = []
     with pytest.raises(errors.IncompleteStreamError) as info:
@@ -68,9 +69,9 @@ def test_cut_stream_keeps_partial_content() -> None:
 
 
 def test_cut_after_n_chunks_via_dataclass() -> None:
-    client, _ = sim_client([Fault("cut", after_chunks=1)])
+    client, _ = sim_client([Fault("cut", after_chunks=1)], wire="chat")
     with pytest.raises(errors.IncompleteStreamError) as info:
-        list(client.stream("What is 101*3?"))
+        list(client.stream("What is 101*3?", model="grok-3-mini-beta"))
     assert info.value.partial_content == "" and info.value.partial_reasoning
 
 

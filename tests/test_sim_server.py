@@ -188,10 +188,17 @@ def test_non_loopback_needs_allow_remote() -> None:
 
 
 # -- the CLI -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-e", "high"],  # the default model (grok-4.3) on the default wire (Responses)
+        ["--wire", "chat", "-m", "grok-3-mini-beta", "-e", "high"],  # the seeds' path
+    ],
+)
 def test_cli_ask_prints_reasoning_then_answer_then_usage(
-    capsys: pytest.CaptureFixture[str],
+    argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = cli.main(["ask", "What is 101*3?", "-m", "grok-3-mini-beta", "-e", "high"])
+    status = cli.main(["ask", "What is 101*3?", *argv])
     out, err = capsys.readouterr()
     assert status == 0
     assert "101 * 3 = 303." in out  # a reasoning step

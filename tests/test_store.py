@@ -36,13 +36,13 @@ def ok_handler(request: httpx.Request) -> httpx.Response:
 def client(recorder: Recorder | None = None, **kwargs: Any) -> gb.Client:
     transport = httpx.MockTransport(recorder or Recorder(ok_handler))
     kwargs.setdefault("api_key", FAKE_KEY)
-    return gb.Client(provider="xai", transport=transport, **kwargs)
+    return gb.Client(provider="xai", wire="chat", transport=transport, **kwargs)
 
 
 def aclient(recorder: Recorder | None = None, **kwargs: Any) -> gb.AsyncClient:
     transport = httpx.MockTransport(recorder or Recorder(ok_handler))
     kwargs.setdefault("api_key", FAKE_KEY)
-    return gb.AsyncClient(provider="xai", transport=transport, **kwargs)
+    return gb.AsyncClient(provider="xai", wire="chat", transport=transport, **kwargs)
 
 
 def db_rows(sql: str = "SELECT * FROM calls ORDER BY id") -> list[dict[str, Any]]:
@@ -206,7 +206,9 @@ def test_cache_key_ignores_dict_order_and_int_vs_float() -> None:
 
 
 def test_cache_key_never_depends_on_or_contains_the_api_key() -> None:
-    request = build_request(select("xai"), "https://api.x.ai/v1", "hi", model="grok-3-mini-beta")
+    request = build_request(
+        select("xai"), "https://api.x.ai/v1", "hi", model="grok-3-mini-beta", wire="chat"
+    )
     options = {"model": "grok-3-mini-beta", "cache": True}
     with client(api_key=FAKE_KEY) as a, client(api_key="xai-another-key") as b:
         key_a = a._call("hi", options, stream=False).key
@@ -508,12 +510,12 @@ def test_files_are_private_and_migrations_recorded_once() -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         recorded = conn.execute("SELECT id, name FROM _migrations ORDER BY id").fetchall()
     assert recorded == [(number, name) for number, name, _ in store.MIGRATIONS]
-    assert [number for number, _ in recorded] == [1, 2]
+    assert [number for number, _ in recorded] == [1, 2, 3]
     store.reset()
     info = store.get_store().stats()  # type: ignore[union-attr]
-    assert info["schema_version"] == 2 and info["calls"] == 1
+    assert info["schema_version"] == 3 and info["calls"] == 1
     with closing(sqlite3.connect(s.path)) as conn:
-        assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == 3
 
 
 def _old_row(conn: sqlite3.Connection, ts: float, **values: Any) -> None:
@@ -551,7 +553,7 @@ def test_a_store_from_before_migration_2_keeps_the_original_figures_of_cached_ro
         conn.commit()
     store.reset()
     s = store.get_store()
-    assert s is not None and s.stats()["schema_version"] == 2
+    assert s is not None and s.stats()["schema_version"] == 3
     columns = "cached, cost_usd, latency_s, billed_usd, fetch_s, original_latency_s"
     rows = db_rows(f"SELECT {columns} FROM calls ORDER BY id")
     figures = [tuple(r.values()) for r in rows]

@@ -21,7 +21,11 @@ def _calls() -> None:
         lambda r: httpx.Response(200, json=chat_body(model="grok-3-mini-fast-beta")),
     )
     with gb.Client(
-        provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(rec), max_retries=0
+        provider="xai",
+        wire="chat",
+        api_key=FAKE_KEY,
+        transport=httpx.MockTransport(rec),
+        max_retries=0,
     ) as c:
         c.chat("What is\n101*3?", reasoning_effort="high", cache=True)
         with pytest.raises(errors.InternalServerError):

@@ -37,7 +37,7 @@ def handler(request):
     return httpx.Response(200, content=body.encode(), headers={"content-type": "application/json"})
 
 def work(t):
-    c = gb.Client(provider="xai", api_key="k", transport=httpx.MockTransport(handler))
+    c = gb.Client(provider="xai", wire="chat", api_key="k", transport=httpx.MockTransport(handler))
     for i in range(calls):
         c.chat(f"{tag}-{t}-{i}", cache=t % 2 == 0, tags={"sweep_id": tag})
         if t % 2:
@@ -58,7 +58,7 @@ def _handler(request: httpx.Request) -> httpx.Response:
 
 
 def _work(tag: str, t: int) -> None:
-    c = gb.Client(provider="xai", api_key="k", transport=httpx.MockTransport(_handler))
+    c = gb.Client(provider="xai", wire="chat", api_key="k", transport=httpx.MockTransport(_handler))
     for i in range(CALLS):
         c.chat(f"{tag}-{t}-{i}", cache=t % 2 == 0, tags={"sweep_id": tag})
         if t % 2:

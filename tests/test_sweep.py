@@ -28,7 +28,11 @@ MINI = "grok-3-mini-beta"
 def mock_client(handler: Any, **kwargs: Any) -> gb.AsyncClient:
     kwargs.setdefault("max_retries", 0)
     return gb.AsyncClient(
-        provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(handler), **kwargs
+        provider="xai",
+        wire="chat",
+        api_key=FAKE_KEY,
+        transport=httpx.MockTransport(handler),
+        **kwargs,
     )
 
 
@@ -87,14 +91,18 @@ def test_sweep_rows_columns_and_wire(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_single_prompt_string_and_sync_client() -> None:
     recorder = Recorder(ok_response)
-    client = gb.Client(provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(recorder))
+    client = gb.Client(
+        provider="xai", wire="chat", api_key=FAKE_KEY, transport=httpx.MockTransport(recorder)
+    )
     df = sweep("What is 101*3?", efforts=["low"], client=client, progress=False)
     assert list(df["prompt"]) == ["What is 101*3?"]
     assert recorder.requests[0].headers["authorization"] == f"Bearer {FAKE_KEY}"
 
 
 def test_sync_client_with_sync_only_transport_is_refused() -> None:
-    client = gb.Client(provider="xai", api_key=FAKE_KEY, transport=httpx.HTTPTransport())
+    client = gb.Client(
+        provider="xai", wire="chat", api_key=FAKE_KEY, transport=httpx.HTTPTransport()
+    )
     with pytest.raises(UnsupportedParameterError, match="AsyncClient"):
         sweep("hi", client=client, progress=False)
 
@@ -418,7 +426,7 @@ def test_compare_prints_summary_and_writes_csv_and_plot(
     out, err = capsys.readouterr()
     lines = out.splitlines()
     assert "reasoning" in lines[0] and "$/call" in lines[0]
-    assert any(line.startswith(MINI) and " low " in line for line in lines)
+    assert any(line.startswith("grok-4.3") and " low " in line for line in lines)  # the default
     assert any(" high " in line for line in lines)
     assert "grokbook sweep" in err and "simulator" in err
     rows = pd.read_csv(csv)

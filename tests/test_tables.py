@@ -144,10 +144,12 @@ def test_usage_frame_from_completions() -> None:
             200, json=chat_body(model="grok-3-beta", reasoning=None, usage=no_reasoning)
         ),
     )
-    client = gb.Client(provider="xai", api_key=FAKE_KEY, transport=httpx.MockTransport(recorder))
+    client = gb.Client(
+        provider="xai", wire="chat", api_key=FAKE_KEY, transport=httpx.MockTransport(recorder)
+    )
     calls = [
-        client.chat("What is 101*3?", reasoning_effort="high"),
-        client.chat("What is 101*3?", reasoning_effort="high"),
+        client.chat("What is 101*3?", model="grok-3-mini-beta", reasoning_effort="high"),
+        client.chat("What is 101*3?", model="grok-3-mini-beta", reasoning_effort="high"),
         client.chat("What is 101*3?", model="grok-3-beta"),
     ]
     df = gb.usage_frame(calls)

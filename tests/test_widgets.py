@@ -41,11 +41,12 @@ def test_picker_labels_reasoning_price_and_retirement() -> None:
 
 
 def test_picker_efforts_follow_the_model() -> None:
-    picker = ModelPicker()
+    picker = ModelPicker(model="grok-3-mini-beta")
     assert picker.model == "grok-3-mini-beta"
     assert picker.effort_buttons.options == ("low", "high")
     assert picker.reasoning_effort == "low"
     assert not picker.effort_buttons.disabled
+    assert ModelPicker().model == "grok-4.3"  # the default model
 
     picker.model = "grok-4.3"
     assert picker.model_dropdown.value == "grok-4.3"
@@ -110,7 +111,7 @@ def test_picker_accepts_a_model_missing_from_the_catalog() -> None:
 
 
 def test_picker_observe_reports_changes() -> None:
-    picker = ModelPicker()
+    picker = ModelPicker(model="grok-3-mini-beta")
     seen: list[tuple[str, Any]] = []
     picker.observe(
         lambda c: seen.append((c["name"], c["new"])), names=["model", "reasoning_effort"]
@@ -194,7 +195,7 @@ async def test_stop_cancels_the_run_and_keeps_the_partial_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("grokbook.widgets.REDRAW_INTERVAL_S", 0.0)
-    client = AsyncClient(provider="xai", api_key="test", transport=SlowStream())
+    client = AsyncClient(provider="xai", wire="chat", api_key="test", transport=SlowStream())
     pg = Playground(PROMPT, client=client)
     task = pg.start()
     await asyncio.sleep(0.3)
@@ -220,7 +221,7 @@ async def test_stop_during_the_answer_points_at_the_partial_answer_above(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr("grokbook.widgets.REDRAW_INTERVAL_S", 0.0)
-    client = AsyncClient(provider="xai", api_key="test", transport=SlowStream(2, 200))
+    client = AsyncClient(provider="xai", wire="chat", api_key="test", transport=SlowStream(2, 200))
     pg = Playground(PROMPT, client=client)
     task = pg.start()
     await asyncio.sleep(0.3)
@@ -267,7 +268,9 @@ async def test_output_escapes_model_html() -> None:
         body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, text=body)
 
-    client = AsyncClient(provider="xai", api_key="test", transport=httpx.MockTransport(handler))
+    client = AsyncClient(
+        provider="xai", wire="chat", api_key="test", transport=httpx.MockTransport(handler)
+    )
     pg = Playground(PROMPT, client=client)
     assert await pg.run() is not None
     assert "<script>" not in pg.output.value
@@ -388,7 +391,9 @@ async def test_comparer_stop_cancels_the_calls_in_flight() -> None:
         await asyncio.sleep(5)
         return httpx.Response(200, json=chat_body())
 
-    client = AsyncClient(provider="xai", api_key="test", transport=httpx.MockTransport(slow))
+    client = AsyncClient(
+        provider="xai", wire="chat", api_key="test", transport=httpx.MockTransport(slow)
+    )
     cmp = EffortComparer(PROMPT, model="grok-3-mini-beta", repeats=1, client=client)
     assert cmp.task is not None
     await asyncio.sleep(0.05)

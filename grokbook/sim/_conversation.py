@@ -9,8 +9,9 @@
   and ``GET /v1/responses/{id}`` work.
 * :func:`seal` / :func:`unseal`: the simulator's ``encrypted_content``, an opaque string that
   round-trips. Its format (clients must treat it as opaque, as they must xAI's):
-  ``"gbsim1." + base64url(JSON) + "." + base64url(HMAC-SHA256(key, JSON)[:16])``, the key drawn
-  once per process, the JSON ``{"sim": "grokbook", "model", "effort", "reasoning_tokens"}``.
+  ``"gbsim1." + base64url(JSON) + "." + base64url(HMAC-SHA256(key, JSON)[:16])``, the key fixed
+  (so a resumed conversation verifies), the JSON
+  ``{"sim": "grokbook", "model", "effort", "reasoning_tokens"}``.
 
 >>> blob = seal({"model": "grok-4.7", "effort": "high", "reasoning_tokens": 42})
 >>> unseal(blob)["reasoning_tokens"]
@@ -28,7 +29,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -51,7 +51,10 @@ __all__ = [
 #: How many stored responses one simulator keeps (least recently used dropped first).
 MAX_STORED = 10_000
 _PREFIX = "gbsim1."
-_KEY = secrets.token_bytes(32)  # per process: blobs from another process do not verify
+# A fixed key, as xAI's is fixed on its side: a blob from an earlier process (a resumed
+# conversation) still verifies, and an altered one does not. Not a secret: it only makes the
+# simulator's blobs tamper-evident, it protects nothing.
+_KEY = hashlib.sha256(b"grokbook simulator encrypted reasoning v1").digest()
 _MAC_BYTES = 16
 _ROLES = ("user", "assistant", "system", "developer")
 _DECRYPT_ERROR = (

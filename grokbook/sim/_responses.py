@@ -109,6 +109,17 @@ def _optional_str(body: Mapping[str, Any], name: str) -> str | None:
     return value
 
 
+def _metadata_seed(metadata: Any) -> int | str | None:
+    """grokbook sends ``seed`` as ``metadata.grokbook_seed`` (Responses has no seed field);
+    the simulator draws from it as the chat wire draws from ``seed``."""
+    if not isinstance(metadata, dict):
+        return None
+    value = metadata.get("grokbook_seed")
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return value if isinstance(value, str) else None
+
+
 def _max_output_tokens(body: Mapping[str, Any]) -> int | None:
     value = body.get("max_output_tokens")
     if value is None:
@@ -212,6 +223,7 @@ def _call(body: dict[str, Any], store: ResponseStore, latency: float) -> _Call:
         effort,
         messages,
         temperature=temperature,
+        seed=_metadata_seed(body.get("metadata")),
         latency=latency,
         with_reasoning_text=True,
     )
@@ -243,10 +255,13 @@ def _call(body: dict[str, Any], store: ResponseStore, latency: float) -> _Call:
 
 # -- the response body --------------------------------------------------------------------------
 def _summary(reasoning_text: str) -> str:
+    """The simulated summary: the lines that work the question and the conclusion, without
+    the numbered filler passes that size the raw text to its token count."""
     lines = [line for line in reasoning_text.splitlines() if line.strip()]
-    if len(lines) <= 2:
-        return "\n".join(lines)
-    return f"{lines[0]}\n{lines[-1]}"
+    kept = [line for line in lines if not line.startswith("Pass ") and "are filler" not in line]
+    if len(kept) > 8:
+        kept = [*kept[:7], kept[-1]]
+    return "\n".join(kept)
 
 
 def _output(call: _Call, response_id: str) -> Output:
