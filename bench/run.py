@@ -4,16 +4,20 @@ Every figure is measured in the same run as its baseline, against grokbook's sim
 on loopback from a separate process (no latency, or a fixed 200 ms before the first byte), so
 the ratios mean something on any machine while the absolute numbers only describe this one.
 
-1. per-call overhead: 300 sequential calls, grokbook.Client vs httpx.Client vs openai.OpenAI
+1. per-call overhead: 1,000 sequential calls, grokbook.Client as users get it (run log on) vs
+   httpx.Client, openai.OpenAI and requests.Session
 2. sweep throughput: 500 calls at concurrency 50, 200 ms server latency, grokbook.sweep vs
-   httpx.AsyncClient + semaphore vs openai.AsyncOpenAI + semaphore, and vs the ideal
+   a semaphore loop over httpx.AsyncClient, openai.AsyncOpenAI (on httpx and on aiohttp),
+   httpx over grokbook's own transport (httpx-aiohttp) and plain aiohttp, and vs the ideal
 3. import cost in fresh interpreters: import grokbook / %load_ext grokbook vs httpx, openai
 4. streaming display: a 4,000-token answer through %%grok's display path (fake display sink)
 5. tables: usage_frame and effort_summary on 100,000 synthetic completions
 
-Prints a table, writes docs/benchmarks.md (with a description of the machine) and exits 1 if
-a target is missed. ``--only overhead,sweep`` runs some cases; ``--no-write`` leaves the
-docs alone. Takes about two minutes.
+Cases 1 and 2 compare grokbook with the fastest of EVERY peer measured in the same run (none
+is left out, least of all a winner), name each one's HTTP stack, and report client CPU per
+call next to wall time. Prints a table, writes docs/benchmarks.md (with a description of the
+machine) and exits 1 if a target is missed. ``--only overhead,sweep`` runs some cases;
+``--no-write`` leaves the docs alone. Takes about three minutes.
 """
 
 from __future__ import annotations
@@ -45,7 +49,13 @@ from _serve import ROOT, Server
 # A fresh store for the run: the run log and cache start empty, and nothing touches the
 # user's own. Set before grokbook is imported anywhere.
 os.environ["GROKBOOK_HOME"] = tempfile.mkdtemp(prefix="grokbook-bench-")
-for _var in ("XAI_API_KEY", "GROKBOOK_PROVIDER", "GROKBOOK_BASE_URL", "GROKBOOK_MODEL"):
+for _var in (
+    "XAI_API_KEY",
+    "GROKBOOK_PROVIDER",
+    "GROKBOOK_BASE_URL",
+    "GROKBOOK_MODEL",
+    "GROKBOOK_LOG",  # the per-call target measures grokbook's default: the run log on
+):
     os.environ.pop(_var, None)
 
 MODEL = "grok-3-mini-beta"
@@ -63,6 +73,8 @@ class Row:
     value: str
     ratio: str = ""
     note: str = ""
+    transport: str = ""
+    cpu: str = ""
 
 
 @dataclass
@@ -99,6 +111,90 @@ def _x(ratio: float) -> str:
     return f"{ratio:.2f}x"
 
 
+# -- subjects compared with their peers (cases 1 and 2) ----------------------------------------
+PEER = "peer"  # someone else's client or a hand-written loop: always in the best-peer set
+OURS = "ours"  # grokbook as users get it: what the targets measure
+INFO = "info"  # another grokbook configuration, shown for information only
+
+
+@dataclass
+class Subject:
+    name: str
+    stack: str  # the HTTP stack underneath, named from the live objects (see _stack)
+    role: str
+    run: Callable[[str], Any]
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    @property
+    def best_wall(self) -> float:
+        return min(self.wall)
+
+    @property
+    def best_cpu(self) -> float:
+        return min(self.cpu)
+
+
+def _stack(http: Any) -> str:
+    """An httpx-style client's stack, e.g. ``httpx/httpcore`` or ``httpx2/aiohttp``.
+
+    Read from the objects themselves, so the table names what actually ran (the openai SDK,
+    for one, has moved from httpx to httpx2 across versions).
+    """
+    front = next(
+        top
+        for top in (cls.__module__.split(".")[0] for cls in type(http).__mro__)
+        if top in ("httpx", "httpx2")
+    )
+    transport = http._transport
+    pool = getattr(transport, "_pool", None)
+    if pool is not None:
+        back = type(pool).__module__.split(".")[0]
+    elif "aiohttp" in type(transport).__module__:
+        back = "aiohttp"
+    else:
+        back = type(transport).__module__.split(".")[0]
+    return f"{front}/{back}"
+
+
+def _interleaved(
+    subjects: list[Subject], rounds: int, once: Callable[[Subject, int], None]
+) -> None:
+    """Time ``once(subject, round)`` for every subject, in alternating order each round.
+
+    Records wall time and this process's CPU time (every thread of it: the store's writer
+    thread counts; the server runs in another process and does not).
+    """
+    for round_ in range(rounds):
+        order = subjects if round_ % 2 == 0 else subjects[::-1]
+        for subject in order:
+            started, cpu_started = time.perf_counter(), time.process_time()
+            once(subject, round_)
+            subject.wall.append(time.perf_counter() - started)
+            subject.cpu.append(time.process_time() - cpu_started)
+
+
+def _best_peer(subjects: list[Subject]) -> Subject:
+    """The fastest of EVERY peer measured in the run: none is left out, least of all a winner."""
+    return min((s for s in subjects if s.role == PEER), key=lambda s: s.best_wall)
+
+
+def _ours(subjects: list[Subject]) -> Subject:
+    return next(s for s in subjects if s.role == OURS)
+
+
+def _spread(ours: Subject, peer: Subject) -> str:
+    """The range of ours/peer over the rounds, each pair timed side by side in one round."""
+    ratios = [a / b for a, b in zip(ours.wall, peer.wall, strict=True)]
+    return f"per round {min(ratios):.2f}-{max(ratios):.2f}x"
+
+
+def _label(subject: Subject) -> str:
+    if subject.role == INFO:
+        return f"(information) {subject.name}"
+    return subject.name
+
+
 # -- 1. per-call overhead ----------------------------------------------------------------------
 def _body(prompt: str) -> dict[str, Any]:
     return {
@@ -108,20 +204,27 @@ def _body(prompt: str) -> dict[str, Any]:
     }
 
 
-def bench_overhead(report: Report, calls: int = 300, rounds: int = 3) -> None:
+OVERHEAD_TARGET = 1.3  # grokbook as users get it, per call, vs the fastest peer
+
+
+def bench_overhead(report: Report, calls: int = 1000, rounds: int = 7) -> None:
     import httpx
     import openai
 
     import grokbook as gb
     from grokbook import store
 
+    closers: list[Callable[[], Any]] = []
     with Server(0) as base_url:
-        plain = httpx.Client(timeout=60)
         url = f"{base_url}/chat/completions"
         headers = {"Authorization": f"Bearer {KEY}"}
-        quiet = gb.Client(provider="xai", api_key=KEY, base_url=base_url, log=False)
-        logged = gb.Client(provider="xai", api_key=KEY, base_url=base_url, log=True)
+        plain = httpx.Client(timeout=60)
         sdk = openai.OpenAI(base_url=base_url, api_key=KEY, max_retries=0, timeout=60)
+        # As users get it: no log= argument (the run log is on unless GROKBOOK_LOG=0).
+        default = gb.Client(provider="xai", api_key=KEY, base_url=base_url)
+        assert default.log, "bench: GROKBOOK_LOG must not be set for the benchmark"
+        quiet = gb.Client(provider="xai", api_key=KEY, base_url=base_url, log=False)
+        closers += [plain.close, sdk.close, default.close, quiet.close]
 
         def httpx_call(prompt: str) -> None:
             response = plain.post(url, json=_body(prompt), headers=headers)
@@ -135,68 +238,109 @@ def bench_overhead(report: Report, calls: int = 300, rounds: int = 3) -> None:
                 reasoning_effort="low",
             )
 
-        subjects: dict[str, Callable[[str], Any]] = {
-            "httpx.Client": httpx_call,
-            "grokbook.Client (log=False)": lambda p: quiet.chat(
-                p, model=MODEL, reasoning_effort="low"
-            ),
-            "grokbook.Client (run log on)": lambda p: logged.chat(
-                p, model=MODEL, reasoning_effort="low"
-            ),
-            "openai.OpenAI": openai_call,
-        }
-        times: dict[str, list[float]] = {name: [] for name in subjects}
-        for fn in subjects.values():  # warm up: connections, imports, the store
-            for _ in range(20):
-                fn(PROMPT)
-        store.flush()
-        for round_ in range(rounds):
-            order = list(subjects.items())
-            if round_ % 2:
-                order.reverse()
-            for name, fn in order:
-                started = time.perf_counter()
-                for i in range(calls):
-                    fn(f"{PROMPT} #{round_}.{i}")
-                if "run log" in name:
-                    store.flush()  # the writer thread's work counts too
-                times[name].append(time.perf_counter() - started)
-        plain.close()
-        quiet.close()
-        logged.close()
-        sdk.close()
+        subjects = [
+            Subject("httpx.Client", _stack(plain), PEER, httpx_call),
+            Subject("openai.OpenAI", _stack(sdk._client), PEER, openai_call),
+        ]
+        if importlib.util.find_spec("requests") is not None:
+            import requests
 
-    best = {name: min(values) for name, values in times.items()}
-    base = best["httpx.Client"]
-    for name, total in best.items():
+            session = requests.Session()
+            closers.append(session.close)
+
+            def requests_call(prompt: str) -> None:
+                response = session.post(url, json=_body(prompt), headers=headers, timeout=60)
+                response.raise_for_status()
+                response.json()
+
+            subjects.append(Subject("requests.Session", "requests/urllib3", PEER, requests_call))
+        else:
+            report.notes.append("1: requests is not installed, so it was not measured.")
+        subjects += [
+            Subject(
+                "grokbook.Client() as users get it (run log on)",
+                _stack(default._http),
+                OURS,
+                lambda p: default.chat(p, model=MODEL, reasoning_effort="low"),
+            ),
+            Subject(
+                "grokbook.Client(log=False)",
+                _stack(quiet._http),
+                INFO,
+                lambda p: quiet.chat(p, model=MODEL, reasoning_effort="low"),
+            ),
+        ]
+        for subject in subjects:  # warm up: connections, imports, the store
+            for _ in range(20):
+                subject.run(PROMPT)
+        store.flush()
+
+        def once(subject: Subject, round_: int) -> None:
+            for i in range(calls):
+                subject.run(f"{PROMPT} #{round_}.{i}")
+            if subject.role == OURS:
+                store.flush()  # the writer thread's work counts too
+
+        _interleaved(subjects, rounds, once)
+        for close in closers:
+            close()
+
+    best = _best_peer(subjects)
+    base = best.best_wall
+    for s in subjects:
         report.row(
             "1. per-call overhead",
-            name,
-            f"{_ms(total / calls)}/call ({_s(total)} for {calls})",
-            _x(total / base) + " of httpx",
-            f"+{(total - base) / calls * 1e6:.0f} µs/call vs httpx"
-            if name != "httpx.Client"
-            else "",
+            _label(s),
+            f"{s.best_wall / calls * 1000:.2f} ms/call",
+            _x(s.best_wall / base) + " of best peer",
+            "best peer"
+            if s is best
+            else f"{(s.best_wall - base) / calls * 1e6:+.0f} µs/call vs {best.name}; "
+            f"CPU {_x(s.best_cpu / best.best_cpu)} the best peer's",
+            transport=s.stack,
+            cpu=f"{s.best_cpu / calls * 1000:.2f} ms/call",
         )
-    ratio = best["grokbook.Client (log=False)"] / base
+    ours = _ours(subjects)
+    ratio = ours.best_wall / base
+    quiet = next(s for s in subjects if s.role == INFO)
+    log_cost = (ours.best_wall - quiet.best_wall) / calls
     report.target(
         "1. per-call overhead",
-        "grokbook (log=False) within 1.3x of httpx",
-        _x(ratio),
-        ratio <= 1.3,
+        f"grokbook.Client as users get it (run log on) within {OVERHEAD_TARGET}x of the best peer",
+        f"{_x(ratio)} of {best.name} ({best.stack}); {_spread(ours, best)}",
+        ratio <= OVERHEAD_TARGET,
+        f"client CPU per call: grokbook.Client {ours.best_cpu / calls * 1000:.2f} ms, "
+        f"{best.name} {best.best_cpu / calls * 1000:.2f} ms. With the run log off "
+        f"grokbook.Client is {_x(quiet.best_wall / base)} of {best.name}; the run log, on by "
+        f"default, adds {log_cost * 1e6:.0f} µs per call, the writer thread's commit "
+        "included"
+        + (
+            ": without it this target would be met, so a cheaper write per call "
+            "(grokbook/store.py) is what meets it."
+            if quiet.best_wall / base <= OVERHEAD_TARGET
+            else ", and even without it the target is missed: grokbook's own per-call work "
+            "(request building, validation, usage, pricing) needs profiling too."
+        ),
     )
-    vs_sdk = best["grokbook.Client (log=False)"] / best["openai.OpenAI"]
+    sdk_subject = next(s for s in subjects if s.name == "openai.OpenAI")
+    vs_sdk = ours.best_wall / sdk_subject.best_wall
     report.target(
         "1. per-call overhead",
-        "grokbook (log=False) faster than the openai SDK",
-        _x(vs_sdk) + " of openai",
+        "grokbook.Client as users get it (run log on) faster than the openai SDK",
+        f"{_x(vs_sdk)} of openai.OpenAI ({sdk_subject.stack}); {_spread(ours, sdk_subject)}",
         vs_sdk < 1.0,
     )
     report.notes.append(
         f"1: best of {rounds} interleaved rounds of {calls} sequential non-streamed calls each, "
-        "one warm client per library, simulator without latency; every library parses the JSON "
-        "(grokbook also validates, normalizes usage and prices the call). 'run log on' "
-        "includes waiting for the store's writer thread to commit its rows."
+        "one warm client per library, simulator without latency; every client parses the "
+        "JSON (grokbook also validates, normalizes usage and prices the call). The best peer "
+        "is the fastest of every peer measured; targets compare best rounds and also give "
+        "the ratio's range over the rounds (each pair timed side by side in one round). "
+        "'as users get it' is grokbook.Client() with "
+        "no log= argument: the run log is on, and its time includes waiting for the store's "
+        "writer thread to commit its rows. 'client CPU' is this process's CPU time (all "
+        "threads; the server is another process) per call; wall and CPU are each the best "
+        "round's."
     )
 
 
@@ -227,11 +371,40 @@ async def _httpx_semaphore(
         await asyncio.gather(*(one(i) for i in range(calls)))
 
 
-async def _openai_semaphore(base_url: str, calls: int, concurrency: int, prompt: str) -> None:
-    import openai
+async def _aiohttp_semaphore(base_url: str, calls: int, concurrency: int, prompt: str) -> None:
+    import aiohttp
 
     semaphore = asyncio.Semaphore(concurrency)
-    async with openai.AsyncOpenAI(base_url=base_url, api_key=KEY, max_retries=0) as sdk:
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+
+        async def one(i: int) -> None:
+            async with (
+                semaphore,
+                session.post(
+                    f"{base_url}/chat/completions",
+                    json=_body(f"{prompt} #{i}"),
+                    headers={"Authorization": f"Bearer {KEY}"},
+                ) as response,
+            ):
+                response.raise_for_status()
+                await response.json()
+
+        await asyncio.gather(*(one(i) for i in range(calls)))
+
+
+def _openai_sdk(base_url: str, aiohttp: bool) -> Any:
+    import openai
+
+    kwargs: dict[str, Any] = {"http_client": openai.DefaultAioHttpClient()} if aiohttp else {}
+    return openai.AsyncOpenAI(base_url=base_url, api_key=KEY, max_retries=0, **kwargs)
+
+
+async def _openai_semaphore(
+    base_url: str, calls: int, concurrency: int, prompt: str, aiohttp: bool = False
+) -> None:
+    semaphore = asyncio.Semaphore(concurrency)
+    async with _openai_sdk(base_url, aiohttp) as sdk:
 
         async def one(i: int) -> None:
             async with semaphore:
@@ -244,9 +417,7 @@ async def _openai_semaphore(base_url: str, calls: int, concurrency: int, prompt:
         await asyncio.gather(*(one(i) for i in range(calls)))
 
 
-def _grokbook_sweep(
-    base_url: str, calls: int, concurrency: int, prompt: str, httpcore: bool = False
-) -> None:
+def _grokbook_async_client(base_url: str, httpcore: bool = False) -> Any:
     import httpx
 
     import grokbook as gb
@@ -254,14 +425,21 @@ def _grokbook_sweep(
     # As shipped, the AsyncClient's network transport is aiohttp's pool (grokbook/_aiohttp.py);
     # `httpcore=True` measures the same sweep over httpx's own pool, for comparison.
     transport = httpx.AsyncHTTPTransport() if httpcore else None
-    client = gb.AsyncClient(provider="xai", api_key=KEY, base_url=base_url, transport=transport)
+    return gb.AsyncClient(provider="xai", api_key=KEY, base_url=base_url, transport=transport)
+
+
+def _grokbook_sweep(
+    base_url: str, calls: int, concurrency: int, prompt: str, httpcore: bool = False
+) -> None:
+    import grokbook as gb
+
     df = gb.sweep(
         prompt,
         models=[MODEL],
         efforts=["low"],
         repeats=calls,
         concurrency=concurrency,
-        client=client,
+        client=_grokbook_async_client(base_url, httpcore),
         progress=False,
     )
     failed = int((df["status"] != "ok").sum())
@@ -269,13 +447,30 @@ def _grokbook_sweep(
         raise RuntimeError(f"bench: the sweep returned {len(df)} rows, {failed} failed")
 
 
-SWEEP_PLAN = (
-    "the sweep is slower than a hand-written loop: profile it (python -m cProfile) against "
-    "the peers; the store's writer thread and the per-call bookkeeping are the suspects."
-)
-SWEEP_OURS = "grokbook.sweep (as shipped: aiohttp pool, run log + cache on)"
-SWEEP_HTTPCORE = "(informative) grokbook.sweep over httpx's own pool"
-HAND_AIOHTTP = "(informative) httpx.AsyncClient(AiohttpTransport) + semaphore"
+def _async_stacks(base_url: str) -> dict[str, str]:
+    """The stacks of the sweep's async clients, read from live objects inside a loop."""
+    import httpx
+    from httpx_aiohttp import AiohttpTransport
+
+    async def probe() -> dict[str, str]:
+        stacks: dict[str, str] = {}
+        async with httpx.AsyncClient() as http:
+            stacks["httpx"] = _stack(http)
+        async with httpx.AsyncClient(transport=AiohttpTransport()) as http:
+            stacks["httpx+aiohttp"] = _stack(http)
+        for aiohttp in (False, True):
+            async with _openai_sdk(base_url, aiohttp) as sdk:
+                stacks[f"openai{'+aiohttp' if aiohttp else ''}"] = _stack(sdk._client)
+        for httpcore in (False, True):
+            client = _grokbook_async_client(base_url, httpcore)
+            stacks[f"grokbook{'+httpcore' if httpcore else ''}"] = _stack(client._http())
+            await client.aclose()
+        return stacks
+
+    return asyncio.run(probe())
+
+
+SWEEP_SAME_TRANSPORT = "httpx.AsyncClient(AiohttpTransport()) + semaphore"
 
 
 def bench_sweep(
@@ -283,78 +478,112 @@ def bench_sweep(
     calls: int = 500,
     concurrency: int = 50,
     latency_ms: float = 200,
-    rounds: int = 2,
+    rounds: int = 3,
 ) -> None:
     ideal = calls * latency_ms / 1000 / concurrency
     with Server(latency_ms) as base_url:
+        stacks = _async_stacks(base_url)
 
-        def httpx_run(p: str, aiohttp: bool = False) -> None:
-            asyncio.run(_httpx_semaphore(base_url, calls, concurrency, p, aiohttp))
+        def run(coro: Callable[..., Any], **kwargs: Any) -> Callable[[str], None]:
+            return lambda p: asyncio.run(coro(base_url, calls, concurrency, p, **kwargs))
 
-        subjects: dict[str, Callable[[str], Any]] = {
-            "httpx.AsyncClient + semaphore": httpx_run,
-            "openai.AsyncOpenAI + semaphore": lambda p: asyncio.run(
-                _openai_semaphore(base_url, calls, concurrency, p)
+        subjects = [
+            Subject("httpx.AsyncClient + semaphore", stacks["httpx"], PEER, run(_httpx_semaphore)),
+            Subject(
+                "openai.AsyncOpenAI + semaphore", stacks["openai"], PEER, run(_openai_semaphore)
             ),
-            SWEEP_OURS: lambda p: _grokbook_sweep(base_url, calls, concurrency, p),
-            HAND_AIOHTTP: lambda p: httpx_run(p, aiohttp=True),
-            SWEEP_HTTPCORE: lambda p: _grokbook_sweep(
-                base_url, calls, concurrency, p, httpcore=True
+            Subject(
+                "openai.AsyncOpenAI(http_client=DefaultAioHttpClient()) + semaphore",
+                stacks["openai+aiohttp"],
+                PEER,
+                run(_openai_semaphore, aiohttp=True),
             ),
-        }
+            Subject(
+                SWEEP_SAME_TRANSPORT,
+                stacks["httpx+aiohttp"] + " (grokbook's transport)",
+                PEER,
+                run(_httpx_semaphore, aiohttp=True),
+            ),
+            Subject(
+                "aiohttp.ClientSession + asyncio.Semaphore",
+                "aiohttp",
+                PEER,
+                run(_aiohttp_semaphore),
+            ),
+            Subject(
+                "grokbook.sweep as users get it (run log + cache on)",
+                stacks["grokbook"],
+                OURS,
+                lambda p: _grokbook_sweep(base_url, calls, concurrency, p),
+            ),
+            Subject(
+                "grokbook.sweep over httpx's own pool",
+                stacks["grokbook+httpcore"],
+                INFO,
+                lambda p: _grokbook_sweep(base_url, calls, concurrency, p, httpcore=True),
+            ),
+        ]
         # Warm up every subject once (imports, server threads, pandas, the store).
-        for name, fn in subjects.items():
-            fn(f"warm up ({name})")
-        times: dict[str, list[float]] = {name: [] for name in subjects}
-        cpu: dict[str, list[float]] = {name: [] for name in subjects}
-        for round_ in range(rounds):
-            order = list(subjects.items())
-            if round_ % 2:
-                order.reverse()
-            for name, fn in order:
-                # A new prompt per subject and round: every grokbook call is a cache miss (the
-                # sweep caches by default), as in a first run.
-                started, cpu_started = time.perf_counter(), time.process_time()
-                fn(f"{PROMPT} ({name}, round {round_})")
-                times[name].append(time.perf_counter() - started)
-                cpu[name].append(time.process_time() - cpu_started)
-    best = {name: min(values) for name, values in times.items()}
-    ours = best[SWEEP_OURS]
-    # The issue's peers: what people use today (httpx's and the openai SDK's defaults).
-    peers = {n: t for n, t in best.items() if not n.startswith(("grokbook", "(informative)"))}
-    best_peer_name = min(peers, key=lambda n: peers[n])
-    best_peer = peers[best_peer_name]
-    for name, total in best.items():
+        for subject in subjects:
+            subject.run(f"warm up ({subject.name})")
+        # A new prompt per subject and round: every grokbook call is a cache miss (the sweep
+        # caches by default), as in a first run.
+        _interleaved(
+            subjects, rounds, lambda s, r: s.run(f"{PROMPT} ({s.name}, {s.stack}, round {r})")
+        )
+    best = _best_peer(subjects)
+    for s in subjects:
         report.row(
             "2. sweep throughput",
-            name,
-            f"{_s(total)} ({calls / total:.0f} calls/s)",
-            f"{_x(total / ideal)} of ideal",
-            f"{_x(total / best_peer)} of best peer; client CPU {min(cpu[name]):.2f} s",
+            _label(s),
+            f"{_s(s.best_wall)} ({calls / s.best_wall:.0f} calls/s)",
+            _x(s.best_wall / best.best_wall) + " of best peer",
+            f"{_x(s.best_wall / ideal)} of ideal; "
+            + (
+                "best peer"
+                if s is best
+                else f"CPU {_x(s.best_cpu / best.best_cpu)} the best peer's"
+            ),
+            transport=s.stack,
+            cpu=f"{s.best_cpu / calls * 1000:.2f} ms/call",
         )
     report.row("2. sweep throughput", "ideal (calls x latency / concurrency)", _s(ideal))
-    # 3% for noise: the CPUs are shared; a real regression shows up far above that.
-    ratio = ours / best_peer
-    report.target(
-        "2. sweep throughput",
-        "grokbook.sweep (as shipped) no slower than the best peer (3% margin)",
-        f"{_x(ratio)} of {best_peer_name}",
-        ratio <= 1.03,
-        SWEEP_PLAN,
-    )
+    ours = _ours(subjects)
+    same = next(s for s in subjects if s.name == SWEEP_SAME_TRANSPORT)
+    httpcore = next(s for s in subjects if s.role == INFO)
     report.row(
         "2. sweep throughput",
-        "(informative) grokbook.sweep vs the same loop by hand on the same transport",
-        _x(ours / best[HAND_AIOHTTP]),
+        "(information) grokbook.sweep vs the same loop by hand on its transport",
+        _x(ours.best_wall / same.best_wall),
+        note=f"vs {SWEEP_SAME_TRANSPORT}",
+        transport=same.stack.split(" ")[0],
+        cpu=_x(ours.best_cpu / same.best_cpu),
+    )
+    # 3% for noise: the CPUs are shared; a real regression shows up far above that.
+    ratio = ours.best_wall / best.best_wall
+    report.target(
+        "2. sweep throughput",
+        "grokbook.sweep as users get it no slower than the best peer (3% margin)",
+        f"{_x(ratio)} of {best.name} ({best.stack}); {_spread(ours, best)}",
+        ratio <= 1.03,
+        f"client CPU per call: grokbook.sweep {ours.best_cpu / calls * 1000:.2f} ms, the "
+        f"same loop by hand on grokbook's transport {same.best_cpu / calls * 1000:.2f} ms, "
+        f"{best.name} {best.best_cpu / calls * 1000:.2f} ms. The gap between the first two is "
+        "grokbook's own work per call (request building, validation, usage, the run log and "
+        "cache, the frame); between the last two, the httpx layer over aiohttp. Profile the "
+        "sweep (python -m cProfile bench/run.py --only sweep --no-write) before changing "
+        "either.",
     )
     report.notes.append(
         f"2: best of {rounds} interleaved rounds after one warm-up each; the server answers "
-        f"every call after exactly {latency_ms:.0f} ms. 'client CPU' is the benchmark "
-        "process's CPU time for the run, steadier than wall time on a shared machine. "
-        "grokbook's AsyncClient sends network calls over httpx-aiohttp's transport: over "
-        "httpx's own pool (httpcore 1.0.9, the 'httpx's own pool' row) the pool's bookkeeping "
-        "grows with its connections (encode/httpcore#1035) and a 50-wide sweep spent several "
-        "times the CPU, which made it slower than the openai SDK."
+        f"every call after exactly {latency_ms:.0f} ms. The best peer is the fastest of every "
+        "peer measured, including the hand-written loops on aiohttp. 'client CPU' is this "
+        "process's CPU time per call (all threads; the server is another process), steadier "
+        "than wall time on a shared machine. grokbook's AsyncClient sends network calls over "
+        "httpx-aiohttp's transport: over httpx's own pool (the 'httpx's own pool' row) the "
+        "pool's bookkeeping grows with its connections (encode/httpcore#1035); in this run "
+        f"that sweep spent {_x(httpcore.best_cpu / ours.best_cpu)} the client CPU per call "
+        "of the sweep as shipped."
     )
 
 
@@ -677,7 +906,20 @@ def machine() -> list[tuple[str, str]]:
                 cpu = line.split(":", 1)[1].strip()
                 break
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    packages = ("grokbook", "httpx", "httpcore", "openai", "pandas", "ipython")
+    packages = (
+        "grokbook",
+        "httpx",
+        "httpcore",
+        "aiohttp",
+        "httpx-aiohttp",
+        "openai",
+        "httpx2",
+        "httpcore2",
+        "requests",
+        "urllib3",
+        "pandas",
+        "ipython",
+    )
     return [
         ("date", _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")),
         ("CPU", f"{cpu}; {os.cpu_count()} logical CPUs ({affinity} usable)"),
@@ -696,8 +938,8 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 def print_report(report: Report) -> None:
     print()
-    rows = [["case", "subject", "measured", "ratio", "note"]]
-    rows += [[r.case, r.subject, r.value, r.ratio, r.note] for r in report.rows]
+    rows = [["case", "subject", "transport", "wall", "client CPU", "ratio", "note"]]
+    rows += [[r.case, r.subject, r.transport, r.value, r.cpu, r.ratio, r.note] for r in report.rows]
     print("\n".join(_table(rows)))
     print()
     targets = [["target", "measured", "result"]]
@@ -731,6 +973,13 @@ def write_doc(report: Report, path: Path, elapsed: float) -> None:
         "absolute numbers describe only the machine below, which was shared with other "
         "work while it ran, so expect a few percent of noise.",
         "",
+        "Per-call overhead and sweep throughput compare grokbook as users get it (run log "
+        "on; the sweep also caches) with the fastest of every peer measured in the same run, "
+        "hand-written loops included; the transport column names each one's HTTP stack "
+        "(client/connection pool), and client CPU per call stands next to wall time. Other "
+        "grokbook configurations are marked (information) and no target measures them. "
+        "`make bench` exits 1 when a target is missed; misses are listed with their ratios.",
+        "",
         "This file is written by `bench/run.py`; edit that, not this.",
         "",
         "## Machine",
@@ -750,11 +999,11 @@ def write_doc(report: Report, path: Path, elapsed: float) -> None:
         *_misses(report),
         "## Figures",
         "",
-        "| case | subject | measured | ratio | note |",
-        "|---|---|---|---|---|",
+        "| case | subject | transport | wall | client CPU | ratio | note |",
+        "|---|---|---|---|---|---|---|",
         *[
-            f"| {_md(r.case)} | {_md(r.subject)} | {_md(r.value)} | {_md(r.ratio)} | "
-            f"{_md(r.note)} |"
+            f"| {_md(r.case)} | {_md(r.subject)} | {_md(r.transport)} | {_md(r.value)} | "
+            f"{_md(r.cpu)} | {_md(r.ratio)} | {_md(r.note)} |"
             for r in report.rows
         ],
         "",
