@@ -87,6 +87,7 @@ class CallOptions(RequestOptions, total=False):
 
 
 _CALL_ONLY = ("cache", "repeat", "tags")
+_REQUEST_OPTIONS = frozenset(RequestOptions.__annotations__)
 
 
 def split_options(
@@ -94,11 +95,11 @@ def split_options(
 ) -> tuple[dict[str, Any], bool, int, Mapping[str, Any] | None]:
     """(request options, cache, repeat, tags) of a ``chat()`` call's keywords."""
     request_options = {k: v for k, v in options.items() if k not in _CALL_ONLY}
-    unknown = set(request_options) - set(RequestOptions.__annotations__)
+    unknown = request_options.keys() - _REQUEST_OPTIONS
     if unknown:
         raise UnsupportedParameterError(
             f"Unknown option(s) {', '.join(sorted(unknown))}. Known: "
-            f"{', '.join(sorted((*RequestOptions.__annotations__, *_CALL_ONLY)))}; pass "
+            f"{', '.join(sorted((*_REQUEST_OPTIONS, *_CALL_ONLY)))}; pass "
             "other body fields with extra_body={...}."
         )
     repeat = options.get("repeat", 0)
@@ -265,19 +266,17 @@ def _check_number(name: str, value: Any, low: float, high: float) -> None:
 def _check_json(name: str, value: Any) -> None:
     """``value`` must be plain, finite JSON (no NaN, sets, objects): what the server can read."""
     try:
-        json.dumps(value, allow_nan=False)
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UnsupportedParameterError(
+            f"{name} holds text that cannot be sent as UTF-8 (a lone surrogate)."
+        ) from exc
     except (TypeError, ValueError) as exc:
         raise UnsupportedParameterError(
             f"{name} must hold plain JSON (strings, numbers, lists, dicts; no NaN or sets): {exc}."
         ) from exc
     except RecursionError as exc:
         raise UnsupportedParameterError(f"{name} is nested too deeply to send.") from exc
-    try:
-        json.dumps(value).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise UnsupportedParameterError(
-            f"{name} holds text that cannot be sent as UTF-8 (a lone surrogate)."
-        ) from exc
 
 
 def normalize_tools(tools: Sequence[Mapping[str, Any]] | None) -> tuple[dict[str, Any], ...]:
@@ -387,7 +386,8 @@ def build_request(
         )
     neutral_tools = normalize_tools(tools)
     extras = dict(extra_body or {})
-    _check_json("extra_body", extras)
+    if extras:
+        _check_json("extra_body", extras)
     reserved = ("model", "messages", "input", "stream")
     for name in reserved:
         if name in extras:
@@ -454,16 +454,14 @@ def parse_json_body(content: bytes, status_code: int, secrets: tuple[str, ...] =
     """
     try:
         return json.loads(content)
-    except RecursionError as exc:
-        raise ResponseParseError(
-            f"The server answered HTTP {status_code} with JSON nested too deeply to read; "
-            "this is not an API response. Check base_url.",
-            status_code=status_code,
-            snippet=redact(content[:200].decode("utf-8", errors="replace"), secrets),
-        ) from exc
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         snippet = redact(content[:200].decode("utf-8", errors="replace"), secrets)
-        kind = "an HTML page" if snippet.lstrip().startswith("<") else "a body that is not JSON"
+        if isinstance(exc, RecursionError):
+            kind = "JSON nested too deeply to read"
+        elif snippet.lstrip().startswith("<"):
+            kind = "an HTML page"
+        else:
+            kind = "a body that is not JSON"
         raise ResponseParseError(
             f"The server answered HTTP {status_code} with {kind} instead of a chat completion. "
             "Check base_url (a proxy or captive portal may be in the way).",

@@ -180,7 +180,7 @@ def _read_header(parts: Parts, data: Mapping[str, Any]) -> None:
         parts.cite(url.get("url") if isinstance(url, Mapping) else url)
 
 
-def _failure(data: Mapping[str, Any], secrets: tuple[str, ...]) -> bytes:
+def _failure(data: Mapping[str, Any]) -> bytes:
     error = data.get("error")
     body = {"error": error} if error is not None else dict(data)
     return json.dumps(body).encode()
@@ -198,7 +198,7 @@ def parse(
     if not isinstance(data, dict):
         raise bad_shape("not a JSON object", status_code, data, secrets)
     if data.get("status") == "failed" or ("error" in data and "output" not in data):
-        raise make_status_error(502, _failure(data, secrets), secrets=secrets)
+        raise make_status_error(502, _failure(data), secrets=secrets)
     output = data.get("output")
     if not isinstance(output, list):
         raise bad_shape("no output list", status_code, data, secrets)
@@ -228,31 +228,27 @@ class Stream(StreamState):
         self.chunks += 1
         parts = self.parts
         events: list[StreamEvent] = []
+        delta = event.get("delta")
+        text = delta if isinstance(delta, str) and delta else None
         if kind in ("response.created", "response.in_progress"):
             response = event.get("response")
             if isinstance(response, Mapping):
                 _read_header(parts, response)
-        elif kind == "response.reasoning_text.delta":
-            delta = event.get("delta")
-            if isinstance(delta, str) and delta:
-                parts.reasoning.append(delta)
-                events.append(StreamEvent("reasoning", delta))
-        elif kind == "response.reasoning_summary_text.delta":
-            delta = event.get("delta")
-            if isinstance(delta, str) and delta:
-                index = (event.get("item_id"), event.get("summary_index"))
-                if self._summary_index is not None and index != self._summary_index:
-                    parts.summary.append("\n\n")
-                self._summary_index = index
-                parts.summary.append(delta)
-                # The summary is the reasoning shown, unless the model streams its raw text.
-                if not parts.reasoning:
-                    events.append(StreamEvent("reasoning", delta))
-        elif kind == "response.output_text.delta":
-            delta = event.get("delta")
-            if isinstance(delta, str) and delta:
-                parts.content.append(delta)
-                events.append(StreamEvent("content", delta))
+        elif kind == "response.reasoning_text.delta" and text:
+            parts.reasoning.append(text)
+            events.append(StreamEvent("reasoning", text))
+        elif kind == "response.reasoning_summary_text.delta" and text:
+            index = (event.get("item_id"), event.get("summary_index"))
+            if self._summary_index is not None and index != self._summary_index:
+                parts.summary.append("\n\n")
+            self._summary_index = index
+            parts.summary.append(text)
+            # The summary is the reasoning shown, unless the model streams its raw text.
+            if not parts.reasoning:
+                events.append(StreamEvent("reasoning", text))
+        elif kind == "response.output_text.delta" and text:
+            parts.content.append(text)
+            events.append(StreamEvent("content", text))
         elif kind == "response.output_text.annotation.added":
             _annotations(parts, [event.get("annotation")])
         elif kind == "response.output_item.done":

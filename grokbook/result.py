@@ -10,6 +10,7 @@ documented arithmetic, checked against ``total_tokens`` on every response):
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
@@ -88,8 +89,6 @@ class ToolCall:
 
     def parsed(self) -> Any:
         """The arguments as Python data (raises ValueError when the model wrote bad JSON)."""
-        import json
-
         return json.loads(self.arguments) if self.arguments.strip() else {}
 
 
