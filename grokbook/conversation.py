@@ -107,16 +107,20 @@ class Conversation:
         pass them to ``client.chat`` / ``client.stream`` and the Completion to :meth:`add_turn`
         (what :meth:`ask` does; the ``%%grok --chat`` magic uses the two steps).
 
-        ``resend``: send the whole history even where ``previous_response_id`` would do (the
-        stored response expired: xAI keeps them 30 days, a restarted simulator none).
+        ``options`` set to None are left out (the conversation's own model and effort apply);
+        a ``system`` option is ignored: the system prompt is the one the conversation was made
+        with, sent on the first turn (and with every resent history). ``resend``: send the
+        whole history even where ``previous_response_id`` would do (the stored response
+        expired: xAI keeps them 30 days, a restarted simulator none).
         """
         if not isinstance(prompt, str) or not prompt.strip():
             raise UnsupportedParameterError("Ask with a non-empty question string.")
+        given = {k: v for k, v in options.items() if v is not None and k != "system"}
         call: dict[str, Any] = {
             "model": self.model,
             "reasoning_effort": self.reasoning_effort,
             "wire": self.wire,
-            **options,
+            **given,
         }
         call["tags"] = {
             "source": "conversation",

@@ -234,10 +234,7 @@ class GrokMagics(Magics):
             client = self._client()
             if args.chat is not None:
                 conversation = self._conversation(args.chat, client, options)
-                given = {k: v for k, v in options.items() if v is not None}
-                if conversation.turns:
-                    given.pop("system", None)  # the first turn's system prompt holds
-                sent, options = conversation.prepare(prompt, given)
+                sent, options = conversation.prepare(prompt, options)
             if args.no_stream:
                 completion = self._ask(client, sent, options, mode, cache=not args.no_cache)
             else:

@@ -28,6 +28,8 @@ import html
 import re
 from typing import TYPE_CHECKING
 
+from .result import hidden_reasoning_line
+
 if TYPE_CHECKING:  # pragma: no cover
     from .result import Completion
 
@@ -358,10 +360,8 @@ def _reasoning_html(
     label = escape(_reasoning_label(tokens, text, streaming=streaming, estimate=estimate))
     if not text:
         if tokens:
-            return (
-                f'<div class="grokbook-reasoning" style="{_MUTED}">{label} '
-                "(the model does not return its reasoning text)</div>"
-            )
+            line = escape(hidden_reasoning_line(tokens))
+            return f'<div class="grokbook-reasoning" style="{_MUTED}">{line}</div>'
         return ""
     if mode == "hide":
         return f'<div class="grokbook-reasoning" style="{_MUTED}">{label} (hidden)</div>'
@@ -389,7 +389,7 @@ def _reasoning_plain(
 ) -> str:
     label = _reasoning_label(tokens, text, streaming=streaming, estimate=estimate)
     if not text:
-        return f"[{label}; the model does not return its reasoning text]" if tokens else ""
+        return f"[{hidden_reasoning_line(tokens)}]" if tokens else ""
     if mode == "show":
         return f"[{label}]\n{_plain(text.strip(), escape_html=escape_html)}\n[end of reasoning]"
     state = "hidden" if mode == "hide" else "collapsed"
@@ -399,7 +399,7 @@ def _reasoning_plain(
 def _reasoning_markdown(text: str | None, tokens: int | None, mode: str) -> str:
     label = markdown_text(_reasoning_label(tokens, text))
     if not text:
-        return f"*{label}* (the model does not return its reasoning text)" if tokens else ""
+        return f"*{markdown_text(hidden_reasoning_line(tokens))}*" if tokens else ""
     if mode == "hide":
         return f"*{label}* (hidden)"
     if mode == "show":

@@ -75,6 +75,11 @@ class StreamEvent:
     text: str
 
 
+def hidden_reasoning_line(reasoning_tokens: int) -> str:
+    """The one line shown for a model that reasoned but sent no readable reasoning."""
+    return f"{reasoning_tokens:,} reasoning tokens; this model does not show its reasoning"
+
+
 @dataclass(frozen=True)
 class ToolCall:
     """A function call the model asks for (both wires; streamed ones are assembled).
@@ -185,7 +190,7 @@ class Completion:
         tokens = self.usage.reasoning_tokens
         if self.reasoning or not tokens:
             return None
-        return f"{tokens:,} reasoning tokens; this model does not show its reasoning"
+        return hidden_reasoning_line(tokens)
 
     @property
     def model_notice(self) -> str | None:

@@ -45,6 +45,8 @@ from .result import Completion
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from .conversation import Conversation
+
 __all__ = ["EffortComparer", "ModelPicker", "Playground"]
 
 logger = logging.getLogger("grokbook")
@@ -349,6 +351,11 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
     the current prompt and returns its Completion (None after an error or Stop); ``.task``
     is the run in flight, ``.stop()`` cancels it. With ``cache=True`` (the default) running
     the same prompt and settings again replays the stored answer at no cost.
+
+    **Follow up** (``follow_up=True`` or the checkbox) makes each run the next turn of one
+    :class:`~grokbook.Conversation` (``.conversation``), so "now double it" knows the last
+    answer; the status line shows the turn and the conversation's cost so far. **New
+    conversation** (or changing the model or effort) starts over.
     """
 
     def __init__(
@@ -361,9 +368,12 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
         client: AsyncClient | None = None,
         reasoning: str = "collapse",
         cache: bool = True,
+        follow_up: bool = False,
     ) -> None:
         #: Replay an identical earlier answer instead of calling the API (footer: "cached").
         self.cache = cache
+        #: The conversation follow-up runs continue (None until the first one).
+        self.conversation: Conversation | None = None
         self.picker = ModelPicker(model=model, reasoning_effort=reasoning_effort)
         self.prompt = widgets.Textarea(
             value=prompt,
@@ -392,6 +402,18 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
         )
         self.stop_button.add_class("grokbook-stop")
         self.stop_button.layout.display = "none"
+        self.follow_up = widgets.Checkbox(
+            value=follow_up,
+            description="Follow up",
+            indent=False,
+            tooltip="Each run continues the conversation (the model sees earlier turns)",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.follow_up.add_class("grokbook-follow-up")
+        self.new_button = widgets.Button(
+            description="New conversation", icon="refresh", tooltip="Forget earlier turns"
+        )
+        self.new_button.add_class("grokbook-new")
         self.status = widgets.HTML()
         self.status.add_class("grokbook-status")
         self.output = widgets.HTML()
@@ -401,7 +423,15 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
                 self.picker,
                 self.prompt,
                 self.system_box,
-                widgets.HBox([self.run_button, self.stop_button, self.status]),
+                widgets.HBox(
+                    [
+                        self.run_button,
+                        self.stop_button,
+                        self.follow_up,
+                        self.new_button,
+                        self.status,
+                    ]
+                ),
                 self.output,
             ]
         )
@@ -416,6 +446,7 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
             self.output.value = _error_html(str(exc))
         self.run_button.on_click(self._on_run_click)
         self.stop_button.on_click(self._on_stop_click)
+        self.new_button.on_click(lambda _button: self.new_conversation())
 
     # -- what the shared Run / Stop life cycle needs ----------------------------------------
     def _params(self) -> dict[str, Any]:
@@ -427,6 +458,30 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
 
     def _show_error(self, message_html: str) -> None:
         self.output.value = message_html
+
+    def new_conversation(self) -> None:
+        """Forget the follow-up conversation: the next follow-up run starts a new one."""
+        self.conversation = None
+
+    def _next_turn(
+        self, prompt: str, options: dict[str, Any]
+    ) -> tuple[Any, dict[str, Any], Conversation | None]:
+        """(what to send, options, the conversation) for this run: with Follow up, the next
+        turn of the conversation (made on first use with this run's settings)."""
+        if not self.follow_up.value:
+            return prompt, options, None
+        from .conversation import Conversation
+
+        settings = (options.get("model"), options.get("reasoning_effort"))
+        current = self.conversation
+        if current is None or (current.model, current.reasoning_effort) != settings:
+            assert self._client is not None
+            current = Conversation(
+                self._client, *settings, system=options.get("system"), name="playground"
+            )
+            self.conversation = current
+        sent, call = current.prepare(prompt, options)
+        return sent, call, current
 
     def _set_running(self, running: bool) -> None:
         self.run_button.disabled = running
@@ -458,14 +513,17 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
                 "", "", reasoning_mode=self.reasoning_mode, model=model, done=False
             )
             last_draw = time.monotonic()
-            stream = self._client.stream(
+            sent, options, conversation = self._next_turn(
                 prompt,
-                model=model,
-                reasoning_effort=reasoning_effort,
-                system=system,
-                cache=self.cache,
-                tags={"source": "widget"},
+                {
+                    "model": model,
+                    "reasoning_effort": reasoning_effort,
+                    "system": system,
+                    "cache": self.cache,
+                    "tags": {"source": "widget"},
+                },
             )
+            stream = self._client.stream(sent, **options)
             async with stream:
                 async for event in stream:
                     if event.kind == "reasoning":
@@ -506,6 +564,13 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
         del self.results[:-HISTORY_SIZE]
         self.output.value = completion_bundle(completion)["text/html"]
         self.status.value = ""
+        if conversation is not None:
+            conversation.add_turn(prompt, completion)
+            turn = conversation.turns[-1]
+            self.status.value = (
+                '<span style="color:var(--jp-ui-font-color2,#666)">'
+                f"turn {turn.index + 1} · conversation ${turn.cumulative_cost_usd:.6f}</span>"
+            )
         return completion
 
     def __repr__(self) -> str:

@@ -123,8 +123,12 @@ def test_bad_reasoning_mode_says_what_is_allowed() -> None:
 
 def test_hidden_reasoning_text_still_shows_its_tokens() -> None:
     bundle = render.completion_bundle(make(reasoning=None))
-    assert "does not return its reasoning text" in bundle["text/html"]
-    assert "310 tokens" in bundle["text/plain"]
+    line = "310 reasoning tokens; this model does not show its reasoning"
+    assert line in bundle["text/html"]
+    markdown = bundle["text/markdown"]  # Markdown-escaped, still one line
+    assert "*310 reasoning tokens\\; this model does not show its reasoning*" in markdown
+    assert f"[{line}]" in bundle["text/plain"]
+    assert make(reasoning=None).reasoning_note == line
     none_at_all = render.completion_bundle(make(reasoning=None, usage=Usage(5, None, None, 2)))
     assert "Reasoning" not in none_at_all["text/html"]
 

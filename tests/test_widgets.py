@@ -149,6 +149,38 @@ async def test_playground_run_streams_a_completion_from_the_simulator() -> None:
     assert pg.stop_button.layout.display == "none"
 
 
+@pytest.mark.parametrize("wire", ["responses", "chat"])
+async def test_playground_follow_up_continues_the_conversation(
+    wire: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GROKBOOK_WIRE", wire)
+    pg = Playground(PROMPT, reasoning_effort="low", follow_up=True, cache=False)
+    first = await pg.run()
+    pg.prompt.value = "now double it"
+    second = await pg.run()
+    assert first is not None and second is not None
+    assert second.content.endswith("606") and second.wire == wire
+    conversation = pg.conversation
+    assert conversation is not None and len(conversation.turns) == 2
+    assert "turn 2 · conversation $" in pg.status.value
+    # Without Follow up a run stands alone: nothing to double.
+    pg.follow_up.value = False
+    alone = await pg.run()
+    assert alone is not None and not alone.content.endswith("1212")
+    assert len(conversation.turns) == 2
+    # New conversation (the button) starts over; so does another effort.
+    pg.follow_up.value = True
+    pg.new_button.click()
+    assert pg.conversation is None
+    pg.prompt.value = PROMPT
+    await pg.run()
+    assert pg.conversation is not None and pg.conversation is not conversation
+    kept = pg.conversation
+    pg.picker.reasoning_effort = "high"
+    await pg.run()
+    assert pg.conversation is not kept and len(pg.conversation.turns) == 1
+
+
 async def test_playground_uses_picker_and_system_prompt() -> None:
     pg = Playground(PROMPT, model="grok-4.3", reasoning_effort="high", system="Be terse.")
     completion = await pg.run()
