@@ -221,9 +221,9 @@ def bench_overhead(report: Report, calls: int = 1000, rounds: int = 7) -> None:
         plain = httpx.Client(timeout=60)
         sdk = openai.OpenAI(base_url=base_url, api_key=KEY, max_retries=0, timeout=60)
         # As users get it: no log= argument (the run log is on unless GROKBOOK_LOG=0).
-        default = gb.Client(provider="xai", api_key=KEY, base_url=base_url)
+        default = gb.Client(provider="xai", wire="chat", api_key=KEY, base_url=base_url)
         assert default.log, "bench: GROKBOOK_LOG must not be set for the benchmark"
-        quiet = gb.Client(provider="xai", api_key=KEY, base_url=base_url, log=False)
+        quiet = gb.Client(provider="xai", wire="chat", api_key=KEY, base_url=base_url, log=False)
         closers += [plain.close, sdk.close, default.close, quiet.close]
 
         def httpx_call(prompt: str) -> None:
@@ -425,7 +425,9 @@ def _grokbook_async_client(base_url: str, httpcore: bool = False) -> Any:
     # As shipped, the AsyncClient's network transport is aiohttp's pool (grokbook/_aiohttp.py);
     # `httpcore=True` measures the same sweep over httpx's own pool, for comparison.
     transport = httpx.AsyncHTTPTransport() if httpcore else None
-    return gb.AsyncClient(provider="xai", api_key=KEY, base_url=base_url, transport=transport)
+    return gb.AsyncClient(
+        provider="xai", wire="chat", api_key=KEY, base_url=base_url, transport=transport
+    )
 
 
 def _grokbook_sweep(
@@ -722,7 +724,9 @@ def bench_stream(report: Report, tokens: int = 4000, paced_s: float = 2.0) -> No
 
     def client_for(pace: float) -> Client:
         transport = httpx.MockTransport(handler_for(pace))
-        return Client(provider="xai", api_key=KEY, transport=transport, log=False, max_retries=0)
+        return Client(
+            provider="xai", wire="chat", api_key=KEY, transport=transport, log=False, max_retries=0
+        )
 
     # The floor: the same stream read with no display at all.
     started = time.perf_counter()

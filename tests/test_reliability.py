@@ -123,9 +123,10 @@ CASES: dict[str, Case] = {
 }
 
 
-def client_for(server: SimServer, case: Case, cls: Any = gb.Client) -> Any:
+def client_for(server: SimServer, case: Case, wire: str, cls: Any = gb.Client) -> Any:
     return cls(
         provider="xai",
+        wire=wire,
         api_key=FAKE_KEY,
         base_url=server.base_url,
         timeout=TIMEOUT_S,
@@ -168,11 +169,12 @@ async def async_call(client: gb.AsyncClient, case: Case) -> tuple[Any, BaseExcep
         return None, exc
 
 
+@pytest.mark.parametrize("wire", ["responses", "chat"])
 @pytest.mark.parametrize("name", list(CASES))
-def test_sync_client_under_fault(name: str) -> None:
+def test_sync_client_under_fault(name: str, wire: str) -> None:
     case = CASES[name]
     with serve_in_background(latency="none", faults=list(case.faults)) as server:
-        client = client_for(server, case)
+        client = client_for(server, case, wire)
         started = time.perf_counter()
         result, error = sync_call(client, case)
         check_outcome(case, result, error, time.perf_counter() - started)
@@ -185,11 +187,12 @@ def test_sync_client_under_fault(name: str) -> None:
         assert server.simulator.faults_pending == []
 
 
+@pytest.mark.parametrize("wire", ["responses", "chat"])
 @pytest.mark.parametrize("name", list(CASES))
-async def test_async_client_under_fault(name: str) -> None:
+async def test_async_client_under_fault(name: str, wire: str) -> None:
     case = CASES[name]
     with serve_in_background(latency="none", faults=list(case.faults)) as server:
-        client = client_for(server, case, gb.AsyncClient)
+        client = client_for(server, case, wire, gb.AsyncClient)
         started = time.perf_counter()
         result, error = await asyncio.wait_for(async_call(client, case), BOUND_S)
         check_outcome(case, result, error, time.perf_counter() - started)

@@ -350,6 +350,18 @@ def test_responses_stream_errors_keep_the_partial_answer(mode: str, event: dict[
     assert info.value.partial_reasoning == "Multiply 101 by 3."
 
 
+def test_responses_stream_may_end_with_done_as_xais_spec_says() -> None:
+    body = responses_sse(responses_events()) + b"data: [DONE]\n\n"
+    response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+    events, c = call("sync", True, Recorder(response), wire="responses")
+    assert c.content == "101 * 3 = 303" and len(events) == 4
+    # [DONE] alone does not end a Responses stream: response.completed does.
+    cut = responses_sse(responses_events()[:-1]) + b"data: [DONE]\n\n"
+    cut_response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=cut)
+    with pytest.raises(errors.IncompleteStreamError, match=r"response\.completed"):
+        call("sync", True, Recorder(cut_response), wire="responses")
+
+
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_responses_stream_without_completed_is_incomplete(mode: str) -> None:
     response = httpx.Response(
