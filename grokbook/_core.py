@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
 from . import catalog
-from .errors import APIError, ResponseParseError, UnsupportedParameterError, redact
+from .errors import (
+    APIError,
+    ImplausibleUsageWarning,
+    ResponseParseError,
+    UnsupportedParameterError,
+    redact,
+)
 from .providers import Provider
 from .result import Usage
 
@@ -470,19 +477,44 @@ def parse_json_body(content: bytes, status_code: int, secrets: tuple[str, ...] =
         ) from exc
 
 
+#: The most one call can plausibly cost, in USD: far above any price in the catalog
+#: (2M tokens at $12 per 1M is $24), far below garbage such as 2**70 ticks.
+MAX_PLAUSIBLE_COST_USD = 10_000.0
+
+
+def _plausible_cost(value: Any, field: str, units_per_usd: float) -> float | None:
+    """A reported cost in USD, or None (with a warning naming ``field``) when it is not a
+    finite number between 0 and :data:`MAX_PLAUSIBLE_COST_USD`."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        usd = float(value) / units_per_usd
+    except OverflowError:  # an int too large for a float
+        usd = math.inf
+    if math.isfinite(usd) and 0.0 <= usd <= MAX_PLAUSIBLE_COST_USD:
+        return usd
+    warnings.warn(
+        f"the server reported {field} = {value!r}, which cannot be right (a cost must be "
+        f"between $0 and ${MAX_PLAUSIBLE_COST_USD:,.0f}); the catalog price is used instead",
+        ImplausibleUsageWarning,
+        stacklevel=3,
+    )
+    return None
+
+
 def compute_cost(
     raw_usage: Mapping[str, Any] | None, usage: Usage, served_model: str, asked_model: str
 ) -> float | None:
     """USD cost: the server's ``cost_in_usd_ticks`` when sent (1 USD = 1e10 ticks), else the
     catalog prices of the model that answered (else the one asked for), else None."""
     if isinstance(raw_usage, Mapping):
-        ticks = raw_usage.get("cost_in_usd_ticks")
-        if isinstance(ticks, int | float) and not isinstance(ticks, bool):
-            return float(ticks) / 1e10
+        ticks = _plausible_cost(raw_usage.get("cost_in_usd_ticks"), "usage.cost_in_usd_ticks", 1e10)
+        if ticks is not None:
+            return ticks
         # OpenRouter reports dollars directly.
-        cost = raw_usage.get("cost")
-        if isinstance(cost, int | float) and not isinstance(cost, bool):
-            return float(cost)
+        cost = _plausible_cost(raw_usage.get("cost"), "usage.cost", 1.0)
+        if cost is not None:
+            return cost
     record = catalog.get(served_model) or catalog.get(asked_model)
     if record is None:
         return None

@@ -14,6 +14,14 @@ execute it, as the simulator's transport executes its ``Plan``::
 Streams: once the first byte of a successful stream has arrived, nothing is retried;
 :func:`stream_sync` / :func:`stream_async` feed its bytes through the SSE decoder into a wire's
 stream state and convert a broken connection into ``IncompleteStreamError``.
+
+:class:`ResponseLimits` bounds every response, because httpx's timeouts are per read (a server
+dripping a byte at a time never trips them) and its bodies unbounded: a non-streamed response
+has a deadline (``APITimeoutError``), a stream an idle and an optional total limit
+(``StreamTimeoutError``), and any body or stream a decoded size cap
+(``ResponseTooLargeError``). The sync driver checks the deadline as bytes arrive, so a server
+silent past it is stopped by the read timeout (the same number); the async driver cancels at
+the deadline itself.
 """
 
 from __future__ import annotations
@@ -38,6 +46,8 @@ from .errors import (
     APITimeoutError,
     IncompleteStreamError,
     RateLimitError,
+    ResponseTooLargeError,
+    StreamTimeoutError,
     make_status_error,
     redact,
 )
@@ -45,6 +55,7 @@ from .result import StreamEvent
 
 __all__ = [
     "Policy",
+    "ResponseLimits",
     "Send",
     "Wait",
     "exchange",
@@ -75,6 +86,41 @@ class Wait:
     seconds: float
 
 
+@dataclass(frozen=True)
+class ResponseLimits:
+    """How long and how large one response may be (a client's ``timeout``,
+    ``stream_timeout`` and ``max_response_bytes``).
+
+    ``deadline_s``: a non-streamed attempt (headers and whole body) must end this many seconds
+    after it was sent; each retry gets its own. ``idle_s``: the longest a stream may go
+    without an event. ``stream_total_s``: the longest a whole stream may last (None: no
+    limit). ``max_bytes``: the decoded size of one body or stream.
+    """
+
+    deadline_s: float | None = _retry.DEFAULT_TIMEOUT.read
+    idle_s: float | None = _retry.DEFAULT_TIMEOUT.read
+    stream_total_s: float | None = None
+    max_bytes: int = _retry.DEFAULT_MAX_RESPONSE_BYTES
+
+
+class DeadlineExceeded(httpx.TimeoutException):
+    """Raised by the drivers when a response outlives :attr:`ResponseLimits.deadline_s`."""
+
+    def __init__(self, deadline_s: float) -> None:
+        super().__init__(f"the response did not arrive within the {deadline_s:g} s deadline")
+        self.deadline_s = deadline_s
+
+
+def too_large(limit: int, status_code: int | None, what: str = "response") -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"The {what} grew past {limit:,} bytes (decoded) and was not read further: a server "
+        "sending that much is broken or hostile. If a real answer is that large, raise "
+        "max_response_bytes=... on the client.",
+        status_code=status_code,
+        limit=limit,
+    )
+
+
 Step = Send | Wait
 Outcome = httpx.Response | httpx.HTTPError | None
 Plan = Generator[Step, Outcome, tuple[httpx.Response, float]]
@@ -86,9 +132,15 @@ class Policy:
     ``secrets`` returns the strings to redact from every error (the API key).
     """
 
-    def __init__(self, max_retries: int, secrets: Callable[[], tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        max_retries: int,
+        secrets: Callable[[], tuple[str, ...]],
+        limits: ResponseLimits | None = None,
+    ) -> None:
         self.max_retries = max_retries
         self.secrets = secrets
+        self.limits = limits or ResponseLimits()
         #: Counters for callers that adapt (sweeps lower concurrency on 429s).
         self.stats: dict[str, int] = {"requests": 0, "retries": 0, "rate_limited": 0}
         self._lock = threading.Lock()
@@ -99,6 +151,12 @@ class Policy:
 
     def transport_error(self, exc: httpx.HTTPError, url: str) -> APIError:
         host = httpx.URL(url).host
+        if isinstance(exc, DeadlineExceeded):
+            return APITimeoutError(
+                f"The answer from {host} did not arrive within timeout={exc.deadline_s:g} s "
+                "(a deadline for the whole response, not each read). Reasoning models can "
+                "think for minutes: raise timeout=..., or stream the answer."
+            )
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(
                 f"The request to {host} timed out ({type(exc).__name__}). Reasoning models can "
@@ -161,7 +219,28 @@ def exchange(policy: Policy, send: Send) -> Plan:
 
 
 # -- the sync shell --------------------------------------------------------------------------
-def _send_sync(http: httpx.Client, step: Send) -> httpx.Response | httpx.HTTPError:
+def _read_sync(response: httpx.Response, limits: ResponseLimits, started: float) -> None:
+    """Read a body within the deadline and size cap (``response.content`` afterwards)."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limits.max_bytes:
+                raise too_large(limits.max_bytes, response.status_code)
+            chunks.append(chunk)
+            if limits.deadline_s is not None and time.monotonic() - started > limits.deadline_s:
+                raise DeadlineExceeded(limits.deadline_s)
+    finally:
+        response.close()
+    # What httpx's own Response.read() does: later .content / .json() read this.
+    response._content = b"".join(chunks)
+
+
+def _send_sync(
+    http: httpx.Client, step: Send, limits: ResponseLimits
+) -> httpx.Response | httpx.HTTPError:
+    started = time.monotonic()
     try:
         response = http.send(http.build_request(step.method, step.url, json=step.body), stream=True)
     except httpx.HTTPError as exc:
@@ -169,15 +248,17 @@ def _send_sync(http: httpx.Client, step: Send) -> httpx.Response | httpx.HTTPErr
     if step.stream and response.is_success:
         return response
     try:
-        response.read()
+        _read_sync(response, limits, started)
     except httpx.HTTPError as exc:
-        response.close()
         return exc
     return response
 
 
-def run_sync(http: httpx.Client, plan: Plan) -> tuple[httpx.Response, float]:
+def run_sync(
+    http: httpx.Client, plan: Plan, limits: ResponseLimits | None = None
+) -> tuple[httpx.Response, float]:
     """Execute ``plan`` with blocking I/O."""
+    limits = limits or ResponseLimits()
     try:
         step = next(plan)
         while True:
@@ -185,18 +266,70 @@ def run_sync(http: httpx.Client, plan: Plan) -> tuple[httpx.Response, float]:
                 time.sleep(step.seconds)
                 step = plan.send(None)
             else:
-                step = plan.send(_send_sync(http, step))
+                step = plan.send(_send_sync(http, step, limits))
     except StopIteration as done:
         result: tuple[httpx.Response, float] = done.value
         return result
 
 
-def stream_sync(response: httpx.Response, state: StreamState) -> Iterator[StreamEvent]:
+class _StreamClock:
+    """A stream's idle and total limits: when the next event is due at the latest."""
+
+    def __init__(self, limits: ResponseLimits) -> None:
+        self.limits = limits
+        now = time.monotonic()
+        self.last_event = now
+        self.end = None if limits.stream_total_s is None else now + limits.stream_total_s
+        self.size = 0
+
+    def chunk(self, chunk: bytes, state: StreamState, dispatched: bool) -> None:
+        now = time.monotonic()
+        self.size += len(chunk)
+        if self.size > self.limits.max_bytes:
+            raise too_large(self.limits.max_bytes, 200, "stream")
+        if dispatched:
+            self.last_event = now
+        self.check(state, now)
+
+    def remaining(self) -> float | None:
+        """Seconds until the next limit (for the async driver's cancellation)."""
+        due = [] if self.limits.idle_s is None else [self.last_event + self.limits.idle_s]
+        if self.end is not None:
+            due.append(self.end)
+        return max(min(due) - time.monotonic(), 0.0) if due else None
+
+    def check(self, state: StreamState, now: float) -> None:
+        """Raise :class:`StreamTimeoutError` if a limit has passed at ``now``."""
+        ended = self.end is not None and now > self.end
+        idle = self.limits.idle_s
+        if ended or (idle is not None and now - self.last_event > idle):
+            raise self.expired(state)
+
+    def expired(self, state: StreamState) -> IncompleteStreamError:
+        """The error for a limit that has passed (the total one if it has, else idle)."""
+        if self.end is not None and time.monotonic() >= self.end:
+            why = f"ran past stream_timeout={self.limits.stream_total_s:g} s"
+        else:
+            why = f"sent no event for timeout={self.limits.idle_s:g} s"
+        return state.incomplete(
+            f"The stream {why} after {state.chunks} chunks; the partial answer is on this "
+            "error as partial_content. Raise timeout=... (the longest silence allowed) or "
+            "stream_timeout=... on the client if the model needs longer.",
+            StreamTimeoutError,
+        )
+
+
+def stream_sync(
+    response: httpx.Response, state: StreamState, limits: ResponseLimits | None = None
+) -> Iterator[StreamEvent]:
     """The events of a successful SSE response, read to its end (the response is closed)."""
     decoder = SSEDecoder()
+    clock = _StreamClock(limits or ResponseLimits())
     try:
         for chunk in response.iter_bytes():
-            yield from _events(state, decoder.feed(chunk))
+            payloads = decoder.feed(chunk)
+            clock.chunk(chunk, state, bool(payloads))
+            yield from _events(state, payloads)
         yield from _events(state, decoder.flush())
     except httpx.HTTPError as exc:
         raise broken(state, exc) from exc
@@ -207,33 +340,57 @@ def stream_sync(response: httpx.Response, state: StreamState) -> Iterator[Stream
 def read_sync(response: httpx.Response, policy: Policy, url: str) -> bytes:
     """The whole body of a response left unread (a 2xx that turned out not to be SSE)."""
     try:
-        return response.read()
+        _read_sync(response, policy.limits, time.monotonic())
     except httpx.HTTPError as exc:
         raise policy.transport_error(exc, url) from exc
-    finally:
-        response.close()
+    return response.content
 
 
 # -- the async shell -------------------------------------------------------------------------
-async def _send_async(http: httpx.AsyncClient, step: Send) -> httpx.Response | httpx.HTTPError:
+async def _read_async(response: httpx.Response, limits: ResponseLimits) -> None:
+    """Read a body within the size cap (the caller holds the deadline)."""
+    chunks: list[bytes] = []
+    size = 0
     try:
-        response = await http.send(
-            http.build_request(step.method, step.url, json=step.body), stream=True
-        )
-    except httpx.HTTPError as exc:
-        return exc
-    if step.stream and response.is_success:
-        return response
-    try:
-        await response.aread()
-    except httpx.HTTPError as exc:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limits.max_bytes:
+                raise too_large(limits.max_bytes, response.status_code)
+            chunks.append(chunk)
+    finally:
         await response.aclose()
-        return exc
+    response._content = b"".join(chunks)  # as in _read_sync
+
+
+async def _send_async(
+    http: httpx.AsyncClient, step: Send, limits: ResponseLimits
+) -> httpx.Response | httpx.HTTPError:
+    deadline = limits.deadline_s
+    try:
+        async with asyncio.timeout(deadline):
+            try:
+                response = await http.send(
+                    http.build_request(step.method, step.url, json=step.body), stream=True
+                )
+            except httpx.HTTPError as exc:
+                return exc
+            if step.stream and response.is_success:
+                return response
+            try:
+                await _read_async(response, limits)
+            except httpx.HTTPError as exc:
+                return exc
+    except TimeoutError:
+        assert deadline is not None  # asyncio.timeout(None) never expires
+        return DeadlineExceeded(deadline)
     return response
 
 
-async def run_async(http: httpx.AsyncClient, plan: Plan) -> tuple[httpx.Response, float]:
+async def run_async(
+    http: httpx.AsyncClient, plan: Plan, limits: ResponseLimits | None = None
+) -> tuple[httpx.Response, float]:
     """Execute ``plan`` on the running event loop."""
+    limits = limits or ResponseLimits()
     try:
         step = next(plan)
         while True:
@@ -241,18 +398,31 @@ async def run_async(http: httpx.AsyncClient, plan: Plan) -> tuple[httpx.Response
                 await asyncio.sleep(step.seconds)
                 step = plan.send(None)
             else:
-                step = plan.send(await _send_async(http, step))
+                step = plan.send(await _send_async(http, step, limits))
     except StopIteration as done:
         result: tuple[httpx.Response, float] = done.value
         return result
 
 
-async def stream_async(response: httpx.Response, state: StreamState) -> AsyncIterator[StreamEvent]:
+async def stream_async(
+    response: httpx.Response, state: StreamState, limits: ResponseLimits | None = None
+) -> AsyncIterator[StreamEvent]:
     """The events of a successful SSE response, read to its end (the response is closed)."""
     decoder = SSEDecoder()
+    clock = _StreamClock(limits or ResponseLimits())
+    chunks = response.aiter_bytes().__aiter__()
     try:
-        async for chunk in response.aiter_bytes():
-            for event in _events(state, decoder.feed(chunk)):
+        while True:
+            try:
+                async with asyncio.timeout(clock.remaining()):
+                    chunk = await anext(chunks, None)
+            except TimeoutError:
+                raise clock.expired(state) from None
+            if chunk is None:
+                break
+            payloads = decoder.feed(chunk)
+            clock.chunk(chunk, state, bool(payloads))
+            for event in _events(state, payloads):
                 yield event
         for event in _events(state, decoder.flush()):
             yield event
@@ -265,11 +435,15 @@ async def stream_async(response: httpx.Response, state: StreamState) -> AsyncIte
 async def read_async(response: httpx.Response, policy: Policy, url: str) -> bytes:
     """The whole body of a response left unread (a 2xx that turned out not to be SSE)."""
     try:
-        return await response.aread()
+        async with asyncio.timeout(policy.limits.deadline_s):
+            await _read_async(response, policy.limits)
+    except TimeoutError:
+        assert policy.limits.deadline_s is not None
+        exc = DeadlineExceeded(policy.limits.deadline_s)
+        raise policy.transport_error(exc, url) from None
     except httpx.HTTPError as exc:
         raise policy.transport_error(exc, url) from exc
-    finally:
-        await response.aclose()
+    return response.content
 
 
 def _events(state: StreamState, payloads: list[str]) -> list[StreamEvent]:
@@ -278,8 +452,10 @@ def _events(state: StreamState, payloads: list[str]) -> list[StreamEvent]:
 
 
 def broken(state: StreamState, exc: httpx.HTTPError) -> IncompleteStreamError:
-    reason = "timed out" if isinstance(exc, httpx.TimeoutException) else "was cut"
+    timed_out = isinstance(exc, httpx.TimeoutException)
     return state.incomplete(
-        f"The stream {reason} after {state.chunks} chunks; the partial answer is on "
-        "this error as partial_content. Streams are not retried once started: call again."
+        f"The stream {'timed out' if timed_out else 'was cut'} after {state.chunks} chunks; "
+        "the partial answer is on this error as partial_content. Streams are not retried "
+        "once started: call again.",
+        StreamTimeoutError if timed_out else IncompleteStreamError,
     )

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import httpx
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "INITIAL_BACKOFF_S",
@@ -30,8 +31,14 @@ __all__ = [
 ]
 
 DEFAULT_MAX_RETRIES = 2
-#: Reasoning models think for minutes on hard prompts: long read, short connect.
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=600.0, write=60.0, pool=60.0)
+#: Reasoning models think for minutes on hard prompts: xAI advises allowing at least 900 s
+#: (docs.x.ai, "best practices"). ``read`` is also the deadline of a whole non-streamed
+#: response and a stream's longest silence between events (see :class:`ResponseLimits`).
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=900.0, write=60.0, pool=60.0)
+#: The largest response body or stream read (decoded, after gzip): a long reasoning answer
+#: with its encrypted reasoning is a few MB; 64 MiB is generous for that and stops a
+#: decompression bomb (1 MB of gzip inflating to 1 GiB) long before it fills memory.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 RETRYABLE_STATUS_CODES = frozenset({408, 409, 429})
 INITIAL_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 8.0

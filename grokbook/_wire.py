@@ -129,8 +129,10 @@ class StreamState:
         """Reasoning text so far (raw text, else the summary)."""
         return self.parts.reasoning or self.parts.summary
 
-    def incomplete(self, message: str) -> IncompleteStreamError:
-        return IncompleteStreamError(
+    def incomplete(
+        self, message: str, kind: type[IncompleteStreamError] = IncompleteStreamError
+    ) -> IncompleteStreamError:
+        return kind(
             message,
             partial_content="".join(self.content),
             partial_reasoning="".join(self.reasoning),

@@ -38,23 +38,37 @@ tier stays as recorded here).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = [
+    "DEFAULT_MODEL",
     "RETIREMENT_DATE",
     "TABLE_HEADERS",
     "WIRES",
     "Model",
     "all_models",
+    "default_model",
     "get",
     "register",
     "resolve",
     "table_rows",
     "update_from_language_models",
 ]
+
+#: The model used when none is given (``GROKBOOK_MODEL`` overrides it): xAI's current
+#: general reasoning model with the widest effort range (none | low | medium | high) at the
+#: lowest price of the 4.x line (see the README's "Why grok-4.3").
+DEFAULT_MODEL = "grok-4.3"
+
+
+def default_model() -> str:
+    """The model a call uses when it names none: ``GROKBOOK_MODEL``, else :data:`DEFAULT_MODEL`."""
+    return os.environ.get("GROKBOOK_MODEL") or DEFAULT_MODEL
+
 
 #: xAI's migration note: these models are served by grok-4.3 from this date on.
 RETIREMENT_DATE = "2026-05-15"
@@ -170,7 +184,7 @@ class Model:
         input_price, cached_price, output_price = self.prices(prompt_tokens)
         if input_price is None or output_price is None:
             return None
-        cached = cached_prompt_tokens or 0
+        cached = min(cached_prompt_tokens or 0, prompt_tokens)
         if cached_price is None:
             cached_price = input_price
         uncached = max(prompt_tokens - cached, 0)

@@ -245,7 +245,7 @@ def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         action="extend",
         nargs="+",
         metavar="MODEL",
-        help="model id(s) (default: grok-3-mini-beta)",
+        help="model id(s) (default: $GROKBOOK_MODEL, else grok-4.3)",
     )
     p.add_argument(
         "-e",

@@ -42,8 +42,9 @@ from . import __version__ as _version
 from . import _pipeline, _retry, catalog
 from ._core import CallOptions, ChatRequest, Messages, Wire, build_request, split_options
 from ._core import parse_json_body as _parse_json
-from ._pipeline import Policy, Send
+from ._pipeline import Policy, ResponseLimits, Send
 from ._wire import StreamState, wire_for
+from .catalog import DEFAULT_MODEL, default_model
 from .errors import (
     APIError,
     MissingAPIKeyError,
@@ -57,21 +58,17 @@ __all__ = ["DEFAULT_MODEL", "AsyncChatStream", "AsyncClient", "ChatStream", "Cli
 
 logger = logging.getLogger("grokbook")
 
-#: The model used when none is given (``GROKBOOK_MODEL`` overrides it): xAI's current
-#: general reasoning model with the widest effort range (none | low | medium | high) at the
-#: lowest price of the 4.x line (see the README's "Why grok-4.3").
-DEFAULT_MODEL = "grok-4.3"
-
-
-def default_model() -> str:
-    return os.environ.get("GROKBOOK_MODEL") or DEFAULT_MODEL
-
 
 def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
     if value is None:
         return _retry.DEFAULT_TIMEOUT
     if isinstance(value, httpx.Timeout):
         return value
+    _check_seconds(value, "timeout")
+    return httpx.Timeout(float(value), connect=min(float(value), 10.0))
+
+
+def _check_seconds(value: object, name: str) -> None:
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
@@ -79,9 +76,33 @@ def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
         or value <= 0
     ):
         raise UnsupportedParameterError(
-            f"timeout must be a positive, finite number of seconds: {value!r}"
+            f"{name} must be a positive, finite number of seconds: {value!r}"
         )
-    return httpx.Timeout(float(value), connect=min(float(value), 10.0))
+
+
+def _limits(
+    timeout: httpx.Timeout, stream_timeout: float | None, max_response_bytes: int | None
+) -> ResponseLimits:
+    """The response limits a client's arguments mean: ``timeout`` (its read value) is both
+    the deadline of a non-streamed response and a stream's longest silence between events."""
+    if stream_timeout is not None:
+        _check_seconds(stream_timeout, "stream_timeout")
+    if max_response_bytes is None:
+        max_response_bytes = _retry.DEFAULT_MAX_RESPONSE_BYTES
+    elif (
+        isinstance(max_response_bytes, bool)
+        or not isinstance(max_response_bytes, int)
+        or max_response_bytes <= 0
+    ):
+        raise UnsupportedParameterError(
+            f"max_response_bytes must be a positive integer: {max_response_bytes!r}"
+        )
+    return ResponseLimits(
+        deadline_s=timeout.read,
+        idle_s=timeout.read,
+        stream_total_s=None if stream_timeout is None else float(stream_timeout),
+        max_bytes=max_response_bytes,
+    )
 
 
 class _Secret:
@@ -157,6 +178,8 @@ class _BaseClient:
         *,
         log: bool | None = None,
         wire: Wire | None = None,
+        stream_timeout: float | None = None,
+        max_response_bytes: int | None = None,
     ) -> None:
         profile = select(provider)
         self.provider: Provider = profile
@@ -194,7 +217,11 @@ class _BaseClient:
         if log is None:
             log = os.environ.get("GROKBOOK_LOG", "1").strip().lower() not in ("0", "false", "no")
         self.log = log
-        self._policy = Policy(max_retries, self._secrets)
+        self._policy = Policy(
+            max_retries,
+            self._secrets,
+            _limits(self.timeout, stream_timeout, max_response_bytes),
+        )
         self._transport = transport
         if transport is None and profile.name == "sim":
             from .sim import SimTransport
@@ -246,12 +273,16 @@ class _BaseClient:
             "max_retries": self.max_retries,
             "log": self.log,
             "wire": self.wire,
+            "stream_timeout": self._policy.limits.stream_total_s,
+            "max_response_bytes": self._policy.limits.max_bytes,
         }
 
     # -- the pure steps of a call -----------------------------------------------------------
     def _call(self, prompt: Messages, options: Mapping[str, Any], *, stream: bool) -> _Call:
         request_options, cache, repeat, tags = split_options(options)
-        model = request_options.pop("model", None) or default_model()
+        model = request_options.pop("model", None)
+        if model is None:  # not given: the default; given but empty is refused by build_request
+            model = default_model()
         wire = request_options.pop("wire", None) or self.wire
         request = build_request(
             self.provider,
@@ -380,9 +411,20 @@ class Client(_BaseClient):
         *,
         log: bool | None = None,
         wire: Wire | None = None,
+        stream_timeout: float | None = None,
+        max_response_bytes: int | None = None,
     ) -> None:
         super().__init__(
-            provider, api_key, base_url, timeout, max_retries, transport, log=log, wire=wire
+            provider,
+            api_key,
+            base_url,
+            timeout,
+            max_retries,
+            transport,
+            log=log,
+            wire=wire,
+            stream_timeout=stream_timeout,
+            max_response_bytes=max_response_bytes,
         )
         self._http = httpx.Client(
             transport=self._transport,  # type: ignore[arg-type]
@@ -401,7 +443,8 @@ class Client(_BaseClient):
         self.close()
 
     def _send(self, send: Send) -> tuple[httpx.Response, float]:
-        return _pipeline.run_sync(self._http, _pipeline.exchange(self._policy, send))
+        plan = _pipeline.exchange(self._policy, send)
+        return _pipeline.run_sync(self._http, plan, self._policy.limits)
 
     def chat(self, prompt: Messages, **options: Unpack[CallOptions]) -> Completion:
         """Ask once and wait for the whole answer.
@@ -481,10 +524,21 @@ class AsyncClient(_BaseClient):
         *,
         log: bool | None = None,
         wire: Wire | None = None,
+        stream_timeout: float | None = None,
+        max_response_bytes: int | None = None,
         limits: httpx.Limits | None = None,
     ) -> None:
         super().__init__(
-            provider, api_key, base_url, timeout, max_retries, transport, log=log, wire=wire
+            provider,
+            api_key,
+            base_url,
+            timeout,
+            max_retries,
+            transport,
+            log=log,
+            wire=wire,
+            stream_timeout=stream_timeout,
+            max_response_bytes=max_response_bytes,
         )
         # httpx's defaults: more idle connections than this slow httpcore's pool down.
         self._limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
@@ -529,7 +583,8 @@ class AsyncClient(_BaseClient):
         await self.aclose()
 
     async def _send(self, send: Send) -> tuple[httpx.Response, float]:
-        return await _pipeline.run_async(self._http(), _pipeline.exchange(self._policy, send))
+        plan = _pipeline.exchange(self._policy, send)
+        return await _pipeline.run_async(self._http(), plan, self._policy.limits)
 
     async def chat(self, prompt: Messages, **options: Unpack[CallOptions]) -> Completion:
         """Ask once and wait for the whole answer (see :meth:`Client.chat`)."""
@@ -665,7 +720,7 @@ class ChatStream(_StreamBase):
         try:
             response, started = client._send(self._call.send)
             if _is_sse(response):
-                yield from _pipeline.stream_sync(response, self._state)
+                yield from _pipeline.stream_sync(response, self._state, client._policy.limits)
                 self._completion = self._state.finish()
             else:
                 body = _pipeline.read_sync(response, client._policy, self.request.url)
@@ -717,7 +772,9 @@ class AsyncChatStream(_StreamBase):
         try:
             response, started = await client._send(self._call.send)
             if _is_sse(response):
-                async for event in _pipeline.stream_async(response, self._state):
+                async for event in _pipeline.stream_async(
+                    response, self._state, client._policy.limits
+                ):
                     yield event
                 self._completion = self._state.finish()
             else:

@@ -19,18 +19,25 @@ contain the API key.
           │    ├── RateLimitError               429
           │    └── InternalServerError          5xx
           ├── APIConnectionError
-          │    └── APITimeoutError
+          │    └── APITimeoutError      (past the deadline, a stream's idle or total limit)
           ├── ResponseParseError        (a 200 that is not the JSON we expect, e.g. an HTML page)
+          │    └── ResponseTooLargeError        (a body or stream past max_response_bytes)
           └── IncompleteStreamError     (a stream cut before its end; carries the partial text)
+               └── StreamTimeoutError   (also an APITimeoutError: a stream that went silent)
+
+Warnings (never raised; a call goes on): :class:`ImplausibleUsageWarning` when a server
+reports a token count or cost that cannot be right (it is recorded as unknown instead).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
+    "REDACTED",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
@@ -38,6 +45,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "GrokbookError",
+    "ImplausibleUsageWarning",
     "IncompleteStreamError",
     "InternalServerError",
     "MissingAPIKeyError",
@@ -45,11 +53,18 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseParseError",
+    "ResponseTooLargeError",
+    "StreamTimeoutError",
     "UnprocessableEntityError",
     "UnsupportedParameterError",
     "redact",
     "status_error_class",
 ]
+
+
+class ImplausibleUsageWarning(UserWarning):
+    """A server reported usage that cannot be right (a negative or astronomically large
+    count, a negative cost); grokbook records it as unknown (None) and goes on."""
 
 
 class GrokbookError(Exception):
@@ -146,6 +161,14 @@ class ResponseParseError(APIError):
         self.snippet = snippet
 
 
+class ResponseTooLargeError(ResponseParseError):
+    """A response body or stream grew past the client's ``max_response_bytes`` (decoded)."""
+
+    def __init__(self, message: str, *, status_code: int | None = None, limit: int = 0) -> None:
+        super().__init__(message, status_code=status_code)
+        self.limit = limit
+
+
 class IncompleteStreamError(APIError):
     """A streamed response ended before ``data: [DONE]`` or its final chunk.
 
@@ -156,6 +179,13 @@ class IncompleteStreamError(APIError):
         super().__init__(message)
         self.partial_content = partial_content
         self.partial_reasoning = partial_reasoning
+
+
+class StreamTimeoutError(IncompleteStreamError, APITimeoutError):
+    """A stream that went silent past the idle timeout, or ran past its total limit.
+
+    Both an :class:`IncompleteStreamError` (the partial answer is kept) and an
+    :class:`APITimeoutError` (``except APITimeoutError`` catches every timeout)."""
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
@@ -264,9 +294,25 @@ def _redact_value(value: Any, secrets: tuple[str, ...]) -> Any:
     return value
 
 
-def redact(text: str, secrets: tuple[str, ...] | list[str]) -> str:
-    """Replace every occurrence of each secret with ``***``."""
+#: What every redacted secret becomes, in errors, the run log, the cache and every display.
+REDACTED = "[redacted]"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret (the API key) replaced by
+    :data:`REDACTED`: the one redaction function, used by errors, the run log, the cache and
+    every display. Every non-empty secret is replaced, however short, and so is its
+    JSON-escaped spelling (a key with a quote or backslash inside a JSON body).
+
+    >>> redact("key sk-123 was refused", ["sk-123"])
+    'key [redacted] was refused'
+    """
     for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
+        if not secret:
+            continue
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+        escaped = json.dumps(secret)[1:-1]
+        if escaped != secret and escaped in text:
+            text = text.replace(escaped, REDACTED)
     return text

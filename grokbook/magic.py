@@ -53,7 +53,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import Any as AnyTrait
 from traitlets import Enum, Float, Unicode
 
-from . import render
+from . import catalog, render
 from .errors import GrokbookError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -156,7 +156,7 @@ class GrokMagics(Magics):
 
     # -- the magic ----------------------------------------------------------------------------
     @magic_arguments()
-    @argument("-m", "--model", help="model id, e.g. grok-3-mini-beta (default: configured)")
+    @argument("-m", "--model", help="model id, e.g. grok-4.3 (default: configured)")
     @argument("-e", "--effort", help="reasoning effort, e.g. low | high (model-dependent)")
     @argument("-s", "--system", help="system prompt")
     @argument("-t", "--temperature", type=float, help="sampling temperature, 0 to 2")
@@ -219,7 +219,8 @@ class GrokMagics(Magics):
         # The session's default effort, when this cell uses it (named in an error it causes).
         configured_effort = effort if args.effort is None and effort not in _RESET else None
         options: dict[str, Any] = {
-            "model": args.model or self.default_model or None,
+            # -m '' is a mistake to report, not a request for the default.
+            "model": args.model if args.model is not None else self.default_model or None,
             "reasoning_effort": None if effort in (None, "", "default") else effort,
             "system": args.system,
             "temperature": args.temperature,
@@ -462,7 +463,6 @@ class GrokMagics(Magics):
             self._show_error(f"Unknown %grok command {words[0]!r}. {_LINE_HELP}")
 
     def _models(self) -> None:
-        from . import catalog
         from .providers import PROVIDERS
 
         headers = catalog.TABLE_HEADERS
@@ -529,7 +529,7 @@ class GrokMagics(Magics):
         model = self.default_model
         if model and catalog.get(model) is None:
             return f"{model!r} is not in grokbook's catalog; it will be sent as is."
-        record = catalog.get(model or _default_model())
+        record = catalog.get(model or catalog.default_model())
         effort = self.default_effort
         if record is not None and effort and effort not in record.efforts:
             allowed = " | ".join(record.efforts) or "none (leave effort unset)"
@@ -539,7 +539,7 @@ class GrokMagics(Magics):
     def _show_config(self, warning: str | None = None) -> None:
         provider = self.provider or f"auto (now: {self._resolved_provider()})"
         rows = [
-            ("model", self.default_model or f"{_default_model()} (grokbook's default)"),
+            ("model", self.default_model or f"{catalog.default_model()} (grokbook's default)"),
             ("effort", self.default_effort or "the model's default"),
             ("provider", provider),
             ("reasoning", self.reasoning),
@@ -876,10 +876,6 @@ def _configured_effort_hint(effort: str) -> str:
         "%config GrokMagics.default_effort): run %grok config effort=default to clear it, or "
         "pass -e for this cell."
     )
-
-
-def _default_model() -> str:
-    return os.environ.get("GROKBOOK_MODEL") or "grok-3-mini-beta"
 
 
 def _count(value: int | None) -> str:

@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from . import catalog
 from .errors import UnsupportedParameterError
-from .result import Usage
+from .result import Usage, plausible_count
 
 __all__ = [
     "PROVIDERS",
@@ -103,19 +103,15 @@ def _effort_nested(_: Provider, body: dict[str, Any], effort: str | None) -> dic
     return body
 
 
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
+def _count(raw: Mapping[str, Any], name: str) -> int | None:
+    return plausible_count(raw.get(name), f"usage.{name}")
 
 
 def _detail(raw: Mapping[str, Any], group: str, name: str) -> int | None:
     details = raw.get(group)
-    return _int_or_none(details.get(name)) if isinstance(details, Mapping) else None
+    if not isinstance(details, Mapping):
+        return None
+    return plausible_count(details.get(name), f"usage.{group}.{name}")
 
 
 def normalize_usage(raw: Mapping[str, Any] | None, *, includes_reasoning: bool) -> Usage:
@@ -133,19 +129,19 @@ def normalize_usage(raw: Mapping[str, Any] | None, *, includes_reasoning: bool) 
     if not isinstance(raw, Mapping):
         return Usage()
     if "input_tokens" in raw or "output_tokens" in raw:
-        prompt = _int_or_none(raw.get("input_tokens"))
-        completion = _int_or_none(raw.get("output_tokens"))
+        prompt = _count(raw, "input_tokens")
+        completion = _count(raw, "output_tokens")
         cached = _detail(raw, "input_tokens_details", "cached_tokens")
         reasoning = _detail(raw, "output_tokens_details", "reasoning_tokens")
     else:
-        prompt = _int_or_none(raw.get("prompt_tokens"))
-        completion = _int_or_none(raw.get("completion_tokens"))
+        prompt = _count(raw, "prompt_tokens")
+        completion = _count(raw, "completion_tokens")
         cached = _detail(raw, "prompt_tokens_details", "cached_tokens")
         reasoning = _detail(raw, "completion_tokens_details", "reasoning_tokens")
-    total = _int_or_none(raw.get("total_tokens"))
+    total = _count(raw, "total_tokens")
     if reasoning is None:
         # Some providers put it at the top level.
-        reasoning = _int_or_none(raw.get("reasoning_tokens"))
+        reasoning = _count(raw, "reasoning_tokens")
 
     convention = "unknown"
     visible = completion
@@ -154,11 +150,11 @@ def normalize_usage(raw: Mapping[str, Any] | None, *, includes_reasoning: bool) 
         included_total = (prompt or 0) + completion
         if total is not None and prompt is not None and total == excluded_total:
             convention = "reasoning-excluded"
-        elif total is not None and prompt is not None and total == included_total:
-            convention = "reasoning-included"
         elif reasoning > completion:
             # Completion cannot include more reasoning than it counts.
             convention = "reasoning-excluded"
+        elif total is not None and prompt is not None and total == included_total:
+            convention = "reasoning-included"
         else:
             convention = "reasoning-included" if includes_reasoning else "reasoning-excluded"
         if convention == "reasoning-included":
@@ -176,8 +172,8 @@ def normalize_usage(raw: Mapping[str, Any] | None, *, includes_reasoning: bool) 
         output_tokens=output,
         total_tokens=normalized_total,
         convention=convention,
-        num_sources_used=_int_or_none(raw.get("num_sources_used")),
-        num_server_side_tools_used=_int_or_none(raw.get("num_server_side_tools_used")),
+        num_sources_used=_count(raw, "num_sources_used"),
+        num_server_side_tools_used=_count(raw, "num_server_side_tools_used"),
     )
 
 

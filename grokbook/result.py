@@ -12,14 +12,47 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 from . import catalog
+from .errors import ImplausibleUsageWarning
 
 __all__ = ["Completion", "StreamEvent", "ToolCall", "Usage"]
 
 EventKind = Literal["reasoning", "content"]
+
+#: The largest token count one call can plausibly report. The biggest context window in the
+#: catalog is 2M tokens; 100x that leaves room for any future model while still catching
+#: garbage (2**70, a negative count) before it reaches a frame, a cost or the run log.
+MAX_PLAUSIBLE_TOKENS = 200_000_000
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def plausible_count(value: Any, field: str) -> int | None:
+    """``value`` as a token count, or None when it is not one; a negative count or one above
+    :data:`MAX_PLAUSIBLE_TOKENS` also becomes None, with an :class:`ImplausibleUsageWarning`
+    naming ``field``: a server's garbage is never trusted."""
+    count = _as_int(value)
+    if count is None or 0 <= count <= MAX_PLAUSIBLE_TOKENS:
+        return count
+    warnings.warn(
+        f"{field} = {count} cannot be right (a token count is "
+        f"between 0 and {MAX_PLAUSIBLE_TOKENS:,}); it is recorded as unknown (None)",
+        ImplausibleUsageWarning,
+        stacklevel=3,
+    )
+    return None
 
 
 @dataclass(frozen=True)
@@ -38,6 +71,14 @@ class Usage:
     #: Search sources read and server-side tool calls made (xAI reports both).
     num_sources_used: int | None = None
     num_server_side_tools_used: int | None = None
+
+    def __post_init__(self) -> None:
+        # Every way in (a server, the cache, a user) gets the same check, so a frame, a cost
+        # or the run log never holds a count that cannot be right (2**70 overflows int64).
+        for name in _COUNT_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, plausible_count(value, f"Usage.{name}"))
 
     @property
     def reasoning_share(self) -> float | None:
@@ -65,6 +106,9 @@ class Usage:
             parts.append(f"reasoning {fmt(self.reasoning_tokens)}")
         parts.append(f"completion {fmt(self.completion_tokens)} tokens")
         return " · ".join(parts)
+
+
+_COUNT_FIELDS = tuple(f.name for f in fields(Usage) if f.name != "convention")
 
 
 @dataclass(frozen=True)

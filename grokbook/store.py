@@ -94,13 +94,14 @@ import time
 import uuid
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ._columns import DEFAULT_EFFORT_LABEL, TOKEN_COLUMNS, USAGE_COLUMNS
+from .errors import redact
 from .result import Completion
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -394,15 +395,8 @@ class _Flush:
 _STOP = object()
 
 
-def _scrub(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, "[redacted]")
-    return text
-
-
-def _opt_scrub(text: str | None, secrets: Sequence[str]) -> str | None:
-    return None if text is None else _scrub(text, secrets)
+def _opt_redact(text: str | None, secrets: Sequence[str]) -> str | None:
+    return None if text is None else redact(text, secrets)
 
 
 def _host(base_url: str) -> str | None:
@@ -438,24 +432,24 @@ def _call_row(item: _Call) -> dict[str, Any]:
         base_host=_host(request.base_url),
         model=request.model,
         reasoning_effort=request.reasoning_effort,
-        params=_scrub(canonical_json(request.params), secrets),
-        messages=_scrub(canonical_json(list(request.messages)), secrets),
-        prompt=_scrub(_last_user_text(request.messages), secrets),
+        params=redact(canonical_json(request.params), secrets),
+        messages=redact(canonical_json(list(request.messages)), secrets),
+        prompt=redact(_last_user_text(request.messages), secrets),
         stream=int(request.stream),
         repeat=item.repeat,
         cache_key=item.cache_key,
         sweep_id=_opt_str(tags.get("sweep_id")),
         session_id=_opt_str(tags.get("session_id")) or _SESSION_ID,
         source=_opt_str(tags.get("source")),
-        tags=_scrub(canonical_json(tags), secrets),
+        tags=redact(canonical_json(tags), secrets),
         pid=os.getpid(),
     )
     if completion is not None:
         usage = completion.usage
         row.update(
             response_model=completion.model,
-            answer=_scrub(completion.content, secrets),
-            reasoning=_opt_scrub(completion.reasoning, secrets),
+            answer=redact(completion.content, secrets),
+            reasoning=_opt_redact(completion.reasoning, secrets),
             prompt_tokens=usage.prompt_tokens,
             cached_prompt_tokens=usage.cached_prompt_tokens,
             reasoning_tokens=usage.reasoning_tokens,
@@ -476,20 +470,62 @@ def _call_row(item: _Call) -> dict[str, Any]:
     if item.error is not None:
         row.update(
             status="error",
-            error=_scrub(item.error, secrets),
+            error=redact(item.error, secrets),
             error_type=item.error_type,
             status_code=item.status_code,
             cached=0,
         )
         if row["answer"] is None:  # a cut stream keeps what had arrived
-            row["answer"] = _opt_scrub(item.partial, secrets)
+            row["answer"] = _opt_redact(item.partial, secrets)
     else:
         row["status"] = "ok"
     return row
 
 
+def _unstorable_row(item: _Call, exc: BaseException) -> dict[str, Any]:
+    """The row for a call whose own row could not be stored: the request as sent (when even
+    that fails, the bare facts), ``status='error'`` and an error saying why."""
+    error = (
+        f"the run log could not store this call's result ({type(exc).__name__}: {exc}); "
+        "the caller received it"
+    )
+    try:
+        row = _call_row(replace(item, completion=None, error=error, error_type="StoreError"))
+    except Exception:
+        row = dict.fromkeys(_CALL_COLUMNS)
+        row.update(
+            time=_iso(item.ts),
+            ts=item.ts,
+            provider=item.request.provider.name,
+            model=str(item.request.model),
+            status="error",
+            error=error,
+            error_type="StoreError",
+            cached=0,
+            stream=0,
+            session_id=_SESSION_ID,
+            pid=os.getpid(),
+        )
+    row["error"] = redact(str(row["error"]), item.secrets)
+    return row
+
+
 def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+#: Errors that mean one row cannot be stored (a value SQLite cannot hold, a constraint), as
+#: opposed to the database itself being unusable (locked, full, damaged: OperationalError and
+#: plain DatabaseError), which fails the whole write.
+_ROW_PROBLEMS = (
+    OverflowError,
+    TypeError,
+    ValueError,
+    sqlite3.IntegrityError,
+    sqlite3.InterfaceError,
+    sqlite3.DataError,
+    sqlite3.ProgrammingError,
+)
 
 
 def _busy(exc: sqlite3.Error) -> bool:
@@ -697,25 +733,61 @@ class Store:
                 conn.close()
 
     def _write(self, conn: sqlite3.Connection, items: list[_Call | _CachePut]) -> None:
-        calls = []
+        """Write a batch in one transaction; if a row breaks it (a value SQLite cannot hold),
+        write row by row instead so one bad row never costs the others, and store a call
+        whose row cannot be written as an error row that says why."""
+        calls: list[dict[str, Any]] = []
         for item in items:
             if isinstance(item, _Call):
                 try:
                     calls.append(_call_row(item))
                 except Exception as exc:  # one odd call must not cost the batch
-                    self._unwritten += 1
-                    self._warn_once("build a run-log row for", exc, "that call was skipped.")
+                    calls.append(_unstorable_row(item, exc))
         entries = [
             (
                 i.key,
                 _iso(time.time()),
                 i.completion.provider,
                 i.completion.requested_model,
-                _scrub(json.dumps(i.completion.to_dict(), default=str), i.secrets),
+                redact(json.dumps(i.completion.to_dict(), default=str), i.secrets),
             )
             for i in items
             if isinstance(i, _CachePut)
         ]
+        try:
+            self._transaction(conn, entries, calls)
+        except _ROW_PROBLEMS:  # a row SQLite refuses; anything else means the file is unusable
+            self._write_rows(conn, entries, calls, items)
+
+    def _write_rows(
+        self,
+        conn: sqlite3.Connection,
+        entries: list[tuple[str, str, str, str, str]],
+        calls: list[dict[str, Any]],
+        items: list[_Call | _CachePut],
+    ) -> None:
+        for entry in entries:
+            try:
+                self._transaction(conn, [entry], [])
+            except _ROW_PROBLEMS as exc:
+                self._warn_once("cache an answer in", exc, "that answer is not cached.")
+        call_items = [i for i in items if isinstance(i, _Call)]
+        for item, row in zip(call_items, calls, strict=True):
+            try:
+                self._transaction(conn, [], [row])
+            except _ROW_PROBLEMS as exc:
+                try:
+                    self._transaction(conn, [], [_unstorable_row(item, exc)])
+                except _ROW_PROBLEMS as again:
+                    self._unwritten += 1
+                    self._warn_once("write a run-log row to", again, "that call was skipped.")
+
+    @staticmethod
+    def _transaction(
+        conn: sqlite3.Connection,
+        entries: list[tuple[str, str, str, str, str]],
+        calls: list[dict[str, Any]],
+    ) -> None:
         delay = 0.01
         for attempt in range(_WRITE_ATTEMPTS):
             try:
@@ -781,9 +853,9 @@ class Store:
             conversation_id,
             turn,
             _iso(time.time()),
-            _scrub(canonical_json(dict(settings)), secrets),
-            _scrub(prompt, secrets),
-            _scrub(json.dumps(completion.to_dict(), default=str), secrets),
+            redact(canonical_json(dict(settings)), secrets),
+            redact(prompt, secrets),
+            redact(json.dumps(completion.to_dict(), default=str), secrets),
         )
         try:
             with self._lock:

@@ -60,7 +60,8 @@ import pandas as pd
 
 from . import catalog
 from ._columns import DEFAULT_EFFORT_LABEL, completion_row, error_row
-from .client import AsyncClient, Client, default_model
+from .catalog import default_model
+from .client import AsyncClient, Client
 from .errors import UnsupportedParameterError
 from .tables import frame_from_rows
 

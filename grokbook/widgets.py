@@ -38,7 +38,8 @@ import ipywidgets as widgets
 import traitlets
 
 from . import catalog
-from .client import AsyncClient, default_model
+from .catalog import default_model
+from .client import AsyncClient
 from .errors import GrokbookError, UnsupportedParameterError
 from .result import Completion
 

@@ -566,7 +566,7 @@ def test_key_never_in_repr_or_errors(mode: str, caplog: pytest.LogCaptureFixture
         chat(client, "hi")
     texts = [str(info.value), repr(info.value), str(info.value.server_message)]
     assert all(FAKE_KEY not in text for text in texts)
-    assert "***" in str(info.value)
+    assert "[redacted]" in str(info.value)
     connect = Recorder(httpx.ConnectError(f"failed with {FAKE_KEY}"))
     with pytest.raises(errors.APIConnectionError) as conn_info:
         chat(make_client(mode, connect, max_retries=0), "hi")

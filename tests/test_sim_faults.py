@@ -17,7 +17,9 @@ from grokbook.sim import Fault, SimTransport
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The client's retry sleeps, recorded instead of waited (the simulator's are untouched)."""
     recorded: list[float] = []
-    fake_time = SimpleNamespace(perf_counter=time.perf_counter, sleep=recorded.append)
+    fake_time = SimpleNamespace(
+        perf_counter=time.perf_counter, monotonic=time.monotonic, sleep=recorded.append
+    )
     monkeypatch.setattr("grokbook._pipeline.time", fake_time)
     return recorded
 
