@@ -470,8 +470,8 @@ def parse_json_body(content: bytes, status_code: int, secrets: tuple[str, ...] =
         else:
             kind = "a body that is not JSON"
         raise ResponseParseError(
-            f"The server answered HTTP {status_code} with {kind} instead of a chat completion. "
-            "Check base_url (a proxy or captive portal may be in the way).",
+            f"The server answered HTTP {status_code} with {kind} instead of the JSON answer "
+            "it should send. Check base_url (a proxy or captive portal may be in the way).",
             status_code=status_code,
             snippet=snippet,
         ) from exc

@@ -167,6 +167,9 @@ class Policy:
             f"Could not reach {host}: {detail}. Check your network and base_url."
         )
 
+    def safe_cause(self, exc: BaseException) -> BaseException | None:
+        return safe_cause(exc, self.secrets())
+
     def status_error(self, response: httpx.Response) -> APIStatusError:
         return make_status_error(
             response.status_code,
@@ -194,6 +197,13 @@ class Policy:
         return delay
 
 
+def safe_cause(exc: BaseException, secrets: tuple[str, ...]) -> BaseException | None:
+    """``exc`` to chain as the cause of a grokbook error, or None when its text holds a
+    secret: a traceback prints the cause's message, which grokbook cannot redact."""
+    text = f"{exc} {exc!r}"
+    return None if any(secret and secret in text for secret in secrets) else exc
+
+
 def exchange(policy: Policy, send: Send) -> Plan:
     """The retry plan for one request: returns (the successful response, when it was sent)."""
     attempt = 0
@@ -208,7 +218,7 @@ def exchange(policy: Policy, send: Send) -> Plan:
             error: APIError = policy.status_error(outcome)
         elif isinstance(outcome, httpx.HTTPError):
             error = policy.transport_error(outcome, send.url)
-            cause = outcome
+            cause = policy.safe_cause(outcome)
         else:  # pragma: no cover - a driver bug, not a network condition
             raise TypeError(f"exchange() was sent {outcome!r}")
         delay = policy.retry_wait(attempt, error)
@@ -332,7 +342,7 @@ def stream_sync(
             yield from _events(state, payloads)
         yield from _events(state, decoder.flush())
     except httpx.HTTPError as exc:
-        raise broken(state, exc) from exc
+        raise broken(state, exc) from safe_cause(exc, state.secrets)
     finally:
         response.close()
 
@@ -342,7 +352,7 @@ def read_sync(response: httpx.Response, policy: Policy, url: str) -> bytes:
     try:
         _read_sync(response, policy.limits, time.monotonic())
     except httpx.HTTPError as exc:
-        raise policy.transport_error(exc, url) from exc
+        raise policy.transport_error(exc, url) from policy.safe_cause(exc)
     return response.content
 
 
@@ -427,7 +437,7 @@ async def stream_async(
         for event in _events(state, decoder.flush()):
             yield event
     except httpx.HTTPError as exc:
-        raise broken(state, exc) from exc
+        raise broken(state, exc) from safe_cause(exc, state.secrets)
     finally:
         await response.aclose()
 
@@ -442,7 +452,7 @@ async def read_async(response: httpx.Response, policy: Policy, url: str) -> byte
         exc = DeadlineExceeded(policy.limits.deadline_s)
         raise policy.transport_error(exc, url) from None
     except httpx.HTTPError as exc:
-        raise policy.transport_error(exc, url) from exc
+        raise policy.transport_error(exc, url) from policy.safe_cause(exc)
     return response.content
 
 

@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from ._core import ChatRequest, compute_cost, effort_used, unprefixed
-from .errors import IncompleteStreamError, make_status_error
+from .errors import IncompleteStreamError, StreamParseError, make_status_error, redact
 from .result import Completion, StreamEvent, ToolCall
 
 __all__ = ["Parts", "StreamState", "assemble", "load_payload", "wire_for"]
@@ -89,19 +89,25 @@ def assemble(
 
 
 def load_payload(payload: str, state: StreamState) -> dict[str, Any]:
-    """One SSE data payload as a JSON object, or the stream's IncompleteStreamError."""
+    """One SSE data payload as a JSON object, or the stream's :class:`StreamParseError`
+    (quoting the bad chunk, redacted, as its ``snippet``)."""
     try:
         data = json.loads(payload)
-    except RecursionError as exc:
-        raise state.incomplete("The stream carried an event nested too deeply to read.") from exc
+    except RecursionError:
+        problem, cause = "an event nested too deeply to read", None
     except ValueError as exc:
-        raise state.incomplete(
-            "The stream carried a chunk that is not JSON; the answer so far is kept "
-            "on this error (partial_content)."
-        ) from exc
-    if not isinstance(data, dict):
-        raise state.incomplete("The stream carried a chunk that is not a JSON object.")
-    return data
+        problem, cause = "a chunk that is not JSON", exc
+    else:
+        if isinstance(data, dict):
+            return data
+        problem, cause = "a chunk that is not a JSON object", None
+    error = state.incomplete(
+        f"The stream carried {problem}; the answer so far is kept on this error (partial_content).",
+        StreamParseError,
+    )
+    assert isinstance(error, StreamParseError)
+    error.snippet = redact(payload[:200], state.secrets)
+    raise error from cause
 
 
 class StreamState:

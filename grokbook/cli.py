@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
@@ -166,7 +167,10 @@ def _cmd_history(args: argparse.Namespace) -> int:
     db = store.get_store()
     rows = db.rows(limit=20 if args.limit is None else args.limit, model=args.model) if db else []
     if not rows:
-        print("No calls logged yet." if db else "The run log cannot be read (see the warning).")
+        if db is None:
+            print(_UNREADABLE, file=sys.stderr)
+            return 1
+        print("No calls logged yet.")
         return 0
 
     def count(value: object) -> str:
@@ -211,13 +215,16 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
     db = store.get_store()
     if db is None:
-        print("grokbook: error: the store cannot be opened (see the warning)", file=sys.stderr)
+        print(_UNREADABLE, file=sys.stderr)
         return 1
     if args.action == "clear":
         removed = db.cache_clear()
         print(f"Removed {removed} cached answer{'s' if removed != 1 else ''} from {db.path}")
         return 0
     info = db.stats()
+    if info is None:
+        print(_UNREADABLE, file=sys.stderr)
+        return 1
     print(f"store          {info['path']}")
     print(f"cached answers {info['cache_entries']:,}")
     print(
@@ -448,10 +455,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: What every command prints when the run log cannot be used (after the one-line warning).
+_UNREADABLE = "grokbook: error: the run log cannot be read (see the warning above)."
+
+
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Warnings in a terminal: one line, no source location (grokbook's say what to do)."""
+    text = str(message)
+    if not text.startswith("grokbook"):
+        text = f"grokbook: warning: {text}"
+    print(text, file=sys.stderr if file is None else file)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Command = args.func
+    with warnings.catch_warnings():
+        warnings.showwarning = _one_line_warning
+        return _run(func, args)
+
+
+def _run(func: Command, args: argparse.Namespace) -> int:
     try:
         return func(args)
     except GrokbookError as exc:

@@ -398,6 +398,14 @@ class Client(_BaseClient):
     ``transport`` is the one test seam: pass ``httpx.MockTransport(handler)`` or the
     simulator's ``SimTransport()``. ``wire`` picks the protocol for calls that name none
     (xAI: ``"responses"``, its recommended API; ``"chat"`` for Chat Completions).
+
+    Limits, all deadlines rather than httpx's per-read timeouts: ``timeout`` (seconds, default
+    900, xAI's advice for reasoning models) is the time a non-streamed answer has to arrive
+    whole, per attempt, and the longest a stream may go without an event;
+    ``stream_timeout`` (default none) caps a whole stream; ``max_response_bytes`` (default
+    64 MiB, decoded) caps any body or stream. Past them: ``APITimeoutError``
+    (``StreamTimeoutError`` for streams, with the partial answer) or
+    ``ResponseTooLargeError``. Bad values are refused here, not on the first request.
     """
 
     def __init__(

@@ -23,7 +23,8 @@ contain the API key.
           ├── ResponseParseError        (a 200 that is not the JSON we expect, e.g. an HTML page)
           │    └── ResponseTooLargeError        (a body or stream past max_response_bytes)
           └── IncompleteStreamError     (a stream cut before its end; carries the partial text)
-               └── StreamTimeoutError   (also an APITimeoutError: a stream that went silent)
+               ├── StreamTimeoutError   (also an APITimeoutError: a stream that went silent)
+               └── StreamParseError     (also a ResponseParseError: an event that is not JSON)
 
 Warnings (never raised; a call goes on): :class:`ImplausibleUsageWarning` when a server
 reports a token count or cost that cannot be right (it is recorded as unknown instead).
@@ -54,6 +55,7 @@ __all__ = [
     "RateLimitError",
     "ResponseParseError",
     "ResponseTooLargeError",
+    "StreamParseError",
     "StreamTimeoutError",
     "UnprocessableEntityError",
     "UnsupportedParameterError",
@@ -188,6 +190,12 @@ class StreamTimeoutError(IncompleteStreamError, APITimeoutError):
     :class:`APITimeoutError` (``except APITimeoutError`` catches every timeout)."""
 
 
+class StreamParseError(IncompleteStreamError, ResponseParseError):
+    """A stream event that is not the JSON we expect (not JSON, not an object, nested too
+    deeply). Both an :class:`IncompleteStreamError` (the partial answer is kept) and a
+    :class:`ResponseParseError`."""
+
+
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -250,11 +258,20 @@ def make_status_error(
     retry_after_s: float | None = None,
     secrets: tuple[str, ...] = (),
 ) -> APIStatusError:
-    """Build the typed error for an HTTP error response (body parsed, secrets redacted)."""
+    """Build the typed error for an HTTP error response (body parsed, secrets redacted).
+
+    Raises :class:`ResponseParseError` for a body nested too deeply to parse."""
     text = raw_body.decode("utf-8", errors="replace")
     body: Any
     try:
         body = json.loads(text) if text.strip() else None
+    except RecursionError as exc:  # a hostile body: no status error can describe it
+        raise ResponseParseError(
+            f"The server answered HTTP {status_code} with JSON nested too deeply to read. "
+            "Check base_url (a proxy or a broken server may be in the way).",
+            status_code=status_code,
+            snippet=redact(text[:200], secrets),
+        ) from exc
     except ValueError:
         # An HTML error page from a proxy: keep a short, tag-free excerpt.
         body = re.sub(r"<[^>]+>", " ", text)

@@ -977,17 +977,22 @@ class Store:
             return 0
         return int(count)
 
-    def stats(self) -> dict[str, Any]:
-        """Counts and sizes: path, calls, errors, cached_calls, cache_entries, bytes, ..."""
+    def stats(self) -> dict[str, Any] | None:
+        """Counts and sizes: path, calls, errors, cached_calls, cache_entries, bytes, ...;
+        None (after a :class:`StoreWarning`) when the file cannot be read (e.g. damaged)."""
         self.flush()
-        with self._lock:
-            conn = self._connection()
-            calls, errors, hits = conn.execute(
-                "SELECT count(*), coalesce(sum(status = 'error'), 0), coalesce(sum(cached), 0) "
-                "FROM calls"
-            ).fetchone()
-            (entries,) = conn.execute("SELECT count(*) FROM cache").fetchone()
-            (version,) = conn.execute("SELECT coalesce(max(id), 0) FROM _migrations").fetchone()
+        try:
+            with self._lock:
+                conn = self._connection()
+                calls, errors, hits = conn.execute(
+                    "SELECT count(*), coalesce(sum(status = 'error'), 0), "
+                    "coalesce(sum(cached), 0) FROM calls"
+                ).fetchone()
+                (entries,) = conn.execute("SELECT count(*) FROM cache").fetchone()
+                (version,) = conn.execute("SELECT coalesce(max(id), 0) FROM _migrations").fetchone()
+        except sqlite3.Error as exc:
+            self._warn_once("read the run log in", exc, "its counts cannot be shown.")
+            return None
         size = sum(
             p.stat().st_size
             for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm"))

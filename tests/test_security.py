@@ -391,3 +391,230 @@ def test_simulator_binds_loopback_by_default_and_remote_only_when_asked() -> Non
         assert remote.port > 0
     finally:
         remote.stop()
+
+
+# == The key never appears in an error, on any path: one table over every error class =======
+# == (both wires, sync and async, streamed and not; issue 13) ================================
+def _error_json(status: int) -> Any:
+    return lambda wire: httpx.Response(status, json={"error": {"message": f"bad key {FAKE_KEY}"}})
+
+
+def _stream_error(wire: str) -> httpx.Response:
+    if wire == "responses":
+        events = [
+            {"type": "response.created", "response": {"id": "r", "status": "in_progress"}},
+            {"type": "response.output_text.delta", "delta": "partial "},
+            {"type": "error", "code": "server_error", "message": f"boom for {FAKE_KEY}"},
+        ]
+        body = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+    else:
+        chunks = [*stream_chunks()[:3], {"error": {"message": f"boom for {FAKE_KEY}"}}]
+        body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)
+    return httpx.Response(200, content=body.encode(), headers=SSE_HEADERS)
+
+
+def _stream_junk(wire: str) -> httpx.Response:
+    return httpx.Response(200, content=f"data: oops {FAKE_KEY}\n\n".encode(), headers=SSE_HEADERS)
+
+
+def _transport_error(wire: str) -> httpx.Response:
+    raise httpx.ConnectError(f"proxy refused Authorization: Bearer {FAKE_KEY}")
+
+
+LEAKS: dict[str, tuple[Any, type[errors.APIError]]] = {
+    "400 json": (_error_json(400), errors.BadRequestError),
+    "401 json": (_error_json(401), errors.AuthenticationError),
+    "403 json": (_error_json(403), errors.PermissionDeniedError),
+    "404 json": (_error_json(404), errors.NotFoundError),
+    "422 json": (_error_json(422), errors.UnprocessableEntityError),
+    "429 json": (_error_json(429), errors.RateLimitError),
+    "500 json": (_error_json(500), errors.InternalServerError),
+    "400 text": (lambda w: httpx.Response(400, text=f"no {FAKE_KEY}"), errors.BadRequestError),
+    "502 html": (
+        lambda w: httpx.Response(502, text=f"<html><p>saw {FAKE_KEY}</p></html>"),
+        errors.InternalServerError,
+    ),
+    "400 nested": (
+        lambda w: httpx.Response(400, text=f'["{FAKE_KEY}", ' + "[" * 50_000 + "]" * 50_000 + "]"),
+        errors.ResponseParseError,
+    ),
+    "200 error body": (
+        lambda w: httpx.Response(200, json={"error": f"invalid key {FAKE_KEY}"}),
+        errors.APIStatusError,
+    ),
+    "200 wrong shape": (
+        lambda w: httpx.Response(200, json={"unexpected": FAKE_KEY}),
+        errors.ResponseParseError,
+    ),
+    "200 not json": (
+        lambda w: httpx.Response(200, text=f"oops {FAKE_KEY}"),
+        errors.ResponseParseError,
+    ),
+    "transport error": (_transport_error, errors.APIConnectionError),
+    "error event mid-stream": (_stream_error, errors.IncompleteStreamError),
+    "junk event": (_stream_junk, errors.StreamParseError),
+}
+_STREAM_ONLY = {"error event mid-stream", "junk event"}
+
+
+def _texts_of(exc: BaseException) -> list[str]:
+    """Everything a user or a log can see of an error: str, repr, every attribute, the
+    formatted traceback with its causes, and grokbook's one-line message."""
+    import traceback
+
+    texts = [str(exc), repr(exc), render.error_message(exc)]
+    texts += ["".join(traceback.format_exception(exc))]
+    for value in vars(exc).values():
+        texts.append(json.dumps(value, default=repr))
+    return texts
+
+
+def _call(mode: str, streamed: bool, wire: str, handler: Any) -> BaseException:
+    settings: dict[str, Any] = {
+        "provider": "xai",
+        "api_key": FAKE_KEY,
+        "wire": wire,
+        "max_retries": 0,
+        "transport": httpx.MockTransport(lambda request: handler(wire)),
+    }
+    if mode == "sync":
+        with gb.Client(**settings) as client, pytest.raises(errors.APIError) as info:
+            if streamed:
+                with client.stream("hi") as stream:
+                    stream.until_done()
+            else:
+                client.chat("hi")
+        return info.value
+
+    async def run() -> BaseException:
+        async with gb.AsyncClient(**settings) as client:
+            with pytest.raises(errors.APIError) as info:
+                if streamed:
+                    async with client.stream("hi") as stream:
+                        await stream.until_done()
+                else:
+                    await client.chat("hi")
+            return info.value
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("wire", ["responses", "chat"])
+@pytest.mark.parametrize("name", list(LEAKS))
+def test_key_in_a_hostile_answer_never_reaches_an_error(
+    name: str, wire: str, mode: str, streamed: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler, expected = LEAKS[name]
+    if name in _STREAM_ONLY and not streamed:
+        streamed = True
+    monkeypatch.setenv("GROKBOOK_HOME", str(tmp_path))
+    store.reset()
+    exc = _call(mode, streamed, wire, handler)
+    assert isinstance(exc, expected), repr(exc)
+    for text in _texts_of(exc):
+        assert FAKE_KEY not in text, (type(exc).__name__, text[:300])
+    assert errors.REDACTED in str(exc) + json.dumps(vars(exc), default=repr)  # said, not dropped
+    db = store.get_store()
+    assert db is not None and db.flush()
+    everything = b"".join(p.read_bytes() for p in files_under(tmp_path))
+    assert FAKE_KEY.encode() not in everything
+    store.reset()
+
+
+def test_a_sweeps_error_column_never_holds_the_key() -> None:
+    handlers = [LEAKS[name][0] for name in LEAKS if name not in _STREAM_ONLY]
+
+    def route(request: httpx.Request) -> httpx.Response:
+        index = int(json.loads(request.content)["input"][-1]["content"])
+        return handlers[index]("responses")  # type: ignore[no-any-return]
+
+    client = gb.AsyncClient(
+        provider="xai", api_key=FAKE_KEY, max_retries=0, transport=httpx.MockTransport(route)
+    )
+    prompts = [str(i) for i in range(len(handlers))]
+    df = gb.sweep(prompts, models=["grok-4.3"], efforts=["low"], client=client, progress=False)
+    assert len(df) == len(handlers) and set(df["status"]) == {"error"}
+    assert FAKE_KEY not in df.to_csv()
+    assert df["error"].str.contains(errors.REDACTED, regex=False).sum() >= len(handlers) - 3
+
+
+# -- a pasted key: cleaned, or refused without echoing it ------------------------------------
+@pytest.mark.parametrize("cls", [gb.Client, gb.AsyncClient])
+@pytest.mark.parametrize("pasted", [f"{FAKE_KEY}\n", f"  {FAKE_KEY}  ", f"\t{FAKE_KEY}\r\n"])
+def test_a_pasted_key_with_whitespace_is_cleaned(cls: Any, pasted: str) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["authorization"])
+        return httpx.Response(200, json=chat_body())
+
+    settings = {"provider": "xai", "wire": "chat", "transport": httpx.MockTransport(handler)}
+    if cls is gb.Client:
+        cls(api_key=pasted, **settings).chat("hi")
+    else:
+        asyncio.run(cls(api_key=pasted, **settings).chat("hi"))
+    assert seen == [f"Bearer {FAKE_KEY}"]
+
+
+@pytest.mark.parametrize("cls", [gb.Client, gb.AsyncClient])
+@pytest.mark.parametrize("where", ["argument", "environment"])
+@pytest.mark.parametrize(
+    "bad", [f"{FAKE_KEY}é", f"{FAKE_KEY[:8]}\u200b{FAKE_KEY[8:]}", "ключ" + FAKE_KEY]
+)
+def test_a_key_that_cannot_be_sent_is_refused_without_echoing_it(
+    cls: Any, where: str, bad: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if where == "environment":
+        monkeypatch.setenv("XAI_API_KEY", bad)
+        settings: dict[str, Any] = {}
+    else:
+        settings = {"api_key": bad}
+    with pytest.raises(errors.UnsupportedParameterError) as info:
+        cls(provider="xai", **settings)
+    for text in _texts_of(info.value):
+        assert FAKE_KEY not in text and FAKE_KEY[:8] not in text
+
+
+# -- verbose tracebacks hold no key -----------------------------------------------------------
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("failure", ["401", "echo in a 500", "connection refused"])
+def test_a_verbose_traceback_in_a_real_shell_shows_no_key(
+    grok_shell: Any, capsys: pytest.CaptureFixture[str], mode: str, failure: str
+) -> None:
+    shell, _, _ = grok_shell
+    handlers = {
+        "401": lambda request: httpx.Response(401, json={"error": "no"}),
+        "echo in a 500": lambda request: httpx.Response(500, text=request.headers["authorization"]),
+        "connection refused": lambda request: (_ for _ in ()).throw(httpx.ConnectError("refused")),
+    }
+    shell.user_ns.update(gb=gb, httpx=httpx, transport=httpx.MockTransport(handlers[failure]))
+    shell.run_line_magic("xmode", "verbose")
+    try:
+        api_key = FAKE_KEY  # noqa: F841 - as a user's notebook would hold it
+        shell.user_ns["key"] = FAKE_KEY
+        if mode == "sync":
+            cell = (
+                "client = gb.Client(provider='xai', api_key=key, transport=transport, "
+                "max_retries=0)\n"
+                "client.chat('hi')\n"
+            )
+        else:
+            cell = (
+                "client = gb.AsyncClient(provider='xai', api_key=key, transport=transport, "
+                "max_retries=0)\nawait client.chat('hi')\n"
+            )
+        capsys.readouterr()
+        result = shell.run_cell(cell)
+        assert isinstance(result.error_in_exec, errors.APIError)
+        shown = capsys.readouterr()
+        text = shown.out + shown.err
+        assert "Traceback" in text or "APIError" in text or "Error" in text
+        # Every grokbook frame's locals are printed: none holds the key in plain text.
+        grokbook_part = text[text.find("grokbook") :]
+        assert FAKE_KEY not in grokbook_part, grokbook_part[:2000]
+    finally:
+        shell.run_line_magic("xmode", "context")
+        for name in ("client", "key", "transport", "gb", "httpx"):
+            shell.user_ns.pop(name, None)

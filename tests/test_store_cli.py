@@ -90,3 +90,44 @@ def test_cache_info_and_clear(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Removed 0 cached answers" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         cli.main(["cache", "bogus"])
+
+
+def _damage(path: Path, how: str) -> None:
+    if how == "not a database":
+        path.write_bytes(b"this is not SQLite " * 1000)
+    else:  # pages of a real store overwritten: opens, but reading its tables fails
+        data = bytearray(path.read_bytes())
+        middle = len(data) // 2
+        data[middle : middle + 30_000] = b"\xff" * 30_000
+        path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("how", ["not a database", "damaged pages"])
+@pytest.mark.parametrize("command", [["cache", "info"], ["history"], ["cache", "clear"]])
+def test_a_corrupt_store_gives_one_warning_line_and_no_traceback(
+    how: str,
+    command: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("GROKBOOK_HOME", str(tmp_path))
+    gb.store.reset()
+    client = gb.Client(provider="sim")
+    for i in range(300):  # enough pages that damage in the middle hits table data
+        client.chat(f"What is {i}*3?", cache=True)
+    db = gb.store.get_store()
+    assert db is not None and db.flush()
+    gb.store.reset()
+    _damage(tmp_path / gb.store.DB_NAME, how)
+    code = cli.main(command)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err and "sqlite3" not in out + err
+    if code != 0:  # history may still read the newest rows of a partly damaged file
+        lines = [line for line in err.splitlines() if line]
+        assert len(lines) == 2, err
+        assert lines[0].startswith("grokbook: ") and "move a damaged" in lines[0]
+        assert lines[1] == cli._UNREADABLE
+    if command == ["cache", "info"]:
+        assert code == 1  # never counts from a file that cannot be read
+    gb.store.reset()
