@@ -32,7 +32,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Self, Unpack
 
@@ -47,6 +47,7 @@ from ._wire import StreamState, wire_for
 from .catalog import DEFAULT_MODEL, default_model
 from .errors import (
     APIError,
+    GrokbookError,
     MissingAPIKeyError,
     ResponseParseError,
     UnsupportedParameterError,
@@ -294,6 +295,38 @@ class _BaseClient:
             **request_options,
         )
         return _Call(self, request, cache=cache, repeat=repeat, tags=tags)
+
+    def prefetch_cache(self, calls: Iterable[tuple[Messages, Mapping[str, Any]]]) -> list[str]:
+        """Read the cached answers of many calls at once, so that each call's own lookup
+        needs no query (a sweep runs this in a thread before dispatching its grid).
+
+        ``calls`` are ``(prompt, options)`` pairs as :meth:`Client.chat` takes them; calls
+        with ``cache`` off, or that would be refused, are skipped (the call itself reports
+        the error). Returns the keys read: pass them to :meth:`forget_prefetched`.
+        """
+        from .store import get_store
+
+        store = get_store()
+        if store is None:
+            return []
+        keys = []
+        for prompt, options in calls:
+            try:
+                key = self._call(prompt, options, stream=False).key
+            except GrokbookError:
+                continue
+            if key is not None:
+                keys.append(key)
+        store.prefetch(keys)
+        return keys
+
+    def forget_prefetched(self, keys: Iterable[str]) -> None:
+        """Release what :meth:`prefetch_cache` read."""
+        from .store import get_store
+
+        store = get_store()
+        if store is not None and keys:
+            store.forget_prefetched(keys)
 
     def _completion(
         self, request: ChatRequest, response: httpx.Response, started: float, body: bytes
@@ -571,6 +604,25 @@ class AsyncClient(_BaseClient):
             self._pools[id(loop)] = (loop, http)
             return http
         return entry[1]
+
+    async def reserve_connections(self, count: int) -> None:
+        """Let the pool open at least ``count`` connections at once, and keep them alive:
+        a sweep calls this with its concurrency, so it is never capped below it (httpx's
+        default of 100 would silently halve a concurrency-200 sweep)."""
+        current = self._limits.max_connections
+        if current is not None and current >= count:
+            return
+        self._limits = httpx.Limits(
+            max_connections=count,
+            max_keepalive_connections=count,
+            keepalive_expiry=self._limits.keepalive_expiry,
+        )
+        if self._transport is not None:
+            return  # an injected transport is the caller's: never closed behind their back
+        # This loop's pool was sized before: the next request opens one of the new size.
+        entry = self._pools.pop(id(asyncio.get_running_loop()), None)
+        if entry is not None:
+            await entry[1].aclose()
 
     async def aclose(self) -> None:
         """Close the connection pool of the running loop (others close with their loops)."""

@@ -93,7 +93,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -393,6 +393,10 @@ class _Flush:
 
 
 _STOP = object()
+_UNKNOWN = object()  # a key prefetch() never read
+#: Keys per prefetch query: under SQLite's default limit of host parameters (32,766 since
+#: 3.32; 999 before), and small enough to keep each query short.
+_PREFETCH_CHUNK = 500
 
 
 def _opt_redact(text: str | None, secrets: Sequence[str]) -> str | None:
@@ -566,6 +570,9 @@ class Store:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._pending: dict[str, Completion] = {}
         self._pending_lock = threading.Lock()
+        #: Cache entries read ahead by :meth:`prefetch`: key -> stored JSON, or None for a
+        #: key known to be absent (its lookup then needs no query). Guarded by _pending_lock.
+        self._prefetched: dict[str, str | None] = {}
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
         self._warned: set[str] = set()
@@ -630,6 +637,7 @@ class Store:
             if cache_key and completion is not None and error is None:
                 with self._pending_lock:
                     self._pending[cache_key] = completion
+                    self._prefetched.pop(cache_key, None)  # no longer absent
                 self._put(_CachePut(cache_key, completion, secrets))
             if log:
                 self._put(_call(request, completion, error, repeat, tags, secrets, cache_key))
@@ -660,16 +668,23 @@ class Store:
             self._check_pid()
             with self._pending_lock:
                 stored = self._pending.get(key)
+                ahead = self._prefetched.get(key, _UNKNOWN) if stored is None else _UNKNOWN
             if stored is None:
-                with self._lock:
-                    row = (
-                        self._connection()
-                        .execute("SELECT completion FROM cache WHERE key = ?", (key,))
-                        .fetchone()
-                    )
-                if row is None:
+                if ahead is None:  # read ahead and absent: no query needed
                     return None
-                stored = Completion.from_dict(json.loads(row[0]))
+                if isinstance(ahead, str):
+                    text = ahead
+                else:
+                    with self._lock:
+                        row = (
+                            self._connection()
+                            .execute("SELECT completion FROM cache WHERE key = ?", (key,))
+                            .fetchone()
+                        )
+                    if row is None:
+                        return None
+                    text = row[0]
+                stored = Completion.from_dict(json.loads(text))
         except sqlite3.Error as exc:
             self._warn_once("read the cache in", exc, "answers are fetched from the API.")
             return None
@@ -962,11 +977,42 @@ class Store:
             out.append({name: row[name] for name in HISTORY_COLUMNS})
         return out
 
+    def prefetch(self, keys: Iterable[str]) -> int:
+        """Read the cache entries of many keys at once (one query per
+        :data:`_PREFETCH_CHUNK` keys), so that their :meth:`lookup` calls need no query of
+        their own: a sweep calls this off its event loop before dispatching. Returns the
+        number of hits; :meth:`forget_prefetched` releases them.
+        """
+        self._check_pid()
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, str | None] = dict.fromkeys(wanted)
+        try:
+            with self._lock:
+                conn = self._connection()
+                for at in range(0, len(wanted), _PREFETCH_CHUNK):
+                    chunk = wanted[at : at + _PREFETCH_CHUNK]
+                    marks = ", ".join("?" * len(chunk))
+                    sql = f"SELECT key, completion FROM cache WHERE key IN ({marks})"
+                    found.update(conn.execute(sql, chunk).fetchall())
+        except sqlite3.Error as exc:
+            self._warn_once("read the cache in", exc, "answers are fetched from the API.")
+            return 0
+        with self._pending_lock:
+            self._prefetched.update(found)
+        return sum(value is not None for value in found.values())
+
+    def forget_prefetched(self, keys: Iterable[str]) -> None:
+        """Drop what :meth:`prefetch` read for ``keys`` (later lookups query again)."""
+        with self._pending_lock:
+            for key in keys:
+                self._prefetched.pop(key, None)
+
     def cache_clear(self) -> int:
         """Empty the response cache; the number of answers removed."""
         self.flush()
         with self._pending_lock:
             self._pending.clear()
+            self._prefetched.clear()
         try:
             with self._lock:
                 conn = self._connection()

@@ -302,7 +302,14 @@ class _Run:
             raise asyncio.CancelledError
         self._started = time.perf_counter()
         self.limit.baseline(self.client.stats.get("rate_limited", 0))
+        await self.client.reserve_connections(self.concurrency)
         self._open_bar()
+        prefetched: list[str] = []
+        if self.cache:
+            # One batched cache read for the whole grid, off the loop: each call's lookup is
+            # then answered from memory instead of a query on the event-loop thread.
+            calls = [(job.prompt, self._options(job)) for job in self.jobs]
+            prefetched = await asyncio.to_thread(self.client.prefetch_cache, calls)
         workers = [
             asyncio.create_task(self._worker())
             for _ in range(min(self.concurrency, len(self.jobs)))
@@ -319,6 +326,7 @@ class _Run:
         finally:
             self._elapsed = time.perf_counter() - self._started
             self._close_bar()
+            self.client.forget_prefetched(prefetched)
             if self.owns_client:
                 with contextlib.suppress(Exception):
                     await self.client.aclose()
@@ -355,19 +363,22 @@ class _Run:
             if self.on_result is not None:
                 self.on_result(dict(row))
 
+    def _options(self, job: Job) -> dict[str, Any]:
+        """The call options of one job (also what its cache key is computed from)."""
+        return {
+            "model": job.model,
+            "reasoning_effort": job.effort,
+            "system": self.system,
+            "temperature": self.temperature,
+            "cache": self.cache,
+            "seed": None if self.seed is None else self.seed + job.repeat,
+            "repeat": job.repeat,
+            "tags": {"sweep_id": self.sweep_id, "source": "sweep"},
+        }
+
     async def _call(self, job: Job) -> dict[str, Any]:
         try:
-            completion = await self.client.chat(
-                job.prompt,
-                model=job.model,
-                reasoning_effort=job.effort,
-                system=self.system,
-                temperature=self.temperature,
-                cache=self.cache,
-                seed=None if self.seed is None else self.seed + job.repeat,
-                repeat=job.repeat,
-                tags={"sweep_id": self.sweep_id, "source": "sweep"},
-            )
+            completion = await self.client.chat(job.prompt, **self._options(job))
         except Exception as exc:  # every failure is a row, never a lost sweep
             row = error_row(
                 model=job.model,

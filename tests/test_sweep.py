@@ -565,3 +565,84 @@ def test_on_result_sees_every_row_as_it_lands() -> None:
     assert sorted((r["prompt"], r["reasoning_effort"]) for r in rows) == sorted(
         zip(df["prompt"], df["reasoning_effort"], strict=True)
     )
+
+
+# -- sweeps at the limit: the pool is sized from concurrency; one batched cache read ------------
+def test_a_sweep_sizes_the_connection_pool_from_its_concurrency() -> None:
+    from grokbook.sim import serve_in_background
+
+    with serve_in_background(latency="none") as server:
+        client = gb.AsyncClient(provider="xai", api_key=FAKE_KEY, base_url=server.base_url)
+        assert client._limits.max_connections == 100  # httpx's default, below the sweep's
+        df = sweep(
+            ["What is 2+2?"],
+            models=["grok-4.3"],
+            efforts=["low"],
+            repeats=5,
+            concurrency=250,
+            client=client,
+            progress=False,
+            cache=False,
+        )
+        assert len(df) == 5 and set(df["status"]) == {"ok"}
+        assert client._limits.max_connections == 250
+        assert client._limits.max_keepalive_connections == 250  # no reconnect churn
+
+
+async def test_reserving_fewer_connections_never_shrinks_the_pool() -> None:
+    client = gb.AsyncClient(provider="sim")
+    await client.reserve_connections(10)
+    assert client._limits.max_connections == 100
+
+
+def test_a_cached_sweep_reads_the_cache_in_one_batched_query_not_one_per_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GROKBOOK_HOME", str(tmp_path))
+    gb.store.reset()
+    prompts = [f"What is {i}*7?" for i in range(30)]
+    first = sweep(
+        prompts,
+        models=["grok-4.3"],
+        efforts=["low", "high"],
+        progress=False,
+        client=gb.AsyncClient(provider="sim"),
+        cache=True,
+    )
+    db = gb.store.get_store()
+    assert db is not None and db.flush()
+    statements: list[str] = []
+    with db._lock:
+        db._connection().set_trace_callback(statements.append)
+    again = sweep(
+        [*prompts, "What is 1000*7?"],
+        models=["grok-4.3"],
+        efforts=["low", "high"],
+        progress=False,
+        client=gb.AsyncClient(provider="sim"),
+        cache=True,
+    )
+    with db._lock:
+        db._connection().set_trace_callback(None)
+    assert again["cached"].sum() == 60 and len(again) == 62
+    lookups = [s for s in statements if "FROM cache" in s]
+    assert len(lookups) == 1 and " IN (" in lookups[0]  # 62 keys: one query, not 62
+    cached = again[again["cached"]].set_index(["prompt", "reasoning_effort"])["answer"]
+    original = first.set_index(["prompt", "reasoning_effort"])["answer"]
+    assert cached.sort_index().equals(original.sort_index())  # the same answers, from the cache
+    assert db._prefetched == {}  # released when the sweep ended
+    gb.store.reset()
+
+
+def test_a_prefetched_miss_that_the_sweep_then_answers_is_a_hit_afterwards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GROKBOOK_HOME", str(tmp_path))
+    gb.store.reset()
+    client = gb.Client(provider="sim")
+    keys = client.prefetch_cache([("What is 3*3?", {"cache": True})])
+    assert len(keys) == 1
+    assert client.chat("What is 3*3?", cache=True).cached is False  # the known miss
+    assert client.chat("What is 3*3?", cache=True).cached is True  # no stale "absent"
+    client.forget_prefetched(keys)
+    gb.store.reset()
