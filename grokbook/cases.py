@@ -6,8 +6,8 @@
 (50, ['id', 'prompt', 'expected', 'steps', 'kind'])
 >>> cases["steps"].value_counts().sort_index().to_dict()
 {1: 10, 2: 10, 3: 10, 4: 10, 6: 10}
->>> cases.iloc[0]["prompt"], cases.iloc[0]["expected"]
-('What is 47 + 86?', 133)
+>>> cases.loc[0, "prompt"], int(cases.loc[0, "expected"])
+('What is 28 + 68?', 96)
 
 The built-in set is 50 arithmetic problems in five tiers by the number of operations (1, 2,
 3, 4 and 6 steps), half bare expressions and half short word problems that state the

@@ -76,8 +76,8 @@ __all__ = [
     "score",
 ]
 
-#: A scorer: ``(answer, expected) -> float | bool`` (1.0 / True = right).
-Scorer = Callable[[Any, Any], "float | bool"]
+#: A scorer: ``(answer, expected) -> float | bool`` (1.0 / True = right; None = not scored).
+Scorer = Callable[[Any, Any], "float | bool | None"]
 
 #: The first line of a judge prompt (the offline simulator recognises it and plays the judge).
 JUDGE_MARKER = "[grokbook judge]"
@@ -136,7 +136,9 @@ def final_number(text: Any) -> float | None:
     """
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return None
-    if isinstance(text, numbers.Real) and not isinstance(text, bool):
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, numbers.Real):
         return float(text) if math.isfinite(float(text)) else None
     body = _THINK.sub(" ", unicodedata.normalize("NFKC", str(text)).replace("−", "-"))
     markers = list(_ANSWER_MARKER.finditer(body))
@@ -153,9 +155,7 @@ def final_number(text: Any) -> float | None:
 
 
 def _is_number(value: Any) -> bool:
-    if isinstance(value, bool | numbers.Complex) and not isinstance(value, numbers.Real):
-        return False
-    if isinstance(value, bool):
+    if type(value) is bool:
         return False
     if isinstance(value, numbers.Real):
         return math.isfinite(float(value))
@@ -172,9 +172,7 @@ def exact(answer: Any, expected: Any) -> bool:
     return normalize(answer) == normalize(expected)
 
 
-def numeric(
-    answer: Any, expected: Any, *, abs_tol: float = 1e-6, rel_tol: float = 1e-9
-) -> bool:
+def numeric(answer: Any, expected: Any, *, abs_tol: float = 1e-6, rel_tol: float = 1e-9) -> bool:
     """True when the answer's :func:`final_number` is within tolerance of ``expected``.
 
     ``expected`` may be a number or text holding one ("1,234", "42 km").
@@ -200,8 +198,10 @@ def regex(
     ``pattern``, the text its last match captures (group 1, else the whole match) must equal
     ``expected`` after :func:`normalize`.
 
-    >>> regex("Paris, France", r"^paris\\b"), regex("Answer: B) then C", "b", pattern=r"Answer: (\\w)")
-    (True, True)
+    >>> regex("Paris, France", r"^paris\\b")
+    True
+    >>> regex("Answer: B) then C", "b", pattern=r"Answer: (\\w)")
+    True
     """
     text = "" if answer is None else str(answer)
     if pattern is None:
@@ -241,7 +241,7 @@ def _choice_of(text: Any, letters: str) -> str | None:
         return marked[-1].group(1).upper()
     bracketed = re.findall(rf"\(([{cls}])\)", body)
     if bracketed:
-        return bracketed[-1].upper()
+        return str(bracketed[-1]).upper()
     upper = re.escape(letters.upper())
     leading = re.match(rf"([{upper}])[).:](?:\s|$)", body)
     if leading:
@@ -263,7 +263,9 @@ def choice(answer: Any, expected: Any, *, letters: str = "ABCD") -> bool:
     """
     want = _choice_of(expected, letters)
     if want is None:
-        raise ValueError(f"choice needs one of the letters {letters} as expected, not {expected!r}.")
+        raise ValueError(
+            f"choice needs one of the letters {letters} as expected, not {expected!r}."
+        )
     return _choice_of(answer, letters) == want
 
 
@@ -288,7 +290,8 @@ def _json_of(text: str) -> Any:
 
 def json_field(answer: Any, expected: Any, *, field: str, abs_tol: float = 1e-9) -> bool:
     """True when field ``field`` (dotted: ``"items.0.price"``) of the answer's JSON equals
-    ``expected``: numbers within ``abs_tol``, strings after :func:`normalize`, else ``==``.
+    ``expected``: numbers within ``abs_tol``, strings after :func:`normalize`, booleans only
+    to booleans, else ``==``.
     An answer with no JSON, or without the field, scores False.
     """
     try:
@@ -298,12 +301,16 @@ def json_field(answer: Any, expected: Any, *, field: str, abs_tol: float = 1e-9)
     for part in field.split("."):
         if isinstance(value, Mapping) and part in value:
             value = value[part]
-        elif isinstance(value, list) and part.lstrip("-").isdigit() and -len(value) <= int(
-            part
-        ) < len(value):
+        elif (
+            isinstance(value, list)
+            and part.lstrip("-").isdigit()
+            and -len(value) <= int(part) < len(value)
+        ):
             value = value[int(part)]
         else:
             return False
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return isinstance(value, bool) and isinstance(expected, bool) and value == expected
     if _is_number(value) and _is_number(expected) and not isinstance(value, str):
         want = final_number(expected)
         return want is not None and math.isclose(float(value), want, rel_tol=0, abs_tol=abs_tol)
@@ -463,9 +470,7 @@ def judge(
     :class:`Judge`). On the offline simulator the judge is simulated: it compares final numbers
     or texts and ignores the rubric.
     """
-    return Judge(
-        rubric, model=model, reasoning_effort=reasoning_effort, client=client, cache=cache
-    )
+    return Judge(rubric, model=model, reasoning_effort=reasoning_effort, client=client, cache=cache)
 
 
 # -- scoring a frame ----------------------------------------------------------------------------

@@ -159,8 +159,8 @@ def grid(
     catalog does not know gets "default" only. "default" or None in ``efforts`` = not sent.
     ``prompts`` may be a DataFrame of cases with a ``prompt`` column (``Job.case`` is its row).
     """
-    prompts = _cases(prompts, None)[0]
-    prompt_list = _as_list(prompts, "prompts") or []
+    listed: Any = _cases(prompts, None)[0]
+    prompt_list = _as_list(listed, "prompts") or []
     if not prompt_list:
         raise UnsupportedParameterError("prompts is empty: pass a string or a list of strings.")
     model_list = _as_list(models, "models") or [default_model()]
@@ -500,9 +500,9 @@ def _prepare(
         raise UnsupportedParameterError(
             f"concurrency must be an integer >= 1, not {concurrency!r}."
         )
-    prompts, expected, cases = _cases(prompts, expected)
-    jobs = grid(prompts, models, efforts, repeats)
-    expected_list = _expected_list(_as_list(prompts, "prompts") or [], expected)
+    listed, expected, cases = _cases(prompts, expected)
+    jobs = grid(listed, models, efforts, repeats)
+    expected_list = _expected_list(_as_list(listed, "prompts") or [], expected)
     if scorer is not None and expected_list is None:
         raise UnsupportedParameterError(
             "scorer needs expected answers: pass expected= (a list aligned with prompts or a "

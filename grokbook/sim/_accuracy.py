@@ -93,9 +93,7 @@ def slipped(answer: str, rng: random.Random) -> str:
 
 # -- the simulated judge --------------------------------------------------------------------------
 def _section(prompt: str, name: str) -> str | None:
-    match = re.search(
-        rf"^{re.escape(name)}:\n(.*?)(?=^[A-Z][A-Za-z ]+:\n|\Z)", prompt, re.M | re.S
-    )
+    match = re.search(rf"^{re.escape(name)}:\n(.*?)(?=^[A-Z][A-Za-z ]+:\n|\Z)", prompt, re.M | re.S)
     return match.group(1).strip() if match else None
 
 
