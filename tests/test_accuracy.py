@@ -74,7 +74,7 @@ def test_accuracy_summary_columns_and_numbers() -> None:
     assert low["cost_per_correct_usd"] == pytest.approx(0.01 / 7)
     high = summary.loc[("m", "high")]
     assert (high["calls"], high["errors"], high["scored"], high["accuracy"]) == (10, 1, 9, 1.0)
-    with pytest.raises(ValueError, match="gb.score"):
+    with pytest.raises(ValueError, match=r"gb\.score"):
         gb.accuracy_summary(df.drop(columns=["correct"]))
 
 

@@ -64,5 +64,5 @@ def test_plot_accuracy_latency_and_bad_input() -> None:
     assert ax.get_title() == "Accuracy vs latency"
     with pytest.raises(ValueError, match="'cost' or 'latency'"):
         gb.plot_frontier(df, x="tokens")
-    with pytest.raises(ValueError, match="gb.score"):
+    with pytest.raises(ValueError, match=r"gb\.score"):
         gb.plot_frontier(df.drop(columns=["correct"]))
