@@ -16,6 +16,11 @@ randomness seeded from the request, so the same request gives the same numbers; 
   simulated), padded with numbered filler passes, also labelled simulated, to about
   ``4 x reasoning tokens`` characters, never cut. "What is 101*3?" as above: 153 tokens: 628
   characters, 107 words; 631: 2,540 and 447.
+* accuracy (:mod:`grokbook.sim._accuracy`): arithmetic of ``k`` steps is right with
+  probability ``(1 - q) ** max(0, k - 2)`` (one- and two-step arithmetic always), ``q`` per
+  effort none 0.30 / low 0.12 / medium 0.05 / high 0.02 / xhigh 0.01 (0.30 without
+  reasoning), x1.4 for grok-3-mini; drawn on a generator of its own, so no other number moves.
+  A wrong answer starts ``(simulated slip)``.
 * completion tokens: ``ceil(len(answer) / 4)``, capped by ``max_completion_tokens``.
 * latency: time to first token (model's base + prompt / 8000 tok/s prefill), then
   reasoning + completion tokens at the model's modelled throughput, with +-12% seeded jitter,
