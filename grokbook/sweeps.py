@@ -350,7 +350,9 @@ class _Run:
         if self.cases is not None:
             picked = self.cases.take([job.case for job in finished])
             for name in self.cases.columns:
-                frame[name] = picked[name].to_numpy()
+                # A case column named like a usage column (e.g. "model") is kept as case_NAME.
+                column = f"case_{name}" if name in frame.columns else str(name)
+                frame[column] = picked[name].to_numpy()
         if self.expected is None:
             return frame
         from .scoring import score
@@ -604,7 +606,8 @@ def sweep(
     :func:`~grokbook.scoring.auto`) add ``expected``, ``score`` and ``correct`` columns. A
     DataFrame of cases (a ``prompt`` column, optionally ``expected`` and others, such as
     :func:`grokbook.problems`) may stand for ``prompts``: its other columns (e.g. ``steps``)
-    are copied onto each row. Re-score later, with no API call, by ``gb.score(df, scorer)``.
+    are copied onto each row (as ``case_NAME`` when a usage column has that name). Re-score
+    later, with no API call, by ``gb.score(df, scorer)``.
 
     Raises :class:`SweepInterrupted` (with ``.frame``) on Ctrl-C.
     """

@@ -71,6 +71,8 @@ def test_sweep_a_cases_frame_copies_its_columns() -> None:
     assert list(df["topic"]) == ["a"] * 4 + ["b"] * 4
     assert list(df["expected"]) == [56] * 4 + [303] * 4
     assert bool(df["correct"].all())
+    clash = gb.sweep(mine.assign(model="mine"), models="grok-4.3", efforts="low", progress=False)
+    assert list(clash["model"]) == ["grok-4.3"] * 2 and list(clash["case_model"]) == ["mine"] * 2
     # expected= overrides the frame's column; a dict maps prompts to answers.
     wrong = gb.sweep(mine, models="grok-4.3", efforts="low", progress=False, expected=[1, 303])
     assert wrong["correct"].tolist() == [False, True]
