@@ -42,9 +42,11 @@ unit: $(STAMP)
 		--nbval-current-env --doctest-modules -p no:cacheprovider --ignore=tests/browser \
 		tests grokbook notebooks
 
-## make demo: compare reasoning efforts offline (simulator unless a key is set); plots to docs/.
+## make demo: compare reasoning efforts offline (simulator unless a key is set); plots to docs/
+## (efforts.png; frontier.png: accuracy vs cost on the built-in problems, simulator only).
 demo: $(STAMP)
 	$(BIN)/grokbook compare "What is 101*3?" -n 5 --plot docs/efforts.png
+	$(BIN)/python docs/frontier.py
 
 ## make test-browser: the widgets in JupyterLab, driven in Debian's Chromium by Playwright.
 ## Installs chromium with apt-get when missing (as root) and the `browser` extra; screenshots

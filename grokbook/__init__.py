@@ -29,16 +29,25 @@ __all__ = [
     "ToolCall",
     "Usage",
     "__version__",
+    "accuracy_summary",
     "asweep",
     "cache_clear",
     "catalog",
     "effort_summary",
     "errors",
     "history",
+    "load_cases",
     "load_ipython_extension",
+    "paired_test",
+    "plot_accuracy_latency",
     "plot_cost",
     "plot_efforts",
+    "plot_frontier",
     "plot_latency",
+    "problems",
+    "recommend",
+    "score",
+    "scoring",
     "sweep",
     "unload_ipython_extension",
     "usage_frame",
@@ -63,8 +72,19 @@ _LAZY = {
     "plot_cost": "plots",
     "history": "store",
     "cache_clear": "store",
+    "score": "scoring",
+    "accuracy_summary": "accuracy",
+    "paired_test": "accuracy",
+    "recommend": "accuracy",
+    "problems": "cases",
+    "load_cases": "cases",
+    "plot_frontier": "plots",
+    "plot_accuracy_latency": "plots",
 }
 _SUBMODULES = {
+    "accuracy",
+    "cases",
+    "scoring",
     "catalog",
     "errors",
     "providers",
@@ -77,11 +97,20 @@ _SUBMODULES = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import catalog, errors
+    from . import catalog, errors, scoring
+    from .accuracy import accuracy_summary, paired_test, recommend
+    from .cases import load_cases, problems
     from .client import AsyncClient, Client
     from .conversation import Conversation
-    from .plots import plot_cost, plot_efforts, plot_latency
+    from .plots import (
+        plot_accuracy_latency,
+        plot_cost,
+        plot_efforts,
+        plot_frontier,
+        plot_latency,
+    )
     from .result import Completion, StreamEvent, ToolCall, Usage
+    from .scoring import score
     from .store import cache_clear, history
     from .sweeps import SweepInterrupted, asweep, sweep
     from .tables import effort_summary, usage_frame

@@ -39,7 +39,16 @@ from matplotlib.ticker import FuncFormatter
 from ._columns import DEFAULT_EFFORT_LABEL
 from .tables import order_efforts
 
-__all__ = ["EFFORT_COLORS", "effort_color", "plot_cost", "plot_efforts", "plot_latency"]
+__all__ = [
+    "EFFORT_COLORS",
+    "effort_color",
+    "pareto_front",
+    "plot_accuracy_latency",
+    "plot_cost",
+    "plot_efforts",
+    "plot_frontier",
+    "plot_latency",
+]
 
 #: One colour per effort, the same in every plot (light to dark with effort).
 EFFORT_COLORS: dict[str, str] = {
@@ -349,3 +358,144 @@ def plot_cost(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     return ax
+
+
+# -- accuracy: what each effort buys ------------------------------------------------------------
+def _accuracy_points(data: pd.DataFrame) -> pd.DataFrame:
+    """An accuracy summary (one row per model x effort) from a scored frame or a summary."""
+    from .accuracy import accuracy_summary
+
+    if "accuracy" in data.columns and "cost_per_call_usd" in data.columns:
+        summary = data
+    else:
+        summary = accuracy_summary(data)
+    if summary.index.nlevels != 2:
+        raise ValueError("plot_frontier needs a summary per model x effort (accuracy_summary(df)).")
+    return summary[summary["accuracy"].notna()]
+
+
+def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:
+    """Indices of the points no other point beats: none is cheaper (lower x) and at least as
+    accurate (y), or as cheap and more accurate. In order of x.
+
+    >>> pareto_front([(1.0, 0.7), (2.0, 0.9), (3.0, 0.8), (4.0, 0.95)])
+    [0, 1, 3]
+    """
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
+    front: list[int] = []
+    best = -np.inf
+    for i in order:
+        x, y = points[i]
+        if np.isnan(x) or np.isnan(y):
+            continue
+        if y > best:
+            front.append(i)
+            best = y
+    return front
+
+
+def plot_frontier(
+    data: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    x: str = "cost",
+    target: float | None = None,
+) -> Axes:
+    """Accuracy (with its 95% Wilson interval) against cost per call, one point per model x
+    effort, with the Pareto frontier (the options nothing beats on both) joined by a line.
+
+    ``data`` is a scored usage frame (``gb.sweep(..., expected=...)`` / ``gb.score``) or
+    ``gb.accuracy_summary(df)``. ``x="latency"`` puts mean latency on the x axis instead
+    (:func:`plot_accuracy_latency`). ``target`` draws a dotted line at that accuracy. Colours
+    are the efforts' (:data:`EFFORT_COLORS`), markers tell models apart; the cost axis is
+    logarithmic when costs span more than 20x. Returns the Axes.
+    """
+    columns = {"cost": "cost_per_call_usd", "latency": "latency_mean_s"}
+    if x not in columns:
+        raise ValueError(f"x must be 'cost' or 'latency', not {x!r}.")
+    summary = _accuracy_points(data)
+    ax = _axes(ax)
+    models = list(dict.fromkeys(str(m) for m, _e in summary.index))
+    keys = list(summary.index)
+    xs = summary[columns[x]].to_numpy(dtype=float)
+    ys = summary["accuracy"].to_numpy(dtype=float)
+    low = summary["accuracy_low"].to_numpy(dtype=float)
+    high = summary["accuracy_high"].to_numpy(dtype=float)
+    handles: list[Any] = []
+    for i, (model, effort) in enumerate(keys):
+        marker = _MARKERS[models.index(str(model)) % len(_MARKERS)]
+        colour = effort_color(str(effort))
+        label = str(effort) if len(models) == 1 else f"{model} · {effort}"
+        ax.errorbar(
+            [xs[i]],
+            [ys[i]],
+            yerr=[[max(0.0, ys[i] - low[i])], [max(0.0, high[i] - ys[i])]],
+            fmt=marker,
+            color=colour,
+            markeredgecolor="white",
+            markersize=8,
+            ecolor=to_rgba(colour, 0.6),
+            elinewidth=1.2,
+            capsize=3,
+            label=label,
+        )
+        ax.annotate(
+            str(effort), (xs[i], ys[i]), xytext=(6, -10), textcoords="offset points", fontsize=8
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker=marker,
+                markerfacecolor=colour,
+                markeredgecolor="white",
+                markersize=8,
+                label=label,
+            )
+        )
+    front = pareto_front(list(zip(xs.tolist(), ys.tolist(), strict=True)))
+    if front:
+        (line,) = ax.plot(
+            xs[front],
+            ys[front],
+            linestyle="--",
+            color="#333333",
+            linewidth=1.2,
+            zorder=0,
+            label="Pareto frontier",
+        )
+        handles.append(line)
+    if target is not None:
+        handles.append(
+            ax.axhline(
+                target, linestyle=":", color="#555555", linewidth=1, label=f"target {target:.0%}"
+            )
+        )
+    finite = xs[np.isfinite(xs) & (xs > 0)]
+    if x == "cost":
+        if len(finite) and finite.max() / finite.min() > 20:
+            ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(_usd))
+        ax.set_xlabel("mean cost per call (USD)")
+        title = "Accuracy vs cost per call"
+    else:
+        ax.set_xlabel("mean latency per call (s)")
+        title = "Accuracy vs latency"
+    ax.set_ylabel("accuracy (95% Wilson interval)")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    top = float(np.nanmax(high)) if len(high) else 1.0
+    ax.set_ylim(max(0.0, float(np.nanmin(low)) - 0.05) if len(low) else 0.0, min(1.02, top + 0.02))
+    ax.set_title(title + (f" · {models[0]}" if len(models) == 1 else ""))
+    if handles:
+        ax.legend(handles=handles, fontsize=8, title="model · effort", title_fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.set_axisbelow(True)
+    return ax
+
+
+def plot_accuracy_latency(
+    data: pd.DataFrame, ax: Axes | None = None, *, target: float | None = None
+) -> Axes:
+    """Accuracy against mean latency per call: :func:`plot_frontier` with ``x="latency"``."""
+    return plot_frontier(data, ax=ax, x="latency", target=target)

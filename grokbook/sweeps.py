@@ -54,7 +54,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -64,6 +64,9 @@ from .catalog import default_model
 from .client import AsyncClient, Client
 from .errors import UnsupportedParameterError
 from .tables import frame_from_rows
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .scoring import Scorer
 
 __all__ = ["RATE_LIMIT_COOLDOWN_S", "SweepInterrupted", "asweep", "grid", "sweep"]
 
@@ -95,6 +98,8 @@ class Job:
     model: str
     effort: str | None
     repeat: int
+    #: The prompt's position in ``prompts`` (the row of a cases frame).
+    case: int = 0
 
 
 def _as_list(value: str | Iterable[str] | None, what: str) -> list[str] | None:
@@ -107,8 +112,44 @@ def _as_list(value: str | Iterable[str] | None, what: str) -> list[str] | None:
     return items
 
 
+def _cases(prompts: Any, expected: Any) -> tuple[Any, Any, pd.DataFrame | None]:
+    """(prompts, expected, extra case columns) when ``prompts`` is a frame of cases."""
+    if not isinstance(prompts, pd.DataFrame):
+        return prompts, expected, None
+    if "prompt" not in prompts.columns:
+        raise UnsupportedParameterError(
+            "A DataFrame of cases needs a 'prompt' column (and 'expected' to score the "
+            "answers), like gb.problems()."
+        )
+    cases = prompts.reset_index(drop=True)
+    if expected is None and "expected" in cases.columns:
+        expected = cases["expected"]
+    extra = cases.drop(columns=[c for c in ("prompt", "expected") if c in cases.columns])
+    return list(cases["prompt"]), expected, extra
+
+
+def _expected_list(prompts: list[str], expected: Any) -> list[Any] | None:
+    """``expected`` as one value per prompt: a list/Series aligned with them, or a dict."""
+    if expected is None:
+        return None
+    if isinstance(expected, dict):
+        return [expected.get(prompt) for prompt in prompts]
+    if isinstance(expected, str | bytes):
+        raise UnsupportedParameterError(
+            "expected must be a list aligned with prompts (or a dict of prompt -> answer), "
+            f"not a single {type(expected).__name__}; for one prompt pass [expected]."
+        )
+    values = list(expected.to_numpy()) if isinstance(expected, pd.Series) else list(expected)
+    if len(values) != len(prompts):
+        raise UnsupportedParameterError(
+            f"expected has {len(values)} answers for {len(prompts)} prompts: pass one per "
+            "prompt, or a dict of prompt -> answer."
+        )
+    return values
+
+
 def grid(
-    prompts: str | Iterable[str],
+    prompts: str | Iterable[str] | pd.DataFrame,
     models: str | Iterable[str] | None = None,
     efforts: str | Iterable[str | None] | None = None,
     repeats: int = 1,
@@ -117,8 +158,10 @@ def grid(
 
     ``efforts=None`` means each model's catalog efforts plus "default" (not sent); a model the
     catalog does not know gets "default" only. "default" or None in ``efforts`` = not sent.
+    ``prompts`` may be a DataFrame of cases with a ``prompt`` column (``Job.case`` is its row).
     """
-    prompt_list = _as_list(prompts, "prompts") or []
+    listed: Any = _cases(prompts, None)[0]
+    prompt_list = _as_list(listed, "prompts") or []
     if not prompt_list:
         raise UnsupportedParameterError("prompts is empty: pass a string or a list of strings.")
     model_list = _as_list(models, "models") or [default_model()]
@@ -131,7 +174,7 @@ def grid(
         if not explicit:
             raise UnsupportedParameterError("efforts is empty: leave it None for every effort.")
     jobs: list[Job] = []
-    for prompt in prompt_list:
+    for case, prompt in enumerate(prompt_list):
         for model in model_list:
             if explicit is not None:
                 model_efforts = list(dict.fromkeys(explicit))
@@ -140,7 +183,7 @@ def grid(
                 model_efforts = [None, *(record.efforts if record else ())]
             for effort in model_efforts:
                 for repeat in range(repeats):
-                    jobs.append(Job(len(jobs), prompt, model, effort, repeat))
+                    jobs.append(Job(len(jobs), prompt, model, effort, repeat, case))
     return jobs
 
 
@@ -251,8 +294,14 @@ class _Run:
         cache: bool,
         seed: int | None = 0,
         on_result: Callable[[dict[str, Any]], None] | None = None,
+        expected: list[Any] | None = None,
+        scorer: Scorer | None = None,
+        cases: pd.DataFrame | None = None,
     ) -> None:
         self.jobs = list(jobs)
+        self.expected = expected
+        self.scorer = scorer
+        self.cases = cases
         self.seed = seed
         self.on_result = on_result
         self.client = client
@@ -293,6 +342,26 @@ class _Run:
             else time.perf_counter() - self._started,
         }
         return df
+
+    def result(self) -> pd.DataFrame:
+        """:meth:`frame`, plus the cases' extra columns and, given expected answers, the
+        ``expected`` / ``score`` / ``correct`` columns (:func:`grokbook.scoring.score`)."""
+        frame = self.frame()
+        finished = [job for job, row in zip(self.jobs, self.rows, strict=True) if row is not None]
+        if self.cases is not None:
+            picked = self.cases.take([job.case for job in finished])
+            for name in self.cases.columns:
+                # A case column named like a usage column (e.g. "model") is kept as case_NAME.
+                column = f"case_{name}" if name in frame.columns else str(name)
+                frame[column] = picked[name].to_numpy()
+        if self.expected is None:
+            return frame
+        from .scoring import score
+
+        attrs = dict(frame.attrs)
+        scored = score(frame, self.scorer, expected=[self.expected[j.case] for j in finished])
+        scored.attrs = {**attrs, **scored.attrs}
+        return scored
 
     # -- running ------------------------------------------------------------------------------
     async def execute(self) -> None:
@@ -424,7 +493,7 @@ class _Run:
 
 
 def _prepare(
-    prompts: str | Iterable[str],
+    prompts: str | Iterable[str] | pd.DataFrame,
     models: str | Iterable[str] | None,
     efforts: str | Iterable[str | None] | None,
     repeats: int,
@@ -438,12 +507,21 @@ def _prepare(
     on_result: Callable[[dict[str, Any]], None] | None,
     *,
     private_loop: bool,
+    expected: Any = None,
+    scorer: Scorer | None = None,
 ) -> _Run:
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise UnsupportedParameterError(
             f"concurrency must be an integer >= 1, not {concurrency!r}."
         )
-    jobs = grid(prompts, models, efforts, repeats)
+    listed, expected, cases = _cases(prompts, expected)
+    jobs = grid(listed, models, efforts, repeats)
+    expected_list = _expected_list(_as_list(listed, "prompts") or [], expected)
+    if scorer is not None and expected_list is None:
+        raise UnsupportedParameterError(
+            "scorer needs expected answers: pass expected= (a list aligned with prompts or a "
+            "dict of prompt -> answer), or a DataFrame of cases with an 'expected' column."
+        )
     async_client, created = _async_client(client)
     return _Run(
         jobs,
@@ -457,11 +535,14 @@ def _prepare(
         cache=cache,
         seed=seed,
         on_result=on_result,
+        expected=expected_list,
+        scorer=scorer,
+        cases=cases,
     )
 
 
 async def asweep(
-    prompts: str | Iterable[str],
+    prompts: str | Iterable[str] | pd.DataFrame,
     models: str | Iterable[str] | None = None,
     efforts: str | Iterable[str | None] | None = None,
     repeats: int = 1,
@@ -473,12 +554,17 @@ async def asweep(
     cache: bool = True,
     seed: int | None = 0,
     on_result: Callable[[dict[str, Any]], None] | None = None,
+    *,
+    expected: Any = None,
+    scorer: Scorer | None = None,
 ) -> pd.DataFrame:
     """The async :func:`sweep`: ``df = await gb.asweep(...)`` on the running loop.
 
     If the awaiting task is cancelled, the calls in flight are cancelled and the
     ``CancelledError`` carries ``.frame`` with the rows that finished. ``on_result`` is
     called on the loop with each finished row (a dict), e.g. to drive a progress widget.
+    ``expected`` / ``scorer`` score the answers as :func:`sweep` does (a judge's grading calls
+    are made with a sync client after the sweep, blocking the loop while they run).
     """
     run = _prepare(
         prompts,
@@ -494,13 +580,15 @@ async def asweep(
         seed,
         on_result,
         private_loop=False,
+        expected=expected,
+        scorer=scorer,
     )
     await run.execute()
-    return run.frame()
+    return run.result()
 
 
 def sweep(
-    prompts: str | Iterable[str],
+    prompts: str | Iterable[str] | pd.DataFrame,
     models: str | Iterable[str] | None = None,
     efforts: str | Iterable[str | None] | None = None,
     repeats: int = 1,
@@ -512,6 +600,9 @@ def sweep(
     cache: bool = True,
     seed: int | None = 0,
     on_result: Callable[[dict[str, Any]], None] | None = None,
+    *,
+    expected: Any = None,
+    scorer: Scorer | None = None,
 ) -> pd.DataFrame:
     """Run the grid prompts x models x efforts x repeats; one row per call (see module doc).
 
@@ -521,6 +612,15 @@ def sweep(
     Repeat ``r`` is sent with ``seed=seed + r``, so repeats are distinct samples that can be
     reproduced (``seed=None`` sends no seed). ``on_result(row)`` is called with each finished
     row as it lands.
+
+    **Scoring.** ``expected`` (a list aligned with ``prompts``, a Series, or a dict of prompt
+    -> answer) and ``scorer`` (any :mod:`grokbook.scoring` scorer; default
+    :func:`~grokbook.scoring.auto`) add ``expected``, ``score`` and ``correct`` columns. A
+    DataFrame of cases (a ``prompt`` column, optionally ``expected`` and others, such as
+    :func:`grokbook.problems`) may stand for ``prompts``: its other columns (e.g. ``steps``)
+    are copied onto each row (as ``case_NAME`` when a usage column has that name). Re-score
+    later, with no API call, by ``gb.score(df, scorer)``.
+
     Raises :class:`SweepInterrupted` (with ``.frame``) on Ctrl-C.
     """
     run = _prepare(
@@ -537,6 +637,8 @@ def sweep(
         seed,
         on_result,
         private_loop=True,
+        expected=expected,
+        scorer=scorer,
     )
     try:
         asyncio.get_running_loop()
@@ -550,8 +652,8 @@ def sweep(
         else:
             asyncio.run(run.execute())
     except KeyboardInterrupt:
-        raise SweepInterrupted(run.frame(), len(run.jobs)) from None
-    return run.frame()
+        raise SweepInterrupted(run.result(), len(run.jobs)) from None
+    return run.result()
 
 
 def _run_in_thread(run: _Run) -> None:

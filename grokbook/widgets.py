@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from .conversation import Conversation
+    from .scoring import Scorer
 
 __all__ = ["EffortComparer", "ModelPicker", "Playground"]
 
@@ -610,14 +611,38 @@ def _spread(mean: float, sd: float, fmt: str) -> str:
     return text if sd != sd or sd == 0 else f"{text} ± {format(sd, fmt)}"
 
 
+def _verdict_html(rows: pd.DataFrame) -> str:
+    """' ✓ right' / ' ✗ wrong' / ' 2 of 3 right' for an effort's scored rows ('' unscored)."""
+    if "correct" not in rows.columns:
+        return ""
+    flags = rows["correct"].astype("boolean").dropna().astype(bool)
+    if flags.empty:
+        return ""
+    right = int(flags.sum())
+    if right == len(flags):
+        text, colour = "✓ right" if len(flags) == 1 else f"✓ all {right} right", "#2ca02c"
+    elif right == 0:
+        text, colour = "✗ wrong" if len(flags) == 1 else f"✗ all {len(flags)} wrong", "#d62728"
+    else:
+        text, colour = f"{right} of {len(flags)} right", "#ff7f0e"
+    return (
+        f' <span class="grokbook-verdict" style="color:{colour};font-weight:600">'
+        f"{html.escape(text)}</span>"
+    )
+
+
 class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ignore[misc]
     """One prompt at every effort the model takes, ``repeats`` times each, side by side.
 
     Shows the answers, a table of reasoning / completion tokens, latency and cost per effort
     (mean ± standard deviation over the repeats) and a bar chart of reasoning vs completion
-    tokens. Given a ``prompt``, it starts at once (on the running loop); otherwise type one
-    and click Compare. ``await comparer.run()`` waits for the comparison and returns
-    :attr:`frame`, the usage frame (``gb.usage_frame`` columns, one row per call).
+    tokens. Given an ``expected`` answer (or one typed in its box), each effort's card and the
+    table say how many of its answers were right, scored by ``scorer`` (default
+    :func:`grokbook.scoring.auto`: numbers by value, else normalized text), and :attr:`frame`
+    gains ``expected`` / ``score`` / ``correct``. Given a ``prompt``, it starts at once (on the
+    running loop); otherwise type one and click Compare. ``await comparer.run()`` waits for
+    the comparison and returns :attr:`frame`, the usage frame (``gb.usage_frame`` columns, one
+    row per call).
     """
 
     def __init__(
@@ -631,10 +656,21 @@ class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ign
         concurrency: int = 8,
         cache: bool = True,
         autorun: bool = True,
+        expected: Any = None,
+        scorer: Scorer | None = None,
     ) -> None:
         if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
             raise UnsupportedParameterError(f"repeats must be an integer >= 1, not {repeats!r}.")
         self._efforts = tuple(efforts) if efforts is not None else None
+        self.scorer = scorer
+        self.expected = widgets.Text(
+            value="" if expected is None else str(expected),
+            placeholder="optional, e.g. 303",
+            description="Expected",
+            layout=widgets.Layout(width="260px"),
+            style={"description_width": "64px"},
+        )
+        self.expected.add_class("grokbook-expected")
         self.concurrency = concurrency
         self.cache = cache
         self.picker = ModelPicker(model=model, show_effort=False)
@@ -679,7 +715,14 @@ class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ign
                 self.picker,
                 self.prompt,
                 widgets.HBox(
-                    [self.repeats, self.run_button, self.stop_button, self.progress, self.status],
+                    [
+                        self.repeats,
+                        self.expected,
+                        self.run_button,
+                        self.stop_button,
+                        self.progress,
+                        self.status,
+                    ],
                     layout=widgets.Layout(align_items="center"),
                 ),
                 self.plan,
@@ -753,6 +796,7 @@ class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ign
             "model": self.picker.model,
             "efforts": self.efforts,
             "repeats": int(self.repeats.value),
+            "expected": self.expected.value.strip() or None,
         }
 
     def _show_error(self, message_html: str) -> None:
@@ -767,7 +811,13 @@ class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ign
 
     # -- the comparison -----------------------------------------------------------------------
     async def _run(
-        self, *, prompt: str, model: str, efforts: list[str | None], repeats: int
+        self,
+        *,
+        prompt: str,
+        model: str,
+        efforts: list[str | None],
+        repeats: int,
+        expected: str | None = None,
     ) -> pd.DataFrame | None:
         try:
             if not prompt.strip():
@@ -794,6 +844,8 @@ class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ign
                 progress=False,
                 cache=self.cache,
                 on_result=landed,
+                expected=None if expected is None else [expected],
+                scorer=self.scorer if expected is not None else None,
             )
         except asyncio.CancelledError:
             self.message.value = _error_html("Stopped: click Compare to run it again.")
@@ -840,9 +892,10 @@ class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ign
                 if distinct == 1
                 else f"{distinct} different answers in {len(rows)} repeats"
             )
+            verdict = _verdict_html(rows)
             cards.append(
                 f'<div style="{_CARD}"><div style="font-weight:600">effort '
-                f"{html.escape(effort)}</div>"
+                f"{html.escape(effort)}{verdict}</div>"
                 f'<div style="white-space:pre-wrap;max-height:12em;overflow:auto">'
                 f"{html.escape(answer)}</div>"
                 f'<div style="font-size:0.8em;color:var(--jp-ui-font-color2,#666)">{same}</div>'
@@ -867,6 +920,9 @@ class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ign
             effort = str(key[1]) if isinstance(key, tuple) else str(key)
             group = ok[ok["reasoning_effort"] == effort]
             row = {"calls": f"{int(stats['ok'])}/{int(stats['calls'])}"}
+            if "correct" in group.columns:
+                flags = group["correct"].astype("boolean").dropna()
+                row["correct"] = f"{int(flags.astype(bool).sum())}/{len(flags)}"
             means = {
                 "reasoning_tokens": stats["reasoning_tokens_mean"],
                 "completion_tokens": stats["completion_tokens_mean"],

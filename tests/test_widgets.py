@@ -435,3 +435,39 @@ async def test_comparer_stop_cancels_the_calls_in_flight() -> None:
     assert "Stopped" in cmp.message.value
     assert cmp.frame.empty
     assert not cmp.run_button.disabled
+
+
+async def test_comparer_with_an_expected_answer_shows_which_efforts_got_it() -> None:
+    hard = "What is 12 * 7 + 5 * 9 - 3 * 4 + 10?"  # 6 steps: the simulator may slip
+    cmp = EffortComparer(hard, model="grok-4.3", repeats=3, expected=127)
+    frame = await cmp.run()
+    assert frame is not None
+    assert {"expected", "score", "correct"} <= set(frame.columns)
+    assert cmp.expected.value == "127"
+    from grokbook.widgets import _verdict_html
+
+    for effort in ("none", "low", "medium", "high"):
+        rows = frame[frame["reasoning_effort"] == effort]
+        assert len(rows) == 3
+        assert _verdict_html(rows) in cmp.answers.value  # each effort's card says it
+    assert cmp.answers.value.count("grokbook-verdict") == 4
+    assert "<th>correct</th>" in cmp.table.value
+    # No expected answer: no verdicts, no score columns.
+    plain = EffortComparer(PROMPT, model="grok-3-mini-beta", repeats=1)
+    plain_frame = await plain.run()
+    assert plain_frame is not None and "correct" not in plain_frame.columns
+    assert "grokbook-verdict" not in plain.answers.value
+
+
+def test_verdict_text() -> None:
+    import pandas as pd
+
+    from grokbook.widgets import _verdict_html
+
+    def verdict(flags: list[bool]) -> str:
+        return _verdict_html(pd.DataFrame({"correct": pd.array(flags, dtype="boolean")}))
+
+    assert "✓ right" in verdict([True])
+    assert "✗ all 2 wrong" in verdict([False, False])
+    assert "1 of 3 right" in verdict([True, False, False])
+    assert _verdict_html(pd.DataFrame({"answer": ["x"]})) == ""

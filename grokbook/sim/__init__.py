@@ -7,7 +7,10 @@ round-trips), ``GET`` / ``DELETE /v1/responses/{id}``, ``GET /v1/models`` and ``
 /v1/language-models``. It answers simple arithmetic honestly (parsed with :mod:`ast`, never
 ``eval``), follow-ups such as "now double it" included, and labels everything as simulated
 (``system_fingerprint="fp_grokbook_sim"``, ids ``sim-...``). Reasoning tokens and latency grow
-with effort in a seeded, repeatable way: the simulator's model, not measurements of Grok.
+with effort in a seeded, repeatable way: the simulator's model, not measurements of Grok. So
+does accuracy: beyond two steps, arithmetic can slip at low effort, with a seeded chance per
+step that falls with effort (:mod:`grokbook.sim._accuracy`); a slipped answer starts
+``(simulated slip)``.
 
 In-process (the default when no API key is set)::
 

@@ -16,6 +16,11 @@ randomness seeded from the request, so the same request gives the same numbers; 
   simulated), padded with numbered filler passes, also labelled simulated, to about
   ``4 x reasoning tokens`` characters, never cut. "What is 101*3?" as above: 153 tokens: 628
   characters, 107 words; 631: 2,540 and 447.
+* accuracy (:mod:`grokbook.sim._accuracy`): arithmetic of ``k`` steps is right with
+  probability ``(1 - q) ** max(0, k - 2)`` (one- and two-step arithmetic always), ``q`` per
+  effort none 0.30 / low 0.12 / medium 0.05 / high 0.02 / xhigh 0.01 (0.30 without
+  reasoning), x1.4 for grok-3-mini; drawn on a generator of its own, so no other number moves.
+  A wrong answer starts ``(simulated slip)``.
 * completion tokens: ``ceil(len(answer) / 4)``, capped by ``max_completion_tokens``.
 * latency: time to first token (model's base + prompt / 8000 tok/s prefill), then
   reasoning + completion tokens at the model's modelled throughput, with +-12% seeded jitter,
@@ -34,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import catalog
+from ._accuracy import judge_verdict, p_correct, slip_rng, slipped
 from ._arith import followup_prompt, solve
 from ._latency import REAL_TIME_FACTOR
 
@@ -247,11 +253,40 @@ def _quote(text: str, limit: int = 80) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def _reasoning_lines(prompt: str, effort: str | None, rng: random.Random) -> tuple[list[str], str]:
-    """(reasoning lines, answer) for a prompt."""
+def _reasoning_lines(
+    prompt: str,
+    effort: str | None,
+    rng: random.Random,
+    *,
+    model: str = "",
+    slip: random.Random | None = None,
+) -> tuple[list[str], str]:
+    """(reasoning lines, answer) for a prompt.
+
+    ``slip`` (a generator of its own) draws whether the answer to arithmetic is wrong, with
+    the chance :func:`~grokbook.sim._accuracy.p_correct` gives ``model`` at ``effort``.
+    """
     level = {"none": 0, "low": 1, "medium": 2, "high": 3}.get(effort or "medium", 2)
+    verdict = judge_verdict(prompt)
+    if verdict is not None:
+        lines = [
+            "(simulated reasoning) This is a grading request: comparing the answer to grade "
+            "with the expected answer.",
+            f"Verdict: {verdict.splitlines()[0]}.",
+        ]
+        return lines, verdict
     solution = solve(prompt)
     if solution is not None:
+        steps = list(solution.steps)
+        result = solution.answer
+        prefix = ""
+        if slip is not None and slip.random() >= p_correct(model, effort, len(steps)):
+            wrong = slipped(result, slip)
+            if wrong != result:
+                head = steps[-1].rsplit(" = ", 1)[0]
+                steps[-1] = f"(simulated slip) {head} = {wrong}"
+                result, prefix = wrong, "(simulated slip) "
+        solution = type(solution)(solution.expression, steps, result)
         lines = [
             f"(simulated reasoning) The question asks for {solution.expression}. "
             "Working it out step by step:"
@@ -266,7 +301,7 @@ def _reasoning_lines(prompt: str, effort: str | None, rng: random.Random) -> tup
                 + ". Same result."
             )
         lines.append(f"So the answer is {solution.answer}.")
-        answer = f"{solution.expression} = {solution.answer}"
+        answer = f"{prefix}{solution.expression} = {solution.answer}"
         return lines, answer
     quote = _quote(prompt)
     lines = [
@@ -361,7 +396,9 @@ def simulate(
 
     reasons = served.reasoning or bool(served.efforts)
     effort_used = effort if reasons else None
-    lines, answer = _reasoning_lines(prompt, effort_used, rng)
+    # The accuracy draw has a generator of its own, so no other reported number moves.
+    slip = slip_rng(rng.getstate())
+    lines, answer = _reasoning_lines(prompt, effort_used, rng, model=served.id, slip=slip)
     if not answer:
         answer = (
             f'[simulated {served.id}] You asked: "{_quote(prompt)}". This answer comes from '

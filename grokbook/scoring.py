@@ -1,0 +1,558 @@
+"""Scorers: is an answer right? Plain functions ``(answer, expected) -> float | bool``.
+
+>>> from grokbook import scoring
+>>> scoring.numeric("12 + 7 * 2 = 26", 26)
+True
+>>> scoring.numeric("Thinking: 3 apples, then 4... The answer is 1,234 km.", "1234")
+True
+>>> scoring.exact("  **Paris.** ", "paris")
+True
+>>> scoring.contains("It is 42 or so", "4")            # whole words and numbers only
+False
+>>> scoring.choice("I'd go with (C), since A is too small.", "c")
+True
+>>> scoring.json_field('```json\\n{"total": 12.0}\\n```', 12, field="total")
+True
+
+Every scorer takes the answer text (the ``answer`` column of a sweep: the visible answer,
+never the reasoning) and the expected value; options are keyword-only, so
+``functools.partial(scoring.numeric, abs_tol=0.5)`` is a configured scorer. Any callable of
+the same shape is a scorer too, and :func:`any_of` / :func:`all_of` combine them. The scorers:
+
+- :func:`exact`: equal after :func:`normalize` (case, whitespace, quotes, markdown emphasis,
+  trailing punctuation and a leading "the answer is").
+- :func:`numeric`: the answer's final number (:func:`final_number`: after the last "answer
+  is" / "answer:" / ``\\boxed{}`` / ``####`` if there is one, else after the last "=", else
+  the last number; thousands separators, signs, ``$`` and ``%`` understood; units ignored)
+  within ``abs_tol`` / ``rel_tol`` of the expected number.
+- :func:`regex`: the expected pattern matches; or, with ``pattern=``, what it captures equals
+  the expected text.
+- :func:`contains`: the expected text appears as whole words.
+- :func:`choice`: the multiple-choice letter (A-D by default) the answer picks.
+- :func:`json_field`: one field of the JSON in the answer equals the expected value.
+- :func:`judge`: a model grades the answer against a rubric (its calls are logged, cached and
+  costed as their own rows, tagged ``role=judge``; never added to the graded calls' cost).
+- :func:`auto` (the default of :func:`score` and of ``gb.sweep(..., expected=...)``):
+  :func:`numeric` when the expected value is a number, else :func:`exact`.
+
+:func:`score` (``gb.score``) scores a usage frame again with any scorer; only a judge makes
+API calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import numbers
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from .client import Client
+    from .result import Completion
+
+__all__ = [
+    "JUDGE_MARKER",
+    "Judge",
+    "Scorer",
+    "all_of",
+    "any_of",
+    "apply",
+    "auto",
+    "choice",
+    "contains",
+    "exact",
+    "final_number",
+    "json_field",
+    "judge",
+    "normalize",
+    "numeric",
+    "regex",
+    "score",
+]
+
+#: A scorer: ``(answer, expected) -> float | bool`` (1.0 / True = right; None = not scored).
+Scorer = Callable[[Any, Any], "float | bool | None"]
+
+#: The first line of a judge prompt (the offline simulator recognises it and plays the judge).
+JUDGE_MARKER = "[grokbook judge]"
+
+# -- text helpers -------------------------------------------------------------------------------
+_THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
+_ANSWER_PREFIX = re.compile(r"^(?:the\s+)?(?:final\s+)?answer(?:\s+is)?\s*[:=]?\s*", re.I)
+_EMPHASIS = re.compile(r"[*_`]+")
+_NUMBER = re.compile(
+    r"(?<![\w.,])[-−]?[$€£]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?%?(?![\w])"
+    r"|(?<![\w.,])[-−]?[$€£]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?=[A-Za-z])"
+)
+_ANSWER_MARKER = re.compile(
+    r"(?:final\s+answer|answer\s+is|answer\s*[:=]|result\s+is|\\boxed\{|####)", re.I
+)
+
+
+def normalize(text: Any) -> str:
+    """Text for comparing: NFKC, casefolded, markdown emphasis and quotes dropped, whitespace
+    collapsed, trailing ``.!?`` removed and a leading "the answer is" / "answer:" stripped.
+
+    >>> normalize('  The answer is: **"Paris"**. ')
+    'paris'
+    """
+    flat = unicodedata.normalize("NFKC", str(text))
+    flat = _THINK.sub(" ", flat)
+    flat = _EMPHASIS.sub("", flat)
+    flat = " ".join(flat.split()).strip()
+    flat = _ANSWER_PREFIX.sub("", flat)
+    flat = flat.strip().strip("\"'“”‘’").strip().rstrip(".!?;:").strip().strip("\"'“”‘’")
+    return flat.casefold()
+
+
+def _to_float(token: str) -> float | None:
+    cleaned = token.replace("−", "-").replace(",", "").strip("$€£%")
+    cleaned = cleaned.replace("-$", "-").replace("-€", "-").replace("-£", "-")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _numbers(text: str) -> list[float]:
+    values = (_to_float(m.group(0)) for m in _NUMBER.finditer(text))
+    return [v for v in values if v is not None]
+
+
+def final_number(text: Any) -> float | None:
+    """The number an answer ends on (None when it has none); see the module doc.
+
+    >>> final_number("First 12, then 30. The answer is -7 degrees. (I first thought 8.)")
+    -7.0
+    >>> final_number("12 + 7 * 2 = 26"), final_number("$1,234.50 total"), final_number("none")
+    (26.0, 1234.5, None)
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return None
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, numbers.Real):
+        return float(text) if math.isfinite(float(text)) else None
+    body = _THINK.sub(" ", unicodedata.normalize("NFKC", str(text)).replace("−", "-"))
+    markers = list(_ANSWER_MARKER.finditer(body))
+    if markers:
+        after = _numbers(body[markers[-1].end() :])
+        if after:
+            return after[0]
+    if "=" in body:
+        after = _numbers(body[body.rindex("=") + 1 :])
+        if after:
+            return after[0]
+    found = _numbers(body)
+    return found[-1] if found else None
+
+
+def _is_number(value: Any) -> bool:
+    if type(value) is bool:
+        return False
+    if isinstance(value, numbers.Real):
+        return math.isfinite(float(value))
+    if isinstance(value, str):
+        token = value.strip()
+        match = _NUMBER.fullmatch(token)
+        return match is not None and _to_float(token) is not None
+    return False
+
+
+# -- scorers ----------------------------------------------------------------------------------
+def exact(answer: Any, expected: Any) -> bool:
+    """True when the answer equals ``expected`` after :func:`normalize`."""
+    return normalize(answer) == normalize(expected)
+
+
+def numeric(answer: Any, expected: Any, *, abs_tol: float = 1e-6, rel_tol: float = 1e-9) -> bool:
+    """True when the answer's :func:`final_number` is within tolerance of ``expected``.
+
+    ``expected`` may be a number or text holding one ("1,234", "42 km").
+
+    >>> numeric("Answer: 3.1416", 3.14159, abs_tol=1e-3), numeric("about 10", 11)
+    (True, False)
+    """
+    want = final_number(expected)
+    if want is None:
+        raise ValueError(f"numeric needs a number as the expected answer, not {expected!r}.")
+    got = final_number(answer)
+    return got is not None and math.isclose(got, want, rel_tol=rel_tol, abs_tol=abs_tol)
+
+
+def regex(
+    answer: Any,
+    expected: Any,
+    *,
+    pattern: str | None = None,
+    flags: int = re.IGNORECASE,
+) -> bool:
+    """``expected`` is a regular expression the answer must match (``re.search``); or, with
+    ``pattern``, the text its last match captures (group 1, else the whole match) must equal
+    ``expected`` after :func:`normalize`.
+
+    >>> regex("Paris, France", r"^paris\\b")
+    True
+    >>> regex("Answer: B) then C", "b", pattern=r"Answer: (\\w)")
+    True
+    """
+    text = "" if answer is None else str(answer)
+    if pattern is None:
+        return re.search(str(expected), text, flags) is not None
+    matches = list(re.finditer(pattern, text, flags))
+    if not matches:
+        return False
+    last = matches[-1]
+    captured = last.group(1) if last.groups() else last.group(0)
+    return normalize(captured) == normalize(expected)
+
+
+def contains(answer: Any, expected: Any) -> bool:
+    """True when ``expected`` (normalized) appears in the answer as whole words or numbers."""
+    want = normalize(expected)
+    if not want:
+        return False
+    pattern = re.escape(want)
+    if want[0].isalnum():
+        pattern = r"(?<![\w.,])" + pattern
+    if want[-1].isalnum():
+        pattern += r"(?![\w]|[.,]\d)"
+    return re.search(pattern, normalize(answer)) is not None
+
+
+_CHOICE_MARKED = r"(?:answer|choice|option)\s*(?:is|:)?\s*[:\-]?\s*\(?([{L}])\b"
+
+
+def _choice_of(text: Any, letters: str) -> str | None:
+    body = unicodedata.normalize("NFKC", "" if text is None else str(text))
+    body = _THINK.sub(" ", _EMPHASIS.sub("", body)).strip()
+    cls = re.escape(letters.upper() + letters.lower())
+    if re.fullmatch(rf"\(?([{cls}])[).:]?", body):
+        return body.strip("().:").upper()
+    marked = list(re.finditer(_CHOICE_MARKED.replace("{L}", cls), body, re.I))
+    if marked:
+        return marked[-1].group(1).upper()
+    bracketed = re.findall(rf"\(([{cls}])\)", body)
+    if bracketed:
+        return str(bracketed[-1]).upper()
+    upper = re.escape(letters.upper())
+    leading = re.match(rf"([{upper}])[).:](?:\s|$)", body)
+    if leading:
+        return leading.group(1)
+    # Standalone capitals, except an "A" that is the article ("A good one is C").
+    bare = [
+        m.group(1)
+        for m in re.finditer(rf"(?<![\w'])([{upper}])(?![\w'])", body)
+        if not (m.group(1) == "A" and re.match(r"\s+[a-z]", body[m.end() :]))
+    ]
+    return bare[-1] if bare else None
+
+
+def choice(answer: Any, expected: Any, *, letters: str = "ABCD") -> bool:
+    """True when the answer picks the letter ``expected`` names ("B", "(b)", "Answer: B").
+
+    >>> choice("Answer: (b)", "B"), choice("A reasonable pick is D.", "A")
+    (True, False)
+    """
+    want = _choice_of(expected, letters)
+    if want is None:
+        raise ValueError(
+            f"choice needs one of the letters {letters} as expected, not {expected!r}."
+        )
+    return _choice_of(answer, letters) == want
+
+
+def _json_of(text: str) -> Any:
+    body = text.strip()
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", body, re.S | re.I)
+    if fenced:
+        body = fenced.group(1).strip()
+    try:
+        return json.loads(body)
+    except ValueError:
+        pass
+    for opener, closer in (("{", "}"), ("[", "]")):
+        start, end = body.find(opener), body.rfind(closer)
+        if 0 <= start < end:
+            try:
+                return json.loads(body[start : end + 1])
+            except ValueError:
+                continue
+    raise ValueError("no JSON")
+
+
+def json_field(answer: Any, expected: Any, *, field: str, abs_tol: float = 1e-9) -> bool:
+    """True when field ``field`` (dotted: ``"items.0.price"``) of the answer's JSON equals
+    ``expected``: numbers within ``abs_tol``, strings after :func:`normalize`, booleans only
+    to booleans, else ``==``.
+    An answer with no JSON, or without the field, scores False.
+    """
+    try:
+        value: Any = _json_of("" if answer is None else str(answer))
+    except ValueError:
+        return False
+    for part in field.split("."):
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        elif (
+            isinstance(value, list)
+            and part.lstrip("-").isdigit()
+            and -len(value) <= int(part) < len(value)
+        ):
+            value = value[int(part)]
+        else:
+            return False
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return isinstance(value, bool) and isinstance(expected, bool) and value == expected
+    if _is_number(value) and _is_number(expected) and not isinstance(value, str):
+        want = final_number(expected)
+        return want is not None and math.isclose(float(value), want, rel_tol=0, abs_tol=abs_tol)
+    if isinstance(value, str) and isinstance(expected, str):
+        return normalize(value) == normalize(expected)
+    return bool(value == expected)
+
+
+def auto(answer: Any, expected: Any) -> bool:
+    """:func:`numeric` when ``expected`` is a number (or text that is one), else :func:`exact`."""
+    if _is_number(expected):
+        return numeric(answer, expected)
+    return exact(answer, expected)
+
+
+def apply(scorer: Scorer, answer: Any, expected: Any, prompt: str | None = None) -> float:
+    """``scorer(answer, expected)`` as a float (a scorer with ``wants_prompt`` also gets the
+    prompt as ``prompt=``). NaN when the scorer returns None."""
+    if getattr(scorer, "wants_prompt", False):
+        result = scorer(answer, expected, prompt=prompt)  # type: ignore[call-arg]
+    else:
+        result = scorer(answer, expected)
+    if result is None:
+        return math.nan
+    return float(result)
+
+
+def _combined(scorers: Sequence[Scorer], pick: Callable[[list[float]], float], name: str) -> Any:
+    if not scorers:
+        raise ValueError(f"{name} needs at least one scorer.")
+
+    def combined(answer: Any, expected: Any, *, prompt: str | None = None) -> float:
+        return pick([apply(s, answer, expected, prompt) for s in scorers])
+
+    combined.__name__ = f"{name}({', '.join(_name(s) for s in scorers)})"
+    combined.wants_prompt = True  # type: ignore[attr-defined]
+    return combined
+
+
+def any_of(*scorers: Scorer) -> Scorer:
+    """A scorer giving the best of ``scorers`` (right when any of them says right)."""
+    return _combined(scorers, max, "any_of")  # type: ignore[no-any-return]
+
+
+def all_of(*scorers: Scorer) -> Scorer:
+    """A scorer giving the worst of ``scorers`` (right only when all of them say right)."""
+    return _combined(scorers, min, "all_of")  # type: ignore[no-any-return]
+
+
+def _name(scorer: Any) -> str:
+    if isinstance(scorer, functools.partial):
+        options = ", ".join(f"{k}={v!r}" for k, v in scorer.keywords.items())
+        return f"{_name(scorer.func)}({options})"
+    return str(getattr(scorer, "__name__", None) or type(scorer).__name__)
+
+
+# -- the model-graded scorer --------------------------------------------------------------------
+_VERDICT = re.compile(r"\b(INCORRECT|CORRECT)\b")
+_SCORE = re.compile(r"\bscore\s*[:=]\s*([01](?:\.\d+)?)\b", re.I)
+_DEFAULT_RUBRIC = (
+    "The answer is correct when its final answer means the same as the expected answer; "
+    "ignore formatting, units and the working shown."
+)
+
+
+class Judge:
+    """A model-graded scorer (made by :func:`judge`): asks ``model`` whether an answer is right.
+
+    Each grading is one ordinary call in the run log, tagged ``{"role": "judge"}``, cached like
+    any call (grading the same answer again is free) and costed in :attr:`calls` and
+    :attr:`cost_usd`, never in the graded rows' ``cost_usd``. A call that fails, or a reply
+    with no verdict, scores NaN; :attr:`failures` keeps the reasons.
+    """
+
+    wants_prompt = True
+
+    def __init__(
+        self,
+        rubric: str | None = None,
+        *,
+        model: str | None = None,
+        reasoning_effort: str | None = None,
+        client: Client | None = None,
+        cache: bool = True,
+    ) -> None:
+        self.rubric = rubric or _DEFAULT_RUBRIC
+        self.model = model
+        self.reasoning_effort = reasoning_effort
+        self.cache = cache
+        self._client = client
+        self.calls: list[Completion] = []
+        self.failures: list[str] = []
+        self.__name__ = "judge"
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            from .client import Client
+
+            self._client = Client()
+        return self._client
+
+    @property
+    def cost_usd(self) -> float:
+        """What this judge's calls cost (cache hits at their original cost), in USD."""
+        return float(sum(c.cost_usd or 0.0 for c in self.calls))
+
+    def prompt_for(self, answer: Any, expected: Any, prompt: str | None = None) -> str:
+        """The grading prompt sent to the judge model."""
+        return (
+            f"{JUDGE_MARKER}\n"
+            "You are grading an answer. Reply with CORRECT or INCORRECT on the first line, "
+            "then one sentence saying why.\n"
+            f"Rubric:\n{self.rubric}\n"
+            f"Question:\n{prompt or '(not given)'}\n"
+            f"Expected answer:\n{expected}\n"
+            f"Answer to grade:\n{answer}\n"
+        )
+
+    def __call__(self, answer: Any, expected: Any, *, prompt: str | None = None) -> float:
+        try:
+            completion = self.client.chat(
+                self.prompt_for(answer, expected, prompt),
+                model=self.model,
+                reasoning_effort=self.reasoning_effort,
+                cache=self.cache,
+                tags={"role": "judge", "source": "judge"},
+            )
+        except Exception as exc:  # a failed grading is NaN, never a lost scoring pass
+            self.failures.append(f"{type(exc).__name__}: {exc}")
+            return math.nan
+        self.calls.append(completion)
+        reply = completion.content or ""
+        verdict = _VERDICT.search(reply)
+        if verdict:
+            return 1.0 if verdict.group(1) == "CORRECT" else 0.0
+        number = _SCORE.search(reply)
+        if number:
+            return float(number.group(1))
+        self.failures.append(f"no verdict in the judge's reply: {reply[:80]!r}")
+        return math.nan
+
+    def __repr__(self) -> str:
+        return f"Judge(model={self.model!r}, calls={len(self.calls)}, cost_usd={self.cost_usd:.6f})"
+
+
+def judge(
+    rubric: str | None = None,
+    *,
+    model: str | None = None,
+    reasoning_effort: str | None = None,
+    client: Client | None = None,
+    cache: bool = True,
+) -> Judge:
+    """A model-graded scorer: ``model`` (the client's default when None) grades each answer
+    against ``rubric`` and the expected answer, replying CORRECT or INCORRECT (see
+    :class:`Judge`). On the offline simulator the judge is simulated: it compares final numbers
+    or texts and ignores the rubric.
+    """
+    return Judge(rubric, model=model, reasoning_effort=reasoning_effort, client=client, cache=cache)
+
+
+# -- scoring a frame ----------------------------------------------------------------------------
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value)) if not isinstance(value, list | dict | tuple) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def _expected_column(df: pd.DataFrame, expected: Any) -> list[Any]:
+    import pandas as pd
+
+    if expected is None:
+        if "expected" not in df.columns:
+            raise ValueError(
+                "score needs expected answers: pass expected= (a list aligned with the rows, a "
+                "dict of prompt -> answer) or a frame with an 'expected' column (gb.sweep(..., "
+                "expected=...))."
+            )
+        return list(df["expected"])
+    if isinstance(expected, Mapping):
+        return [expected.get(p) for p in df["prompt"]]
+    values = list(expected.to_numpy()) if isinstance(expected, pd.Series) else list(expected)
+    if len(values) != len(df):
+        raise ValueError(
+            f"expected has {len(values)} values for {len(df)} rows: pass one per row, or a dict "
+            "of prompt -> expected answer."
+        )
+    return values
+
+
+def score(
+    df: pd.DataFrame,
+    scorer: Scorer | None = None,
+    *,
+    expected: Any = None,
+    threshold: float = 0.5,
+) -> pd.DataFrame:
+    """A copy of usage frame ``df`` scored by ``scorer`` (default :func:`auto`).
+
+    Adds (or replaces) ``expected``, ``score`` (a float; NaN for failed calls, missing answers
+    or missing expected values) and ``correct`` (``score >= threshold``, nullable boolean).
+    ``expected`` defaults to the frame's own ``expected`` column; a list aligned with the rows
+    or a dict of prompt -> expected answer works too. No API call is made unless the scorer is
+    a :func:`judge`; ``df.attrs["scoring"]`` names the scorer and what judging cost.
+
+    >>> import grokbook as gb
+    >>> df = gb.sweep(["What is 101*3?"], models="grok-4.3", efforts=["low"], progress=False,
+    ...               expected=[303])
+    >>> df[["expected", "score", "correct"]]
+      expected  score  correct
+    0      303    1.0     True
+    >>> gb.score(df, gb.scoring.contains)["correct"].tolist()
+    [True]
+    """
+    import pandas as pd
+
+    values = _expected_column(df, expected)
+    active = auto if scorer is None else scorer
+    judge_before = (len(active.calls), active.cost_usd) if isinstance(active, Judge) else None
+    scores: list[float] = []
+    statuses = list(df["status"]) if "status" in df.columns else ["ok"] * len(df)
+    answers = list(df["answer"]) if "answer" in df.columns else [None] * len(df)
+    prompts = list(df["prompt"]) if "prompt" in df.columns else [None] * len(df)
+    for status, answer, want, prompt in zip(statuses, answers, values, prompts, strict=True):
+        if status != "ok" or _missing(answer) or _missing(want):
+            scores.append(math.nan)
+            continue
+        scores.append(apply(active, answer, want, None if _missing(prompt) else str(prompt)))
+    out = df.copy()
+    out["expected"] = pd.Series(values, index=df.index, dtype=object)
+    out["score"] = pd.Series(scores, index=df.index, dtype="float64")
+    correct = pd.array([None if math.isnan(s) else s >= threshold for s in scores], "boolean")
+    out["correct"] = pd.Series(correct, index=df.index)
+    info: dict[str, Any] = {"scorer": _name(active), "threshold": threshold}
+    if isinstance(active, Judge) and judge_before is not None:
+        info["judge_calls"] = len(active.calls) - judge_before[0]
+        info["judge_cost_usd"] = active.cost_usd - judge_before[1]
+    out.attrs = {**df.attrs, "scoring": info}
+    return out
