@@ -60,8 +60,11 @@ Schema (migrations are numbered and recorded in ``_migrations``, as in simonw/ll
         provider, base_host,             -- e.g. "xai", "api.x.ai" (host only, no path/query)
         model, response_model,           -- the model asked for / the one that answered
         reasoning_effort,                -- NULL when not sent
-        params TEXT, messages TEXT,      -- JSON: temperature, max_tokens, ... / the messages
+        params TEXT, messages TEXT,      -- JSON: the options set / the messages ('' when
+                                         -- the request was the prompt alone)
         prompt, answer, reasoning,       -- last user message, the answer, the reasoning text
+                                         -- (reasoning of 256+ characters is zlib-packed:
+                                         --  read it with grokbook.store.read_text)
         prompt_tokens, cached_prompt_tokens, reasoning_tokens, completion_tokens,
         output_tokens, total_tokens,     -- normalized usage (NULL = not reported, never 0)
         usage_convention,
@@ -73,10 +76,13 @@ Schema (migrations are numbered and recorded in ``_migrations``, as in simonw/ll
         cached, stream, repeat,          -- 0/1, 0/1, the repeat index of a sweep
         response_id, finish_reason, system_fingerprint, cache_key,
         sweep_id, session_id, source,    -- from tags={...}; session_id defaults to the process
-        tags TEXT, pid INTEGER)
-    cache(key TEXT PRIMARY KEY,          -- cache_key(): sha256 of the canonical request JSON
+        tags TEXT, pid INTEGER)          -- tags other than sweep_id, session_id, source
+    cache(id INTEGER PRIMARY KEY,
+          key TEXT UNIQUE,               -- cache_key(): sha256 of the canonical request JSON
           created TEXT, provider, model,
-          completion TEXT)               -- Completion.to_dict() as JSON (never pickle)
+          completion BLOB)               -- Completion.to_dict() as JSON (never pickle),
+                                         -- packed: each long string once, zlib (before
+                                         -- migration 5: plain JSON text, still read)
 """
 
 from __future__ import annotations
@@ -101,6 +107,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ._columns import DEFAULT_EFFORT_LABEL, TOKEN_COLUMNS, USAGE_COLUMNS
+from ._store_codec import pack, pack_text, unpack, unpack_text
 from .errors import redact
 from .result import Completion
 
@@ -120,6 +127,7 @@ __all__ = [
     "flush",
     "get_store",
     "history",
+    "read_text",
     "reset",
     "session_id",
     "store_home",
@@ -256,6 +264,27 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
                 completion TEXT NOT NULL,
                 PRIMARY KEY (conversation_id, turn)
             )""",
+        ),
+    ),
+    (
+        5,
+        "a lean cache: a rowid table of packed entries",
+        (
+            # WITHOUT ROWID suits small rows only: entries of several KB spilled onto
+            # overflow pages. New entries are packed (grokbook._store_codec: each long string
+            # once, zlib); the ones copied here stay plain JSON, which still reads.
+            """CREATE TABLE cache_v5 (
+                id INTEGER PRIMARY KEY,
+                key TEXT NOT NULL UNIQUE,
+                created TEXT NOT NULL,
+                provider TEXT,
+                model TEXT,
+                completion BLOB NOT NULL
+            )""",
+            "INSERT INTO cache_v5 (key, created, provider, model, completion) "
+            "SELECT key, created, provider, model, completion FROM cache",
+            "DROP TABLE cache",
+            "ALTER TABLE cache_v5 RENAME TO cache",
         ),
     ),
 )
@@ -436,8 +465,11 @@ def _call_row(item: _Call) -> dict[str, Any]:
         base_host=_host(request.base_url),
         model=request.model,
         reasoning_effort=request.reasoning_effort,
-        params=redact(canonical_json(request.params), secrets),
-        messages=redact(canonical_json(list(request.messages)), secrets),
+        # Unset options, a lone prompt and tags that have columns are not stored twice.
+        params=redact(
+            canonical_json({k: v for k, v in request.params.items() if v is not None}), secrets
+        ),
+        messages=_messages_column(request.messages, secrets),
         prompt=redact(_last_user_text(request.messages), secrets),
         stream=int(request.stream),
         repeat=item.repeat,
@@ -445,7 +477,9 @@ def _call_row(item: _Call) -> dict[str, Any]:
         sweep_id=_opt_str(tags.get("sweep_id")),
         session_id=_opt_str(tags.get("session_id")) or _SESSION_ID,
         source=_opt_str(tags.get("source")),
-        tags=redact(canonical_json(tags), secrets),
+        tags=redact(
+            canonical_json({k: v for k, v in tags.items() if k not in _TAG_COLUMNS}), secrets
+        ),
         pid=os.getpid(),
     )
     if completion is not None:
@@ -453,7 +487,7 @@ def _call_row(item: _Call) -> dict[str, Any]:
         row.update(
             response_model=completion.model,
             answer=redact(completion.content, secrets),
-            reasoning=_opt_redact(completion.reasoning, secrets),
+            reasoning=pack_text(_opt_redact(completion.reasoning, secrets)),
             prompt_tokens=usage.prompt_tokens,
             cached_prompt_tokens=usage.cached_prompt_tokens,
             reasoning_tokens=usage.reasoning_tokens,
@@ -514,6 +548,26 @@ def _unstorable_row(item: _Call, exc: BaseException) -> dict[str, Any]:
     return row
 
 
+#: Tags stored in columns of their own (so not again in the ``tags`` JSON).
+_TAG_COLUMNS = frozenset({"sweep_id", "session_id", "source"})
+
+
+def _messages_column(messages: Sequence[Mapping[str, Any]], secrets: Sequence[str]) -> str:
+    """The ``messages`` column: '' when the request was the prompt alone (one user message
+    of text, which the ``prompt`` column holds), else the messages as JSON."""
+    if len(messages) == 1 and set(messages[0]) == {"role", "content"}:
+        only = messages[0]
+        if only["role"] == "user" and isinstance(only["content"], str):
+            return ""
+    return redact(canonical_json(list(messages)), secrets)
+
+
+def read_text(stored: str | bytes | None) -> str | None:
+    """A ``calls.reasoning`` value as read from the SQLite file, as text (long reasoning is
+    stored zlib-packed). For anyone querying the run log directly."""
+    return unpack_text(stored)
+
+
 def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -572,7 +626,7 @@ class Store:
         self._pending_lock = threading.Lock()
         #: Cache entries read ahead by :meth:`prefetch`: key -> stored JSON, or None for a
         #: key known to be absent (its lookup then needs no query). Guarded by _pending_lock.
-        self._prefetched: dict[str, str | None] = {}
+        self._prefetched: dict[str, bytes | str | None] = {}
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
         self._warned: set[str] = set()
@@ -669,10 +723,11 @@ class Store:
             with self._pending_lock:
                 stored = self._pending.get(key)
                 ahead = self._prefetched.get(key, _UNKNOWN) if stored is None else _UNKNOWN
+            text: bytes | str
             if stored is None:
                 if ahead is None:  # read ahead and absent: no query needed
                     return None
-                if isinstance(ahead, str):
+                if isinstance(ahead, bytes | str):
                     text = ahead
                 else:
                     with self._lock:
@@ -684,7 +739,7 @@ class Store:
                     if row is None:
                         return None
                     text = row[0]
-                stored = Completion.from_dict(json.loads(text))
+                stored = Completion.from_dict(unpack(text))
         except sqlite3.Error as exc:
             self._warn_once("read the cache in", exc, "answers are fetched from the API.")
             return None
@@ -764,7 +819,7 @@ class Store:
                 _iso(time.time()),
                 i.completion.provider,
                 i.completion.requested_model,
-                redact(json.dumps(i.completion.to_dict(), default=str), i.secrets),
+                pack(i.completion.to_dict(), i.secrets),
             )
             for i in items
             if isinstance(i, _CachePut)
@@ -777,7 +832,7 @@ class Store:
     def _write_rows(
         self,
         conn: sqlite3.Connection,
-        entries: list[tuple[str, str, str, str, str]],
+        entries: list[tuple[str, str, str, str, bytes]],
         calls: list[dict[str, Any]],
         items: list[_Call | _CachePut],
     ) -> None:
@@ -800,7 +855,7 @@ class Store:
     @staticmethod
     def _transaction(
         conn: sqlite3.Connection,
-        entries: list[tuple[str, str, str, str, str]],
+        entries: list[tuple[str, str, str, str, bytes]],
         calls: list[dict[str, Any]],
     ) -> None:
         delay = 0.01
@@ -870,7 +925,7 @@ class Store:
             _iso(time.time()),
             redact(canonical_json(dict(settings)), secrets),
             redact(prompt, secrets),
-            redact(json.dumps(completion.to_dict(), default=str), secrets),
+            pack(completion.to_dict(), secrets),
         )
         try:
             with self._lock:
@@ -899,7 +954,7 @@ class Store:
             self._warn_once("read conversations from", exc, "nothing can be resumed.")
             return []
         return [
-            (json.loads(settings), turn, prompt, Completion.from_dict(json.loads(completion)))
+            (json.loads(settings), turn, prompt, Completion.from_dict(unpack(completion)))
             for settings, turn, prompt, completion in fetched
         ]
 
@@ -985,7 +1040,7 @@ class Store:
         """
         self._check_pid()
         wanted = list(dict.fromkeys(keys))
-        found: dict[str, str | None] = dict.fromkeys(wanted)
+        found: dict[str, bytes | str | None] = dict.fromkeys(wanted)
         try:
             with self._lock:
                 conn = self._connection()

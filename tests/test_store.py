@@ -510,12 +510,12 @@ def test_files_are_private_and_migrations_recorded_once() -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         recorded = conn.execute("SELECT id, name FROM _migrations ORDER BY id").fetchall()
     assert recorded == [(number, name) for number, name, _ in store.MIGRATIONS]
-    assert [number for number, _ in recorded] == [1, 2, 3]
+    assert [number for number, _ in recorded] == [number for number, _, _ in gb.store.MIGRATIONS]
     store.reset()
     info = store.get_store().stats()  # type: ignore[union-attr]
-    assert info["schema_version"] == 3 and info["calls"] == 1
+    assert info["schema_version"] == gb.store.MIGRATIONS[-1][0] and info["calls"] == 1
     with closing(sqlite3.connect(s.path)) as conn:
-        assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == 3
+        assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == len(gb.store.MIGRATIONS)
 
 
 def _old_row(conn: sqlite3.Connection, ts: float, **values: Any) -> None:
@@ -553,7 +553,7 @@ def test_a_store_from_before_migration_2_keeps_the_original_figures_of_cached_ro
         conn.commit()
     store.reset()
     s = store.get_store()
-    assert s is not None and s.stats()["schema_version"] == 3
+    assert s is not None and s.stats()["schema_version"] == store.MIGRATIONS[-1][0]
     columns = "cached, cost_usd, latency_s, billed_usd, fetch_s, original_latency_s"
     rows = db_rows(f"SELECT {columns} FROM calls ORDER BY id")
     figures = [tuple(r.values()) for r in rows]
@@ -611,3 +611,103 @@ async def test_simulator_calls_are_logged_and_replayed() -> None:
     assert list(frame["cached"]) == [True, False, False, True, False]
     assert set(frame["provider"]) == {"sim"}
     assert frame.loc[4, "reasoning_tokens"] > 0 and frame.loc[4, "answer"] == first.content
+
+
+# -- a lean run log: packed cache entries in a rowid table (migration 5) ------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from grokbook._store_codec import MAGIC, pack, unpack  # noqa: E402
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=80),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(st.text(min_size=1, max_size=8), children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=_JSON, long=st.text(min_size=32, max_size=200))
+def test_packing_round_trips_any_json_with_repeated_long_strings(data: Any, long: str) -> None:
+    value = {"content": long, "raw": {"output": [long, data, {"text": long}]}, "x": data}
+    packed = pack(value)
+    assert packed.startswith(MAGIC)
+    assert unpack(packed) == value
+
+
+def test_packing_redacts_before_sharing_so_references_stay_right() -> None:
+    secret = "s" * 30
+    value = {"a": f"{secret} and more text to be long", "b": "x" * 40, "c": "x" * 40}
+    assert unpack(pack(value, [secret])) == {
+        "a": "[redacted] and more text to be long",
+        "b": "x" * 40,
+        "c": "x" * 40,
+    }
+
+
+@pytest.mark.parametrize("bad", [b"gbz1not zlib", b"plain bytes", 3])
+def test_a_damaged_packed_value_is_a_value_error(bad: Any) -> None:
+    with pytest.raises(ValueError):
+        unpack(bad)
+
+
+def test_cache_entries_are_packed_and_a_store_from_before_migration_5_still_hits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("GROKBOOK_HOME", str(home))
+    store.reset()
+    client = gb.Client(provider="sim")
+    first = client.chat("What is 6*7?", cache=True, reasoning_effort="high")
+    db = store.get_store()
+    assert db is not None and db.flush()
+    with closing(sqlite3.connect(db.path)) as conn:
+        (blob,) = conn.execute("SELECT completion FROM cache").fetchone()
+        plain = json.dumps(first.to_dict(), default=str)
+        assert isinstance(blob, bytes) and blob.startswith(MAGIC)
+        assert len(blob) < len(plain) / 3  # the answer's text stored once, compressed
+        # Rebuild the store as migration 3 left it: a WITHOUT ROWID cache of plain JSON.
+        key = conn.execute("SELECT key FROM cache").fetchone()[0]
+        conn.execute("DROP TABLE cache")
+        conn.execute(
+            "CREATE TABLE cache (key TEXT PRIMARY KEY, created TEXT NOT NULL, provider TEXT, "
+            "model TEXT, completion TEXT NOT NULL) WITHOUT ROWID"
+        )
+        conn.execute(
+            "INSERT INTO cache VALUES (?, '2026-11-01', 'sim', 'grok-4.3', ?)", (key, plain)
+        )
+        conn.execute("DELETE FROM _migrations WHERE id = 5")
+        conn.commit()
+    store.reset()
+    again = gb.Client(provider="sim").chat("What is 6*7?", cache=True, reasoning_effort="high")
+    assert again.cached and again.content == first.content
+    assert again.reasoning == first.reasoning and again.raw == first.raw
+    with closing(sqlite3.connect(store.get_store().path)) as conn:  # type: ignore[union-attr]
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'cache'").fetchone()[0]
+        assert "WITHOUT ROWID" not in sql
+        assert conn.execute("SELECT max(id) FROM _migrations").fetchone()[0] == 5
+    store.reset()
+
+
+def test_a_calls_row_does_not_store_the_prompt_unset_options_or_column_tags_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GROKBOOK_HOME", str(tmp_path))
+    store.reset()
+    client = gb.Client(provider="sim")
+    client.chat("What is 2+2?", tags={"sweep_id": "s1", "source": "test", "team": "a"})
+    client.chat([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}])
+    db = store.get_store()
+    assert db is not None and db.flush()
+    with closing(sqlite3.connect(db.path)) as conn:
+        rows = conn.execute(
+            "SELECT messages, params, tags, prompt, sweep_id FROM calls ORDER BY id"
+        )
+        (m1, p1, t1, prompt1, sweep1), (m2, _, _, prompt2, _) = rows.fetchall()
+    assert (m1, prompt1, sweep1) == ("", "What is 2+2?", "s1")
+    assert "null" not in p1 and json.loads(t1) == {"team": "a"}
+    assert json.loads(m2)[0] == {"content": "Be brief.", "role": "system"} and prompt2 == "Hi"
+    store.reset()
