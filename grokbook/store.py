@@ -51,6 +51,10 @@ say what *this* call spent. Hits are logged as ``cached`` rows with the same col
 (``billed_usd`` 0); a live call logs ``billed_usd = cost_usd`` and ``fetch_s = latency_s``.
 Sum ``billed_usd`` for money spent and ``cost_usd`` for what the answers cost.
 
+The store is split by concern: ``_store_schema`` (migrations, connections), ``_store_rows``
+(the cache key and the rows a call becomes), ``_store_codec`` (how stored values are packed),
+and this module (the writer thread, lookups, reads, the process-wide store, fork handling).
+
 Schema (migrations are numbered and recorded in ``_migrations``, as in simonw/llm)::
 
     _migrations(id INTEGER PRIMARY KEY, name TEXT UNIQUE, applied_at TEXT)
@@ -89,7 +93,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
 import json
 import os
 import queue
@@ -97,17 +100,30 @@ import sqlite3
 import sys
 import threading
 import time
-import uuid
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
+from . import _store_rows, _store_schema
 from ._columns import DEFAULT_EFFORT_LABEL, TOKEN_COLUMNS, USAGE_COLUMNS
-from ._store_codec import pack, pack_text, unpack, unpack_text
+from ._store_codec import pack, unpack, unpack_text
+from ._store_rows import (
+    _INSERT_CACHE,
+    _INSERT_CALL,
+    _ROW_PROBLEMS,
+    _CachePut,
+    _Call,
+    _call,
+    _call_row,
+    _unstorable_row,
+    cache_key,
+    canonical_json,
+    session_id,
+)
+from ._store_schema import BUSY_TIMEOUT_S, MIGRATIONS
 from .errors import redact
 from .result import Completion
 
@@ -117,8 +133,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._core import ChatRequest
 
 __all__ = [
+    "BUSY_TIMEOUT_S",
     "DB_NAME",
     "HISTORY_COLUMNS",
+    "MIGRATIONS",
     "Store",
     "StoreWarning",
     "cache_clear",
@@ -150,226 +168,13 @@ HISTORY_COLUMNS: tuple[str, ...] = (
     "source",
 )
 
-#: How long one connection waits on another's lock before SQLite reports SQLITE_BUSY.
-BUSY_TIMEOUT_S = 5.0
+
 #: Rows per transaction at most (the writer drains the queue into batches).
 MAX_BATCH = 500
-_WRITE_ATTEMPTS = 8
-
-# "rwc" normally; tests running as root (where chmod cannot make a file read-only) set "ro"
-# to get SQLite's own "attempt to write a readonly database".
-_OPEN_MODE = "rwc"
 
 
 class StoreWarning(UserWarning):
     """The run log or cache could not be used; the call itself went on."""
-
-
-# -- schema ----------------------------------------------------------------------------------
-MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
-    (
-        1,
-        "initial",
-        (
-            """CREATE TABLE calls (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                time TEXT NOT NULL,
-                ts REAL NOT NULL,
-                provider TEXT NOT NULL,
-                base_host TEXT,
-                model TEXT NOT NULL,
-                response_model TEXT,
-                reasoning_effort TEXT,
-                params TEXT NOT NULL DEFAULT '{}',
-                messages TEXT NOT NULL DEFAULT '[]',
-                prompt TEXT,
-                answer TEXT,
-                reasoning TEXT,
-                prompt_tokens INTEGER,
-                cached_prompt_tokens INTEGER,
-                reasoning_tokens INTEGER,
-                completion_tokens INTEGER,
-                output_tokens INTEGER,
-                total_tokens INTEGER,
-                usage_convention TEXT,
-                latency_s REAL,
-                original_latency_s REAL,
-                cost_usd REAL,
-                status TEXT NOT NULL,
-                error TEXT,
-                error_type TEXT,
-                status_code INTEGER,
-                cached INTEGER NOT NULL DEFAULT 0,
-                stream INTEGER NOT NULL DEFAULT 0,
-                repeat INTEGER NOT NULL DEFAULT 0,
-                response_id TEXT,
-                finish_reason TEXT,
-                system_fingerprint TEXT,
-                cache_key TEXT,
-                sweep_id TEXT,
-                session_id TEXT,
-                source TEXT,
-                tags TEXT NOT NULL DEFAULT '{}',
-                pid INTEGER
-            )""",
-            "CREATE INDEX calls_ts ON calls (ts)",
-            "CREATE INDEX calls_model ON calls (model)",
-            "CREATE INDEX calls_sweep ON calls (sweep_id) WHERE sweep_id IS NOT NULL",
-            """CREATE TABLE cache (
-                key TEXT PRIMARY KEY,
-                created TEXT NOT NULL,
-                provider TEXT,
-                model TEXT,
-                completion TEXT NOT NULL
-            ) WITHOUT ROWID""",
-        ),
-    ),
-    (
-        2,
-        "cached rows keep the original cost and latency; billed_usd and fetch_s",
-        (
-            "ALTER TABLE calls ADD COLUMN billed_usd REAL",
-            "ALTER TABLE calls ADD COLUMN fetch_s REAL",
-            # Until now a hit logged cost 0 and its own (lookup) time as latency_s, with the
-            # original latency in original_latency_s: that was what it billed and fetched.
-            "UPDATE calls SET billed_usd = CASE WHEN cached = 1 THEN 0.0 ELSE cost_usd END, "
-            "fetch_s = latency_s",
-            # Its real cost is the live call that filled the cache entry (unknown, NULL, when
-            # that row is gone); the index only speeds this up and goes again.
-            "CREATE INDEX _calls_cache_key ON calls (cache_key) WHERE cache_key IS NOT NULL",
-            """UPDATE calls SET
-                latency_s = original_latency_s,
-                cost_usd = (
-                    SELECT o.cost_usd FROM calls AS o
-                    WHERE o.cache_key = calls.cache_key AND o.cached = 0
-                        AND o.status = 'ok' AND o.id < calls.id
-                    ORDER BY o.id DESC LIMIT 1
-                )
-            WHERE cached = 1""",
-            "DROP INDEX _calls_cache_key",
-        ),
-    ),
-    (
-        3,
-        "conversations",
-        (
-            # One row per turn of a gb.Conversation: enough to resume it in a new process
-            # (the answer's response id, reasoning items and usage are in the completion).
-            """CREATE TABLE conversations (
-                conversation_id TEXT NOT NULL,
-                turn INTEGER NOT NULL,
-                time TEXT NOT NULL,
-                settings TEXT NOT NULL,
-                prompt TEXT NOT NULL,
-                completion TEXT NOT NULL,
-                PRIMARY KEY (conversation_id, turn)
-            )""",
-        ),
-    ),
-    (
-        5,
-        "a lean cache: a rowid table of packed entries",
-        (
-            # WITHOUT ROWID suits small rows only: entries of several KB spilled onto
-            # overflow pages. New entries are packed (grokbook._store_codec: each long string
-            # once, zlib); the ones copied here stay plain JSON, which still reads.
-            """CREATE TABLE cache_v5 (
-                id INTEGER PRIMARY KEY,
-                key TEXT NOT NULL UNIQUE,
-                created TEXT NOT NULL,
-                provider TEXT,
-                model TEXT,
-                completion BLOB NOT NULL
-            )""",
-            "INSERT INTO cache_v5 (key, created, provider, model, completion) "
-            "SELECT key, created, provider, model, completion FROM cache",
-            "DROP TABLE cache",
-            "ALTER TABLE cache_v5 RENAME TO cache",
-        ),
-    ),
-)
-
-_CALL_COLUMNS = (
-    "time",
-    "ts",
-    "provider",
-    "base_host",
-    "model",
-    "response_model",
-    "reasoning_effort",
-    "params",
-    "messages",
-    "prompt",
-    "answer",
-    "reasoning",
-    *TOKEN_COLUMNS,
-    "usage_convention",
-    "latency_s",
-    "original_latency_s",
-    "cost_usd",
-    "billed_usd",
-    "fetch_s",
-    "status",
-    "error",
-    "error_type",
-    "status_code",
-    "cached",
-    "stream",
-    "repeat",
-    "response_id",
-    "finish_reason",
-    "system_fingerprint",
-    "cache_key",
-    "sweep_id",
-    "session_id",
-    "source",
-    "tags",
-    "pid",
-)
-_INSERT_CALL = (
-    f"INSERT INTO calls ({', '.join(_CALL_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in _CALL_COLUMNS)})"
-)
-_INSERT_CACHE = (
-    "INSERT OR REPLACE INTO cache (key, created, provider, model, completion) "
-    "VALUES (?, ?, ?, ?, ?)"
-)
-
-
-# -- the cache key -----------------------------------------------------------------------------
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no whitespace: equal data, equal text (dict order ignored)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def _number(value: Any) -> Any:
-    # 1 and 1.0 are the same temperature.
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return value
-
-
-def cache_key(request: ChatRequest, repeat: int = 0) -> str:
-    """sha256 (hex) of everything that changes the answer, and never the key.
-
-    Provider, base URL, model, messages, effort, every parameter (temperature, top_p,
-    max_tokens, seed, extra body fields) and the repeat index, so repeats are distinct samples.
-    """
-    params = {k: v for k, v in request.params.items() if v is not None and v != {}}
-    for name in ("temperature", "top_p"):
-        if name in params:
-            params[name] = _number(params[name])
-    payload = {
-        "v": 1,
-        "provider": request.provider.name,
-        "base_url": request.base_url.rstrip("/"),
-        "model": request.model,
-        "messages": list(request.messages),
-        "reasoning_effort": request.reasoning_effort,
-        "params": params,
-        "repeat": int(repeat),
-    }
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
 
 
 # -- where ---------------------------------------------------------------------------------------
@@ -381,39 +186,6 @@ def store_home() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("grokbook", appauthor=False))
-
-
-_SESSION_ID = uuid.uuid4().hex[:12]
-
-
-def session_id() -> str:
-    """This process's session id (logged with every call unless ``tags`` name another)."""
-    return _SESSION_ID
-
-
-# -- what the writer thread receives ---------------------------------------------------------
-@dataclass(slots=True)
-class _Call:
-    """A finished call as handed over by the client: turned into a row off the request path."""
-
-    ts: float
-    request: ChatRequest
-    completion: Completion | None
-    error: str | None
-    error_type: str | None
-    status_code: int | None
-    partial: str | None
-    repeat: int
-    tags: dict[str, Any]
-    secrets: tuple[str, ...]
-    cache_key: str | None = None
-
-
-@dataclass(slots=True)
-class _CachePut:
-    key: str
-    completion: Completion
-    secrets: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -428,167 +200,10 @@ _UNKNOWN = object()  # a key prefetch() never read
 _PREFETCH_CHUNK = 500
 
 
-def _opt_redact(text: str | None, secrets: Sequence[str]) -> str | None:
-    return None if text is None else redact(text, secrets)
-
-
-def _host(base_url: str) -> str | None:
-    try:
-        parts = urlsplit(base_url)
-        host = parts.hostname
-        if host and parts.port:
-            host = f"{host}:{parts.port}"
-        return host
-    except ValueError:
-        return None
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
-
-
-def _last_user_text(messages: Sequence[Mapping[str, Any]]) -> str:
-    for message in reversed(messages):
-        if message.get("role") == "user" and isinstance(message.get("content"), str):
-            return str(message["content"])
-    return ""
-
-
-def _call_row(item: _Call) -> dict[str, Any]:
-    request, completion, secrets = item.request, item.completion, item.secrets
-    tags = item.tags
-    row: dict[str, Any] = dict.fromkeys(_CALL_COLUMNS)
-    row.update(
-        time=_iso(item.ts),
-        ts=item.ts,
-        provider=request.provider.name,
-        base_host=_host(request.base_url),
-        model=request.model,
-        reasoning_effort=request.reasoning_effort,
-        # Unset options, a lone prompt and tags that have columns are not stored twice.
-        params=redact(
-            canonical_json({k: v for k, v in request.params.items() if v is not None}), secrets
-        ),
-        messages=_messages_column(request.messages, secrets),
-        prompt=redact(_last_user_text(request.messages), secrets),
-        stream=int(request.stream),
-        repeat=item.repeat,
-        cache_key=item.cache_key,
-        sweep_id=_opt_str(tags.get("sweep_id")),
-        session_id=_opt_str(tags.get("session_id")) or _SESSION_ID,
-        source=_opt_str(tags.get("source")),
-        tags=redact(
-            canonical_json({k: v for k, v in tags.items() if k not in _TAG_COLUMNS}), secrets
-        ),
-        pid=os.getpid(),
-    )
-    if completion is not None:
-        usage = completion.usage
-        row.update(
-            response_model=completion.model,
-            answer=redact(completion.content, secrets),
-            reasoning=pack_text(_opt_redact(completion.reasoning, secrets)),
-            prompt_tokens=usage.prompt_tokens,
-            cached_prompt_tokens=usage.cached_prompt_tokens,
-            reasoning_tokens=usage.reasoning_tokens,
-            completion_tokens=usage.completion_tokens,
-            output_tokens=usage.output_tokens,
-            total_tokens=usage.total_tokens,
-            usage_convention=usage.convention,
-            latency_s=completion.latency_s,
-            original_latency_s=completion.original_latency_s,
-            cost_usd=completion.cost_usd,
-            billed_usd=completion.billed_usd,
-            fetch_s=completion.fetch_s,
-            cached=int(completion.cached),
-            response_id=completion.id,
-            finish_reason=completion.finish_reason,
-            system_fingerprint=completion.system_fingerprint,
-        )
-    if item.error is not None:
-        row.update(
-            status="error",
-            error=redact(item.error, secrets),
-            error_type=item.error_type,
-            status_code=item.status_code,
-            cached=0,
-        )
-        if row["answer"] is None:  # a cut stream keeps what had arrived
-            row["answer"] = _opt_redact(item.partial, secrets)
-    else:
-        row["status"] = "ok"
-    return row
-
-
-def _unstorable_row(item: _Call, exc: BaseException) -> dict[str, Any]:
-    """The row for a call whose own row could not be stored: the request as sent (when even
-    that fails, the bare facts), ``status='error'`` and an error saying why."""
-    error = (
-        f"the run log could not store this call's result ({type(exc).__name__}: {exc}); "
-        "the caller received it"
-    )
-    try:
-        row = _call_row(replace(item, completion=None, error=error, error_type="StoreError"))
-    except Exception:
-        row = dict.fromkeys(_CALL_COLUMNS)
-        row.update(
-            time=_iso(item.ts),
-            ts=item.ts,
-            provider=item.request.provider.name,
-            model=str(item.request.model),
-            status="error",
-            error=error,
-            error_type="StoreError",
-            cached=0,
-            stream=0,
-            session_id=_SESSION_ID,
-            pid=os.getpid(),
-        )
-    row["error"] = redact(str(row["error"]), item.secrets)
-    return row
-
-
-#: Tags stored in columns of their own (so not again in the ``tags`` JSON).
-_TAG_COLUMNS = frozenset({"sweep_id", "session_id", "source"})
-
-
-def _messages_column(messages: Sequence[Mapping[str, Any]], secrets: Sequence[str]) -> str:
-    """The ``messages`` column: '' when the request was the prompt alone (one user message
-    of text, which the ``prompt`` column holds), else the messages as JSON."""
-    if len(messages) == 1 and set(messages[0]) == {"role", "content"}:
-        only = messages[0]
-        if only["role"] == "user" and isinstance(only["content"], str):
-            return ""
-    return redact(canonical_json(list(messages)), secrets)
-
-
 def read_text(stored: str | bytes | None) -> str | None:
     """A ``calls.reasoning`` value as read from the SQLite file, as text (long reasoning is
     stored zlib-packed). For anyone querying the run log directly."""
     return unpack_text(stored)
-
-
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-#: Errors that mean one row cannot be stored (a value SQLite cannot hold, a constraint), as
-#: opposed to the database itself being unusable (locked, full, damaged: OperationalError and
-#: plain DatabaseError), which fails the whole write.
-_ROW_PROBLEMS = (
-    OverflowError,
-    TypeError,
-    ValueError,
-    sqlite3.IntegrityError,
-    sqlite3.InterfaceError,
-    sqlite3.DataError,
-    sqlite3.ProgrammingError,
-)
-
-
-def _busy(exc: sqlite3.Error) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
 
 
 # -- the store -----------------------------------------------------------------------------------
@@ -610,7 +225,7 @@ class Store:
         with self._lock:
             conn = self._connection()
             try:
-                _migrate(conn)
+                _store_schema.migrate(conn)
             except BaseException:
                 conn.close()
                 self._conn = None
@@ -641,7 +256,7 @@ class Store:
         if not self.home.is_dir():
             self.home.mkdir(parents=True, mode=0o700, exist_ok=True)
             os.chmod(self.home, 0o700)
-        if not self.path.exists() and _OPEN_MODE != "ro":
+        if not self.path.exists() and _store_schema.OPEN_MODE != "ro":
             fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
             os.close(fd)
         if self.path.exists() and (self.path.stat().st_mode & 0o077):
@@ -651,7 +266,7 @@ class Store:
     def _connection(self) -> sqlite3.Connection:
         """The shared connection for lookups and reads (call with ``self._lock`` held)."""
         if self._conn is None:
-            self._conn = _connect(self.path)
+            self._conn = _store_schema.connect(self.path)
         return self._conn
 
     # -- warnings ------------------------------------------------------------------------------
@@ -784,7 +399,7 @@ class Store:
                 if writes:
                     try:
                         if conn is None:
-                            conn = _connect(self.path)
+                            conn = _store_schema.connect(self.path)
                         self._write(conn, writes)
                     except Exception as exc:
                         self._unwritten += len(writes)
@@ -816,7 +431,7 @@ class Store:
         entries = [
             (
                 i.key,
-                _iso(time.time()),
+                _store_schema.iso(time.time()),
                 i.completion.provider,
                 i.completion.requested_model,
                 pack(i.completion.to_dict(), i.secrets),
@@ -859,7 +474,7 @@ class Store:
         calls: list[dict[str, Any]],
     ) -> None:
         delay = 0.01
-        for attempt in range(_WRITE_ATTEMPTS):
+        for attempt in range(_store_schema.WRITE_ATTEMPTS):
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -874,7 +489,7 @@ class Store:
                     raise
                 return
             except sqlite3.OperationalError as exc:
-                if not _busy(exc) or attempt == _WRITE_ATTEMPTS - 1:
+                if not _store_schema.busy(exc) or attempt == _store_schema.WRITE_ATTEMPTS - 1:
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
@@ -922,7 +537,7 @@ class Store:
         row = (
             conversation_id,
             turn,
-            _iso(time.time()),
+            _store_schema.iso(time.time()),
             redact(canonical_json(dict(settings)), secrets),
             redact(prompt, secrets),
             pack(completion.to_dict(), secrets),
@@ -1114,90 +729,6 @@ class Store:
         return f"Store({str(self.path)!r})"
 
 
-def _call(
-    request: ChatRequest,
-    completion: Completion | None,
-    error: BaseException | None,
-    repeat: int,
-    tags: Mapping[str, Any] | None,
-    secrets: tuple[str, ...],
-    key: str | None,
-) -> _Call:
-    return _Call(
-        ts=time.time(),
-        request=request,
-        completion=completion,
-        error=None if error is None else (str(error) or type(error).__name__),
-        error_type=None if error is None else type(error).__name__,
-        status_code=getattr(error, "status_code", None) if error is not None else None,
-        partial=(getattr(error, "partial_content", None) or None) if error is not None else None,
-        repeat=repeat,
-        tags=dict(tags or {}),
-        secrets=secrets,
-        cache_key=key,
-    )
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(
-        f"{path.resolve().as_uri()}?mode={_OPEN_MODE}",
-        uri=True,
-        timeout=BUSY_TIMEOUT_S,
-        isolation_level=None,  # autocommit; transactions are explicit
-        check_same_thread=False,
-    )
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        if _OPEN_MODE != "ro":
-            conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Apply the numbered migrations not yet recorded in ``_migrations``."""
-
-    def applied() -> set[int]:
-        exists = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'"
-        ).fetchone()
-        return {r[0] for r in conn.execute("SELECT id FROM _migrations")} if exists else set()
-
-    if {number for number, _, _ in MIGRATIONS} <= applied():
-        return
-    for attempt in range(_WRITE_ATTEMPTS):
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            break
-        except sqlite3.OperationalError as exc:
-            if not _busy(exc) or attempt == _WRITE_ATTEMPTS - 1:
-                raise
-            time.sleep(0.05 * 2**attempt)
-    try:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS _migrations "
-            "(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, applied_at TEXT NOT NULL)"
-        )
-        done = applied()  # another process may have migrated meanwhile
-        for number, name, statements in MIGRATIONS:
-            if number in done:
-                continue
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO _migrations (id, name, applied_at) VALUES (?, ?, ?)",
-                (number, name, _iso(time.time())),
-            )
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
 def _since_ts(since: Any) -> float | None:
     """Unix seconds from a datetime, date, ISO string, Unix seconds or a timedelta (ago)."""
     if since is None:
@@ -1359,12 +890,12 @@ def _flush_at_exit() -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _current, _current_home, _SESSION_ID, _global_lock
+    global _current, _current_home, _global_lock
     _global_lock = threading.Lock()  # another thread may have held it at fork time
     if _current is not None:
         _current._check_pid()
     _current, _current_home = None, None
-    _SESSION_ID = uuid.uuid4().hex[:12]
+    _store_rows.renew_session_id()  # a forked kernel is a session of its own
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

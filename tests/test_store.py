@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 import grokbook as gb
-from grokbook import errors, store
+from grokbook import _store_schema, errors, store
 from grokbook._columns import TOKEN_COLUMNS, USAGE_COLUMNS
 from grokbook._core import build_request
 from grokbook.providers import select
@@ -441,7 +441,7 @@ def test_a_read_only_store_serves_hits_and_warns_once(monkeypatch: pytest.Monkey
         for path in modes:
             path.chmod(0o555 if path.is_dir() else 0o444)
         if os.geteuid() == 0:  # root ignores permissions: make SQLite itself refuse writes
-            monkeypatch.setattr(store, "_OPEN_MODE", "ro")
+            monkeypatch.setattr(_store_schema, "OPEN_MODE", "ro")
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -515,11 +515,13 @@ def test_files_are_private_and_migrations_recorded_once() -> None:
     info = store.get_store().stats()  # type: ignore[union-attr]
     assert info["schema_version"] == gb.store.MIGRATIONS[-1][0] and info["calls"] == 1
     with closing(sqlite3.connect(s.path)) as conn:
-        assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == len(gb.store.MIGRATIONS)
+        assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == len(
+            gb.store.MIGRATIONS
+        )
 
 
 def _old_row(conn: sqlite3.Connection, ts: float, **values: Any) -> None:
-    row = {"time": store._iso(ts), "ts": ts, "provider": "xai", "model": "grok-3-mini-beta"}
+    row = {"time": _store_schema.iso(ts), "ts": ts, "provider": "xai", "model": "grok-3-mini-beta"}
     row.update(values)
     conn.execute(
         f"INSERT INTO calls ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",

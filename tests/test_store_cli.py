@@ -95,10 +95,10 @@ def test_cache_info_and_clear(capsys: pytest.CaptureFixture[str]) -> None:
 def _damage(path: Path, how: str) -> None:
     if how == "not a database":
         path.write_bytes(b"this is not SQLite " * 1000)
-    else:  # pages of a real store overwritten: opens, but reading its tables fails
+    else:  # a real store's pages past the schema overwritten: it opens, its tables fail
         data = bytearray(path.read_bytes())
-        middle = len(data) // 2
-        data[middle : middle + 30_000] = b"\xff" * 30_000
+        page = int.from_bytes(data[16:18], "big")
+        data[page * 3 :] = b"\xff" * (len(data) - page * 3)
         path.write_bytes(bytes(data))
 
 
