@@ -30,6 +30,8 @@ __all__ = [
     "Usage",
     "__version__",
     "asweep",
+    "batch_result",
+    "batches",
     "cache_clear",
     "catalog",
     "effort_summary",
@@ -62,9 +64,12 @@ _LAZY = {
     "plot_latency": "plots",
     "plot_cost": "plots",
     "history": "store",
+    "batches": "batch",
+    "batch_result": "batch",
     "cache_clear": "store",
 }
 _SUBMODULES = {
+    "batch",
     "catalog",
     "errors",
     "providers",
@@ -78,6 +83,7 @@ _SUBMODULES = {
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import catalog, errors
+    from .batch import batch_result, batches
     from .client import AsyncClient, Client
     from .conversation import Conversation
     from .plots import plot_cost, plot_efforts, plot_latency

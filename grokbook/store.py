@@ -77,6 +77,8 @@ Schema (migrations are numbered and recorded in ``_migrations``, as in simonw/ll
     cache(key TEXT PRIMARY KEY,          -- cache_key(): sha256 of the canonical request JSON
           created TEXT, provider, model,
           completion TEXT)               -- Completion.to_dict() as JSON (never pickle)
+    conversations(...)                   -- gb.Conversation turns (migration 3)
+    batches(batch_id, grid_key, part, ...) -- Batch API jobs (migration 4; grokbook/_batch_store.py)
 """
 
 from __future__ import annotations
@@ -255,6 +257,33 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
                 completion TEXT NOT NULL,
                 PRIMARY KEY (conversation_id, turn)
             )""",
+        ),
+    ),
+    (
+        4,
+        "batches",
+        # One row per submitted Batch API batch (grokbook.batch, grokbook/_batch_store.py):
+        # recorded before the first poll, so a sweep resumes after a restart.
+        (
+            """CREATE TABLE batches (
+                batch_id TEXT PRIMARY KEY,
+                grid_key TEXT NOT NULL,
+                part INTEGER NOT NULL,
+                created TEXT NOT NULL,
+                provider TEXT,
+                base_host TEXT,
+                file_id TEXT,
+                sweep_id TEXT,
+                calls INTEGER NOT NULL,
+                jobs TEXT NOT NULL,
+                grid TEXT NOT NULL,
+                status TEXT NOT NULL,
+                state TEXT NOT NULL DEFAULT '{}',
+                updated TEXT,
+                collected TEXT,
+                cost_usd REAL
+            )""",
+            "CREATE INDEX batches_grid ON batches (grid_key)",
         ),
     ),
 )

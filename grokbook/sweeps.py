@@ -500,6 +500,10 @@ def sweep(
     cache: bool = True,
     seed: int | None = 0,
     on_result: Callable[[dict[str, Any]], None] | None = None,
+    *,
+    via: str = "live",
+    accept_latency: bool = False,
+    poll_interval: float | None = None,
 ) -> pd.DataFrame:
     """Run the grid prompts x models x efforts x repeats; one row per call (see module doc).
 
@@ -510,7 +514,33 @@ def sweep(
     reproduced (``seed=None`` sends no seed). ``on_result(row)`` is called with each finished
     row as it lands.
     Raises :class:`SweepInterrupted` (with ``.frame``) on Ctrl-C.
+
+    ``via="batch"`` runs the grid on xAI's Batch API instead (half price, outside the rate
+    limits, results within a day; resumable: see :mod:`grokbook.batch`), polling every
+    ``poll_interval`` seconds; the rows are the same, plus ``via``. ``via="auto"`` does so
+    when the grid has at least ``grokbook.batch.AUTO_BATCH_MIN_CALLS`` calls and
+    ``accept_latency=True``; otherwise the sweep runs live.
     """
+    if via != "live":
+        from . import batch
+
+        calls = len(grid(prompts, models, efforts, repeats))
+        provider = client.provider.name if isinstance(client, Client | AsyncClient) else None
+        if batch.engine(via, calls, accept_latency=accept_latency, provider=provider) == "batch":
+            return batch.batch_sweep(
+                prompts,
+                models,
+                efforts,
+                repeats,
+                client=client,
+                system=system,
+                temperature=temperature,
+                progress=progress,
+                cache=cache,
+                seed=seed,
+                on_result=on_result,
+                poll_interval=poll_interval,
+            )
     run = _prepare(
         prompts,
         models,

@@ -513,9 +513,9 @@ def test_files_are_private_and_migrations_recorded_once() -> None:
     assert [number for number, _ in recorded] == [1, 2, 3]
     store.reset()
     info = store.get_store().stats()  # type: ignore[union-attr]
-    assert info["schema_version"] == 3 and info["calls"] == 1
+    assert info["schema_version"] == 4 and info["calls"] == 1
     with closing(sqlite3.connect(s.path)) as conn:
-        assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == 3
+        assert conn.execute("SELECT count(*) FROM _migrations").fetchone()[0] == 4
 
 
 def _old_row(conn: sqlite3.Connection, ts: float, **values: Any) -> None:
@@ -553,7 +553,7 @@ def test_a_store_from_before_migration_2_keeps_the_original_figures_of_cached_ro
         conn.commit()
     store.reset()
     s = store.get_store()
-    assert s is not None and s.stats()["schema_version"] == 3
+    assert s is not None and s.stats()["schema_version"] == 4
     columns = "cached, cost_usd, latency_s, billed_usd, fetch_s, original_latency_s"
     rows = db_rows(f"SELECT {columns} FROM calls ORDER BY id")
     figures = [tuple(r.values()) for r in rows]
