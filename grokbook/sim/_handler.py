@@ -407,7 +407,10 @@ def handle(
         return _fault_plan(fault, Plan(0, ()))
     # A fault that replaces the answer means the client never saw it: do not store it.
     keep = fault is None or fault.kind in ("ok", "slow", "cut", "truncated")
-    plan = _authorized(request, require_key) or _route(request, latency, store, keep, batches)
+    # Likewise no upload, batch or deferred request is kept when the answer is replaced.
+    plan = _authorized(request, require_key) or _route(
+        request, latency, store, keep, batches if keep else BatchStore()
+    )
     plan = replace(plan, headers=(*plan.headers, ("x-grokbook-sim", "1")))
     if fault is not None:
         plan = _fault_plan(fault, plan)
