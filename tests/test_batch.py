@@ -196,7 +196,7 @@ def test_failed_requests_are_rows_and_a_rerun_submits_only_them() -> None:
 
 
 def test_cancel_and_batch_result_collect_what_finished() -> None:
-    client, batches = sim(delay=3.0)
+    client, _ = sim(delay=3.0)
     df = batch.batch_sweep(PROMPTS, MODEL, EFFORTS, client=client, progress=False,
                            poll_interval=0.05, timeout=1.2)  # fmt: skip
     (batch_id,) = df.attrs["sweep"]["batch_ids"]
@@ -210,15 +210,16 @@ def test_cancel_and_batch_result_collect_what_finished() -> None:
     assert listed["status"].tolist() == ["cancelled"] and listed["collected"].tolist() == [True]
     assert listed["cancelled"].tolist() == [6 - len(ok)]
     assert listed["cost_usd"].tolist()[0] == pytest.approx(ok["cost_usd"].sum())
-    with pytest.raises(gb.errors.UnsupportedParameterError, match="gb.batches"):
+    with pytest.raises(gb.errors.UnsupportedParameterError, match=r"gb\.batches"):
         gb.batch_result("batch_nope")
 
 
 def test_batch_result_needs_only_the_run_log() -> None:
     """In a new kernel: the default client for the recorded provider finds the batch (the
     in-process simulators share one store, as a server's clients would)."""
+    client = gb.Client(provider="sim", transport=SimTransport(latency="none"))
     df = gb.sweep(PROMPTS[:1], models=MODEL, efforts=EFFORTS, progress=False, via="batch",
-                  client=gb.Client(provider="sim", transport=SimTransport(latency="none")))  # fmt: skip
+                  client=client)  # fmt: skip
     (batch_id,) = df.attrs["sweep"]["batch_ids"]
     again = gb.batch_result(batch_id, progress=False)
     assert again["answer"].tolist() == df["answer"].tolist()

@@ -32,9 +32,11 @@ the endpoint) and batchwork.dev/providers/xai.
 The simulator's model, not measurements of xAI: every request of a batch finishes after
 ``delay_s`` seconds, spread evenly in file order (0: at once); ``failures`` (a fraction,
 chosen by a hash of the ``custom_id``, or a set of ``custom_id`` values) fail with a
-simulated internal error; answers are the ones the live endpoint gives, with
-``cost_in_usd_ticks`` at half price (xAI bills batch requests at 50%). Answers are computed
-when results are read, so a batch holds its uploaded file, never its answers, in memory.
+simulated internal error, and a request the live endpoint rejects (a 4xx) fails with its
+message; answers are the ones the live endpoint gives, with ``cost_in_usd_ticks`` at half
+price (xAI bills batch requests at 50%). Answers are computed when they are needed (to count
+outcomes, to serve results) and never kept: a batch holds its uploaded file and one byte per
+request in memory.
 ``cost_breakdown`` is not sent. State is in memory: by default one store per process, shared
 by every in-process simulator (as a server would be); a loopback server has its own.
 """
@@ -113,6 +115,8 @@ class _Batch:
     rejected: str | None = None
     cancel_time: float | None = None
     done_at_cancel: int | None = None
+    #: Per line: 0 not run yet, 1 answered, 2 failed (one byte each, never the answers).
+    outcomes: bytearray = field(default_factory=bytearray)
 
     def done(self, now: float) -> int:
         """How many requests (in file order) have finished by ``now``."""
@@ -203,7 +207,7 @@ class BatchStore:
         return json_plan(200, record.meta())
 
     # -- batches --------------------------------------------------------------------------------
-    def create(self, body: dict[str, Any], latency: float) -> Plan:
+    def create(self, body: dict[str, Any], latency: float, answer: Answer) -> Plan:
         name = body.get("name")
         if name is not None and not isinstance(name, str):
             return error_plan(400, "`name` must be a string.")
@@ -227,10 +231,11 @@ class BatchStore:
             batch.rejected = exc.message
             batch.cancel_time = now
             batch.lines = []
+        batch.outcomes = bytearray(len(batch.lines))
         with self._lock:
             self._batches[batch.id] = batch
             self.created += 1
-        return json_plan(200, self._describe(batch))
+        return json_plan(200, self._describe(batch, answer))
 
     def _get(self, batch_id: str) -> _Batch | Plan:
         with self._lock:
@@ -239,11 +244,11 @@ class BatchStore:
             return error_plan(404, f"Batch {batch_id!r} not found.")
         return batch
 
-    def status(self, batch_id: str) -> Plan:
+    def status(self, batch_id: str, answer: Answer) -> Plan:
         batch = self._get(batch_id)
-        return batch if isinstance(batch, Plan) else json_plan(200, self._describe(batch))
+        return batch if isinstance(batch, Plan) else json_plan(200, self._describe(batch, answer))
 
-    def cancel(self, batch_id: str) -> Plan:
+    def cancel(self, batch_id: str, answer: Answer) -> Plan:
         batch = self._get(batch_id)
         if isinstance(batch, Plan):
             return batch
@@ -251,9 +256,9 @@ class BatchStore:
             if batch.cancel_time is None:
                 batch.done_at_cancel = batch.done(time.monotonic())
                 batch.cancel_time = time.time()
-        return json_plan(200, self._describe(batch))
+        return json_plan(200, self._describe(batch, answer))
 
-    def listing(self, params: httpx.QueryParams) -> Plan:
+    def listing(self, params: httpx.QueryParams, answer: Answer) -> Plan:
         limit = _limit(params)
         if isinstance(limit, Plan):
             return limit
@@ -267,7 +272,7 @@ class BatchStore:
         return json_plan(
             200,
             {
-                "batches": [self._describe(b) for b in page],
+                "batches": [self._describe(b, answer) for b in page],
                 "pagination_token": str(following) if following < len(batches) else None,
             },
         )
@@ -285,11 +290,17 @@ class BatchStore:
         done = batch.done(time.monotonic())
         stop = min(done, start + limit)
         assert batch.file is not None or not batch.lines
-        results = [self._result(batch, line, answer) for line in batch.lines[start:stop]]
+        results = [self._result(batch, index, answer) for index in range(start, stop)]
         token = str(stop) if stop < done else None
         return json_plan(200, {"results": results, "pagination_token": token})
 
-    def _result(self, batch: _Batch, line: _Line, answer: Answer) -> dict[str, Any]:
+    def _result(self, batch: _Batch, index: int, answer: Answer) -> dict[str, Any]:
+        line = batch.lines[index]
+        result = self._answer(batch, line, answer)
+        batch.outcomes[index] = 2 if "error" in result["batch_result"] else 1
+        return result
+
+    def _answer(self, batch: _Batch, line: _Line, answer: Answer) -> dict[str, Any]:
         if self.fails(line.custom_id):
             error = {
                 "code": 13,
@@ -311,10 +322,15 @@ class BatchStore:
         response = {RESULT_KEYS[line.url]: data}
         return {"batch_request_id": line.custom_id, "batch_result": {"response": response}}
 
-    def _describe(self, batch: _Batch) -> dict[str, Any]:
+    def _describe(self, batch: _Batch, answer: Answer) -> dict[str, Any]:
         total = len(batch.lines)
         done = batch.done(time.monotonic())
-        failed = sum(1 for line in batch.lines[:done] if self.fails(line.custom_id))
+        # A request that finished has an outcome: run the ones not run yet (their answers
+        # are computed again when results are read; only the outcome byte is kept).
+        for index in range(done):
+            if not batch.outcomes[index]:
+                self._result(batch, index, answer)
+        failed = batch.outcomes.count(2, 0, done)
         cancelled = total - done if batch.cancel_time is not None else 0
         out: dict[str, Any] = {
             "batch_id": batch.id,
@@ -469,7 +485,7 @@ def batch_route(
         return store.deferred(path[len("/v1/chat/deferred-completion/") :])
     if path == "/v1/batches":
         if method == "GET":
-            return store.listing(request.url.params)
+            return store.listing(request.url.params, answer)
         if method != "POST":
             return error_plan(405, f"Use GET or POST for {path}.", allow="GET, POST")
         try:
@@ -478,13 +494,13 @@ def batch_route(
             return error_plan(422, "Failed to parse the request body as JSON.")
         if not isinstance(body, dict):
             return error_plan(422, "The request body must be a JSON object.")
-        return store.create(body, latency)
+        return store.create(body, latency, answer)
     if path.startswith("/v1/batches/"):
         rest = path[len("/v1/batches/") :]
         if rest.endswith(":cancel"):
             if method != "POST":
                 return error_plan(405, f"Use POST for {path}.", allow="POST")
-            return store.cancel(rest[: -len(":cancel")])
+            return store.cancel(rest[: -len(":cancel")], answer)
         if rest.endswith("/results"):
             if method != "GET":
                 return error_plan(405, f"Use GET for {path}.", allow="GET")
@@ -492,5 +508,5 @@ def batch_route(
         if "/" not in rest:
             if method != "GET":
                 return error_plan(405, f"Use GET for {path}.", allow="GET")
-            return store.status(rest)
+            return store.status(rest, answer)
     return None
