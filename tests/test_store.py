@@ -510,7 +510,7 @@ def test_files_are_private_and_migrations_recorded_once() -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         recorded = conn.execute("SELECT id, name FROM _migrations ORDER BY id").fetchall()
     assert recorded == [(number, name) for number, name, _ in store.MIGRATIONS]
-    assert [number for number, _ in recorded] == [1, 2, 3]
+    assert [number for number, _ in recorded] == [1, 2, 3, 4]
     store.reset()
     info = store.get_store().stats()  # type: ignore[union-attr]
     assert info["schema_version"] == 4 and info["calls"] == 1
