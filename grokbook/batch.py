@@ -323,6 +323,8 @@ class _Part:
     jobs: frozenset[int]
     created_ts: float
     landed: set[int] = field(default_factory=set)
+    #: Submitted by this run: nothing of it can have been collected before.
+    fresh: bool = False
 
 
 class _BatchRun:
@@ -444,7 +446,8 @@ class _BatchRun:
         )
         if self.store is not None:  # before the first poll: a restart loses nothing
             _batch_store.save(self.store, record)
-        self._adopt(record).created_ts = time.time()
+        part = self._adopt(record)
+        part.created_ts, part.fresh = time.time(), True
         self.submitted += 1
 
     # -- polling --------------------------------------------------------------------------------
@@ -531,7 +534,7 @@ class _BatchRun:
             call.record(None, exc)
             self._set(index, _row(job, None, f"BatchRequestError: {exc}"))
             return True
-        earlier = self._already_landed(call)
+        earlier = None if part.fresh else self._already_landed(call)
         if earlier is not None:  # collected before (a resumed or partial collection)
             self._set(index, _row(job, earlier))
             return True

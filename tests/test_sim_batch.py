@@ -282,3 +282,19 @@ def test_client_request_goes_through_the_retry_policy() -> None:
         client.request("GET", "/batches/batch_nope")
     with pytest.raises(gb.errors.UnsupportedParameterError, match="start with '/'"):
         client.request("GET", "batches")
+
+
+def test_the_batch_simulator_is_configurable_from_python_and_the_cli() -> None:
+    from grokbook.cli import build_parser
+
+    args = build_parser().parse_args(["sim", "--batch-delay", "5", "--batch-failures", "0.1"])
+    assert (args.batch_delay, args.batch_failures) == (5.0, 0.1)
+    with pytest.raises(gb.errors.UnsupportedParameterError, match="batch delay"):
+        SimServer(batch_delay=-1)
+    with pytest.raises(ValueError, match="fraction"):
+        Simulator(batch_failures=1.5)
+    some = Simulator(batch_failures=0.25).batches
+    failing = sum(some.fails(f"gb-{i}") for i in range(4000))
+    assert 800 < failing < 1200  # a quarter, picked by a hash: the same ids every run
+    assert some.fails("gb-7") == Simulator(batch_failures=0.25).batches.fails("gb-7")
+    assert Simulator().batches is Simulator().batches  # in-process: one shared store

@@ -344,6 +344,8 @@ def run(
     allow_remote: bool = False,
     verbose: bool = False,
     out: TextIO | None = None,
+    batch_delay: float | None = None,
+    batch_failures: float | None = None,
 ) -> int:
     """``grokbook sim``: serve in the foreground until Ctrl-C; returns the exit status."""
     stream = out or sys.stdout
@@ -360,6 +362,8 @@ def run(
             require_key=require_key,
             allow_remote=allow_remote,
             verbose=verbose,
+            batch_delay=batch_delay,
+            batch_failures=batch_failures,
         )
     except ValueError as exc:
         raise UnsupportedParameterError(str(exc)) from None
