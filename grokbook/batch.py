@@ -31,6 +31,10 @@ recorded batches with their last status, :func:`batch_result` collects what has 
 running the same sweep cell again collects its batches instead of submitting new ones (calls
 whose answers are already cached are not submitted at all; calls that failed are submitted
 again, as a live sweep retries them). :func:`cancel` cancels a batch's pending requests.
+Ctrl-C while polling raises :class:`~grokbook.SweepInterrupted` with the rows collected so
+far; the batches keep running. The one unrecorded moment is between the server's reply to
+``POST /v1/batches`` and the run-log write that follows it: a crash exactly there leaves a
+batch the next run does not know about (it is listed in xAI's console).
 
 **Cost.** A row's ``cost_usd`` is the server's ``cost_in_usd_ticks`` when it sends them (xAI
 does, at the batch price), else the catalog price times :data:`BATCH_DISCOUNT`. The summary in
@@ -48,8 +52,8 @@ requests and :data:`MAX_FILE_BYTES` bytes of JSONL per batch (xAI: files up to 5
 batches above 100,000 requests may be throttled), larger grids are split into several batches;
 batch creations are spaced :data:`CREATE_INTERVAL_S` apart (xAI: one per second per team);
 results are read :data:`RESULTS_PAGE` at a time. The poll interval defaults to
-:data:`DEFAULT_POLL_S` (60 s, backing off to 10x while nothing changes: a 24-hour job is
-polled a few hundred times at most); on the simulator to :data:`SIM_POLL_S`.
+:data:`DEFAULT_POLL_S` (60 s; it backs off by 1.5x per poll while nothing changes, up to
+10x, and returns to 60 s when the counters move); on the simulator to :data:`SIM_POLL_S`.
 
 Sources for the shapes: xAI's Batch API guide (above) and OpenAPI document
 (``tests/specs/xai/xai-openapi.json``: ``POST /v1/files`` multipart, ``File``, the
@@ -325,6 +329,8 @@ class _Part:
     landed: set[int] = field(default_factory=set)
     #: Submitted by this run: nothing of it can have been collected before.
     fresh: bool = False
+    #: Why the provider rejected the batch (``cancel_by_xai_message``), if it did.
+    rejection: str | None = None
 
 
 class _BatchRun:
@@ -483,6 +489,8 @@ class _BatchRun:
         data = reply.data if isinstance(reply.data, dict) else {}
         state = dict(data.get("state") or {})
         status = batch_status(data)
+        if data.get("cancel_by_xai_message"):
+            part.rejection = str(data["cancel_by_xai_message"])
         moved = state != part.record.state or status != part.record.status
         part.record.state, part.record.status = state, status
         if moved and self.store is not None:
@@ -579,7 +587,7 @@ class _BatchRun:
     def _close_part(self, part: _Part) -> None:
         status = part.record.status
         reason = {
-            "failed": "the provider rejected the batch",
+            "failed": f"the provider rejected the batch ({part.rejection or 'no reason given'})",
             "cancelled": "the batch was cancelled before this request ran",
             "expired": "the batch expired before this request ran",
         }.get(status, "the batch ended without a result for this request")

@@ -102,6 +102,8 @@ def test_rerunning_the_cell_collects_without_resubmitting() -> None:
     batches.delay_s = 0.0  # the server finishes the queue meanwhile
     for record in batches._batches.values():
         record.delay_s = 0.0
+    assert gb.batches()["status"].tolist() == ["in_progress"]  # the last status seen
+    assert gb.batches(refresh=True, client=client)["status"].tolist() == ["completed"]
     df = gb.sweep(PROMPTS, **kwargs)
     assert batches.created == 1  # collected, not resubmitted
     assert len(df) == 6 and (df["status"] == "ok").all()
@@ -320,3 +322,41 @@ def test_poll_interval_is_checked() -> None:
     client, _ = sim()
     with pytest.raises(gb.errors.UnsupportedParameterError, match="poll_interval"):
         gb.sweep("2+2", models=MODEL, client=client, via="batch", poll_interval=0)
+
+
+def test_polling_backs_off_while_nothing_moves(monkeypatch: pytest.MonkeyPatch) -> None:
+    client, _ = sim(delay=3600.0)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) == 8:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch.time, "sleep", sleep)
+    with pytest.raises(gb.SweepInterrupted) as info:
+        gb.sweep(PROMPTS, models=MODEL, efforts=EFFORTS, client=client, via="batch",
+                 progress=False, poll_interval=0.1)  # fmt: skip
+    assert slept == pytest.approx([0.1, 0.15, 0.225, 0.3375, 0.50625, 0.759375, 1.0, 1.0])
+    assert len(info.value.frame) == 0 and info.value.total == 6
+    assert gb.batches()["collected"].tolist() == [False]  # still there to collect later
+
+
+def test_a_batch_the_provider_rejects_gives_error_rows_with_its_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """xAI reports a rejected input file only in ``cancel_by_xai_message`` (counts all 0)."""
+    add = batch._JsonlWriter.add
+
+    def add_and_break(self: Any, index: int, url: str, body: Any) -> None:
+        add(self, index, url, body)
+        assert self._file is not None
+        self._file.write(b"not json\n")  # a line the server's parser refuses
+
+    monkeypatch.setattr(batch._JsonlWriter, "add", add_and_break)
+    client, batches = sim()
+    df = gb.sweep(PROMPTS[:1], models=MODEL, efforts=EFFORTS, client=client, via="batch",
+                  progress=False)  # fmt: skip
+    assert batches.created == 1 and df["status"].tolist() == ["error", "error"]
+    assert df.loc[0, "error"].startswith("BatchRequestError: the provider rejected the batch (")
+    assert gb.batches()["status"].tolist() == ["failed"]
