@@ -156,9 +156,11 @@ def _section(results: list[dict[str, Any]], bare: list[dict[str, Any]]) -> str:
         '## Batch sweeps (`gb.sweep(..., via="batch")`): 10,000 vs 100,000 calls',
         "",
         "Measured by `python bench/batch_sweep.py --write` on the loopback simulator (another "
-        "process; its batches finish at once, so the figures are grokbook's own work: build "
-        "the grid, stream the JSONL, upload, create, poll, page 1,000 results at a time, parse, "
-        "write the run log and cache, build the frame). Each size runs in a fresh interpreter; "
+        "process; its batches take no time). One run: build the grid, stream the JSONL, "
+        "upload, create, poll, page 1,000 results at a time, parse, write the run log and "
+        "cache, build the frame. Wall time includes the simulator computing every answer "
+        "(twice: to count outcomes, then to serve them), so client CPU is grokbook's own "
+        "share. Each size runs in a fresh interpreter; "
         "client CPU is that process's (all threads). Peak memory is `ru_maxrss` above the "
         "interpreter's after imports. These are the simulator's timings on a shared 2-core "
         "machine, not xAI's: a real batch spends its hours in xAI's queue.",
