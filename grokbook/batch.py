@@ -108,6 +108,7 @@ __all__ = [
     "SIM_POLL_S",
     "Deferred",
     "batch_result",
+    "batch_status",
     "batch_sweep",
     "batches",
     "cancel",
