@@ -1017,6 +1017,11 @@ def write_doc(report: Report, path: Path, elapsed: float) -> None:
         "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
+    # bench/batch_sweep.py owns the batch section (between its markers): keep it.
+    old = path.read_text() if path.exists() else ""
+    start, end = "<!-- batch-bench:start -->", "<!-- batch-bench:end -->"
+    if start in old and end in old:
+        out += [start + old.split(start, 1)[1].split(end, 1)[0] + end, ""]
     path.write_text("\n".join(out))
 
 

@@ -31,6 +31,8 @@ __all__ = [
     "__version__",
     "accuracy_summary",
     "asweep",
+    "batch_result",
+    "batches",
     "cache_clear",
     "catalog",
     "effort_summary",
@@ -71,6 +73,8 @@ _LAZY = {
     "plot_latency": "plots",
     "plot_cost": "plots",
     "history": "store",
+    "batches": "batch",
+    "batch_result": "batch",
     "cache_clear": "store",
     "score": "scoring",
     "accuracy_summary": "accuracy",
@@ -85,6 +89,7 @@ _SUBMODULES = {
     "accuracy",
     "cases",
     "scoring",
+    "batch",
     "catalog",
     "errors",
     "providers",
@@ -99,6 +104,7 @@ _SUBMODULES = {
 if TYPE_CHECKING:  # pragma: no cover
     from . import catalog, errors, scoring
     from .accuracy import accuracy_summary, paired_test, recommend
+    from .batch import batch_result, batches
     from .cases import load_cases, problems
     from .client import AsyncClient, Client
     from .conversation import Conversation

@@ -70,13 +70,16 @@ logger = logging.getLogger("grokbook")
 
 @dataclass(frozen=True)
 class Send:
-    """Send one HTTP request (``body`` is JSON, or None)."""
+    """Send one HTTP request (``body`` is JSON, or None; ``files`` a multipart upload)."""
 
     method: str
     url: str
     body: Any = None
     #: Leave a successful body unread (the caller streams it).
     stream: bool = False
+    #: httpx ``files=``: e.g. ``{"file": (name, binary file object, content type)}``; the file
+    #: is streamed, and read again from its start if the request is retried.
+    files: Any = None
 
 
 @dataclass(frozen=True)
@@ -252,7 +255,8 @@ def _send_sync(
 ) -> httpx.Response | httpx.HTTPError:
     started = time.monotonic()
     try:
-        response = http.send(http.build_request(step.method, step.url, json=step.body), stream=True)
+        request = http.build_request(step.method, step.url, json=step.body, files=step.files)
+        response = http.send(request, stream=True)
     except httpx.HTTPError as exc:
         return exc
     if step.stream and response.is_success:
@@ -379,9 +383,10 @@ async def _send_async(
     try:
         async with asyncio.timeout(deadline):
             try:
-                response = await http.send(
-                    http.build_request(step.method, step.url, json=step.body), stream=True
+                request = http.build_request(
+                    step.method, step.url, json=step.body, files=step.files
                 )
+                response = await http.send(request, stream=True)
             except httpx.HTTPError as exc:
                 return exc
             if step.stream and response.is_success:

@@ -136,6 +136,33 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         ),
     ),
     (
+        4,
+        "batches",
+        # One row per submitted Batch API batch (grokbook.batch, grokbook/_batch_store.py):
+        # recorded before the first poll, so a sweep resumes after a restart.
+        (
+            """CREATE TABLE batches (
+                batch_id TEXT PRIMARY KEY,
+                grid_key TEXT NOT NULL,
+                part INTEGER NOT NULL,
+                created TEXT NOT NULL,
+                provider TEXT,
+                base_host TEXT,
+                file_id TEXT,
+                sweep_id TEXT,
+                calls INTEGER NOT NULL,
+                jobs TEXT NOT NULL,
+                grid TEXT NOT NULL,
+                status TEXT NOT NULL,
+                state TEXT NOT NULL DEFAULT '{}',
+                updated TEXT,
+                collected TEXT,
+                cost_usd REAL
+            )""",
+            "CREATE INDEX batches_grid ON batches (grid_key)",
+        ),
+    ),
+    (
         5,
         "a lean cache: a rowid table of packed entries",
         (

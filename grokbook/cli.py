@@ -409,6 +409,18 @@ def _add_sim(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--require-key", metavar="KEY", help="answer 401 unless this Bearer key")
     p.add_argument(
+        "--batch-delay",
+        type=float,
+        metavar="S",
+        help="seconds a Batch API batch takes (default: 2 s x the latency factor)",
+    )
+    p.add_argument(
+        "--batch-failures",
+        type=float,
+        metavar="F",
+        help="fraction of batch requests that fail (0..1, default 0)",
+    )
+    p.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback address"
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
@@ -425,6 +437,8 @@ def _add_sim(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             require_key=args.require_key,
             allow_remote=args.allow_remote,
             verbose=args.verbose,
+            batch_delay=args.batch_delay,
+            batch_failures=args.batch_failures,
         )
 
     p.set_defaults(func=run)

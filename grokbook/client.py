@@ -33,6 +33,7 @@ import math
 import os
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, Unpack
 
@@ -55,7 +56,7 @@ from .errors import (
 from .providers import Provider, select
 from .result import Completion, StreamEvent
 
-__all__ = ["DEFAULT_MODEL", "AsyncChatStream", "AsyncClient", "ChatStream", "Client"]
+__all__ = ["DEFAULT_MODEL", "AsyncChatStream", "AsyncClient", "ChatStream", "Client", "Reply"]
 
 logger = logging.getLogger("grokbook")
 
@@ -104,6 +105,14 @@ def _limits(
         stream_total_s=None if stream_timeout is None else float(stream_timeout),
         max_bytes=max_response_bytes,
     )
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What :meth:`Client.request` returns: the HTTP status and the JSON body (None if empty)."""
+
+    status_code: int
+    data: Any
 
 
 class _Secret:
@@ -252,6 +261,21 @@ class _BaseClient:
 
     def _secrets(self) -> tuple[str, ...]:
         return (self._key.reveal(),) if self._key else ()
+
+    def _request_send(
+        self, method: str, path: str, json: Any, params: Mapping[str, Any] | None, files: Any
+    ) -> Send:
+        if not path.startswith("/"):
+            raise UnsupportedParameterError(f"path must start with '/': {path!r}")
+        url = self.base_url + path
+        if params:
+            url = str(httpx.URL(url, params={k: v for k, v in params.items() if v is not None}))
+        return Send(method.upper(), url, json, files=files)
+
+    def _reply(self, response: httpx.Response) -> Reply:
+        content = response.content
+        data = _parse_json(content, response.status_code, self._secrets()) if content else None
+        return Reply(response.status_code, data)
 
     def _http_options(self) -> dict[str, Any]:
         return {
@@ -521,6 +545,26 @@ class Client(_BaseClient):
         """
         return ChatStream(self._call(prompt, options, stream=True))
 
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        files: Any = None,
+    ) -> Reply:
+        """Any other endpoint of the provider's API, through the same retry policy and errors.
+
+        ``path`` is relative to ``base_url`` (``"/batches"``); ``json`` the body, ``params``
+        the query string, ``files`` a multipart upload (httpx's ``files=``, streamed from
+        the file object). Returns the status and parsed JSON (None for an empty body) of a
+        2xx answer; anything else raises the :mod:`grokbook.errors` exception, after retries
+        where they apply. Used by :mod:`grokbook.batch` (files, batches, deferred calls).
+        """
+        response, _ = self._send(self._request_send(method, path, json, params, files))
+        return self._reply(response)
+
     def models(self) -> list[str]:
         """Model ids the provider lists (``GET /v1/models``)."""
         return _model_ids(self._get("/models"))
@@ -543,6 +587,28 @@ class Client(_BaseClient):
                 "(httpx.MockTransport, the simulator's SimTransport)."
             )
         return AsyncClient(**self._config(), transport=transport)  # type: ignore[arg-type]
+
+    @classmethod
+    def like(cls, client: Client | AsyncClient | None) -> tuple[Client, bool]:
+        """A sync Client for ``client`` (itself, or one with an AsyncClient's configuration and
+        transport), and whether it was created here (the caller closes it)."""
+        if client is None:
+            return cls(), True
+        if isinstance(client, Client):
+            return client, False
+        if isinstance(client, AsyncClient):
+            transport = client._transport
+            if transport is not None and not hasattr(transport, "handle_request"):
+                raise UnsupportedParameterError(
+                    f"The AsyncClient's transport ({type(transport).__name__}) is async only; "
+                    "this needs a sync one. Pass a Client, or a transport that serves both "
+                    "(httpx.MockTransport, the simulator's SimTransport)."
+                )
+            return cls(**client._config(), transport=transport), True  # type: ignore[arg-type]
+        raise UnsupportedParameterError(
+            f"client must be a grokbook Client or AsyncClient (or None), not "
+            f"{type(client).__name__}."
+        )
 
 
 class AsyncClient(_BaseClient):
@@ -664,6 +730,19 @@ class AsyncClient(_BaseClient):
     def stream(self, prompt: Messages, **options: Unpack[CallOptions]) -> AsyncChatStream:
         """Stream the answer: ``async for event in client.stream(...)``; ``.completion`` at end."""
         return AsyncChatStream(self._call(prompt, options, stream=True))
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        files: Any = None,
+    ) -> Reply:
+        """Any other endpoint of the provider's API (see :meth:`Client.request`)."""
+        response, _ = await self._send(self._request_send(method, path, json, params, files))
+        return self._reply(response)
 
     async def models(self) -> list[str]:
         """Model ids the provider lists (``GET /v1/models``)."""

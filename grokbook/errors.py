@@ -45,6 +45,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchRequestError",
     "GrokbookError",
     "ImplausibleUsageWarning",
     "IncompleteStreamError",
@@ -169,6 +170,19 @@ class ResponseTooLargeError(ResponseParseError):
     def __init__(self, message: str, *, status_code: int | None = None, limit: int = 0) -> None:
         super().__init__(message, status_code=status_code)
         self.limit = limit
+
+
+class BatchRequestError(APIError):
+    """A request of a Batch API batch failed, was cancelled or expired (its row says which).
+
+    ``code`` is the provider's error code for the request (a google.rpc code on xAI), or None.
+    Re-running the same sweep submits the failed requests again; finished ones come from the
+    cache.
+    """
+
+    def __init__(self, message: str, *, code: int | str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class IncompleteStreamError(APIError):

@@ -87,6 +87,8 @@ Schema (migrations are numbered and recorded in ``_migrations``, as in simonw/ll
           completion BLOB)               -- Completion.to_dict() as JSON (never pickle),
                                          -- packed: each long string once, zlib (before
                                          -- migration 5: plain JSON text, still read)
+    conversations(...)                   -- gb.Conversation turns (migration 3)
+    batches(batch_id, grid_key, part, ...) -- Batch API jobs (migration 4; grokbook/_batch_store.py)
 """
 
 from __future__ import annotations

@@ -128,6 +128,35 @@ def _cases(prompts: Any, expected: Any) -> tuple[Any, Any, pd.DataFrame | None]:
     return list(cases["prompt"]), expected, extra
 
 
+def _scored(
+    frame: pd.DataFrame,
+    prompts: list[str],
+    expected: Any,
+    cases: pd.DataFrame | None,
+    scorer: Scorer | None,
+) -> pd.DataFrame:
+    """A finished frame (rows matched to their cases by prompt) with the cases' columns and,
+    given expected answers, scored: what :meth:`_Run.result` does for a live sweep."""
+    expected_list = _expected_list(prompts, expected)
+    if cases is None and expected_list is None:
+        return frame
+    first = {prompt: index for index, prompt in reversed(list(enumerate(prompts)))}
+    index = [first[prompt] for prompt in frame["prompt"]]
+    if cases is not None:
+        picked = cases.take(index)
+        for name in cases.columns:
+            column = f"case_{name}" if name in frame.columns else str(name)
+            frame[column] = picked[name].to_numpy()
+    if expected_list is None:
+        return frame
+    from .scoring import score
+
+    attrs = dict(frame.attrs)
+    scored = score(frame, scorer, expected=[expected_list[i] for i in index])
+    scored.attrs = {**attrs, **scored.attrs}
+    return scored
+
+
 def _expected_list(prompts: list[str], expected: Any) -> list[Any] | None:
     """``expected`` as one value per prompt: a list/Series aligned with them, or a dict."""
     if expected is None:
@@ -603,6 +632,9 @@ def sweep(
     *,
     expected: Any = None,
     scorer: Scorer | None = None,
+    via: str = "live",
+    accept_latency: bool = False,
+    poll_interval: float | None = None,
 ) -> pd.DataFrame:
     """Run the grid prompts x models x efforts x repeats; one row per call (see module doc).
 
@@ -622,7 +654,35 @@ def sweep(
     later, with no API call, by ``gb.score(df, scorer)``.
 
     Raises :class:`SweepInterrupted` (with ``.frame``) on Ctrl-C.
+
+    ``via="batch"`` runs the grid on xAI's Batch API instead (half price, outside the rate
+    limits, results within a day; resumable: see :mod:`grokbook.batch`), polling every
+    ``poll_interval`` seconds; the rows are the same, plus ``via``. ``via="auto"`` does so
+    when the grid has at least ``grokbook.batch.AUTO_BATCH_MIN_CALLS`` calls and
+    ``accept_latency=True``; otherwise the sweep runs live.
     """
+    if via != "live":
+        from . import batch
+
+        calls = len(grid(prompts, models, efforts, repeats))
+        provider = client.provider.name if isinstance(client, Client | AsyncClient) else None
+        if batch.engine(via, calls, accept_latency=accept_latency, provider=provider) == "batch":
+            listed, expected, cases = _cases(prompts, expected)
+            frame = batch.batch_sweep(
+                listed,
+                models,
+                efforts,
+                repeats,
+                client=client,
+                system=system,
+                temperature=temperature,
+                progress=progress,
+                cache=cache,
+                seed=seed,
+                on_result=on_result,
+                poll_interval=poll_interval,
+            )
+            return _scored(frame, _as_list(listed, "prompts") or [], expected, cases, scorer)
     run = _prepare(
         prompts,
         models,

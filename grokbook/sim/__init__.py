@@ -3,8 +3,11 @@
 It speaks both of xAI's wires (JSON shapes, SSE events, usage arithmetic, error bodies and
 status codes): ``POST /v1/chat/completions``, ``POST /v1/responses`` (with ``store`` /
 ``previous_response_id`` kept in memory per :class:`Simulator`, and sealed reasoning that
-round-trips), ``GET`` / ``DELETE /v1/responses/{id}``, ``GET /v1/models`` and ``GET
-/v1/language-models``. It answers simple arithmetic honestly (parsed with :mod:`ast`, never
+round-trips), ``GET`` / ``DELETE /v1/responses/{id}``, ``GET /v1/models``, ``GET
+/v1/language-models``, and xAI's Files and Batch APIs and deferred chat completions
+(``POST /v1/files``, ``/v1/batches``, paged results, cancel; ``deferred: true``; see
+:mod:`grokbook.sim._batch`: a batch's processing delay and per-request failures are settings).
+It answers simple arithmetic honestly (parsed with :mod:`ast`, never
 ``eval``), follow-ups such as "now double it" included, and labels everything as simulated
 (``system_fingerprint="fp_grokbook_sim"``, ids ``sim-...``). Reasoning tokens and latency grow
 with effort in a seeded, repeatable way: the simulator's model, not measurements of Grok. So

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from .. import catalog
+from ._batch import BatchStore, batch_route
 from ._behaviour import Answer, simulate
 from ._conversation import ResponseStore
 from ._faults import Fault
@@ -311,9 +312,28 @@ def _authorized(request: httpx.Request, require_key: str | None) -> Plan | None:
     return error_plan(401, message)
 
 
-def _route(request: httpx.Request, latency: float, store: ResponseStore | None, keep: bool) -> Plan:
+def _route(
+    request: httpx.Request,
+    latency: float,
+    store: ResponseStore | None,
+    keep: bool,
+    batches: BatchStore | None = None,
+) -> Plan:
     path = request.url.path.rstrip("/")
     method = request.method.upper()
+    if batches is not None:
+        # A batch's requests are answered as the live endpoints answer them, with no waiting
+        # and nothing stored (the batch's own delay models the queue).
+        planned = batch_route(
+            request,
+            path,
+            method,
+            batches,
+            latency=latency,
+            answer=lambda line: _route(line, 0.0, None, False),
+        )
+        if planned is not None:
+            return planned
     if path == "/v1/responses":
         if method != "POST":
             return error_plan(405, f"Use POST for {path}, not {method}.", allow="POST")
@@ -329,9 +349,17 @@ def _route(request: httpx.Request, latency: float, store: ResponseStore | None, 
         if method != "POST":
             return error_plan(405, f"Use POST for {path}, not {method}.", allow="POST")
         try:
-            chat = _chat(parse_body(request), latency)
+            body = parse_body(request)
+            chat = _chat(body, latency)
         except Reject as exc:
             return error_plan(exc.status, exc.message)
+        deferred = body.get("deferred")
+        if deferred is not None and not isinstance(deferred, bool):
+            return error_plan(422, "invalid type for field `deferred`: expected a boolean.")
+        if deferred:
+            if chat.stream or batches is None:
+                return error_plan(400, "A deferred completion cannot be streamed.")
+            return batches.defer(_completion_plan(chat))
         return _stream_plan(chat) if chat.stream else _completion_plan(chat)
     if path in ("/v1/models", "/v1/language-models") or path.startswith(
         ("/v1/models/", "/v1/language-models/")
@@ -352,7 +380,9 @@ def _route(request: httpx.Request, latency: float, store: ResponseStore | None, 
         404,
         f"No route for {method} {request.url.path}. The simulator serves POST "
         "/v1/chat/completions, POST /v1/responses, GET and DELETE /v1/responses/{id}, "
-        "GET /v1/models and GET /v1/language-models.",
+        "GET /v1/models, GET /v1/language-models, POST /v1/files, POST and GET /v1/batches, "
+        "GET /v1/batches/{id}[/results], POST /v1/batches/{id}:cancel and GET "
+        "/v1/chat/deferred-completion/{id}.",
     )
 
 
@@ -363,19 +393,24 @@ def handle(
     latency: float = 0.0,
     require_key: str | None = None,
     store: ResponseStore | None = None,
+    batches: BatchStore | None = None,
 ) -> Plan:
     """The plan answering ``request`` (its body must already be read).
 
     ``latency`` is the factor (0 = no waiting, 1 = the ``demo`` preset); ``fault`` the scripted
     misbehaviour for this request, if any; ``require_key`` the Bearer key to insist on;
     ``store`` the simulator's stored responses (``previous_response_id``, ``GET
-    /v1/responses/{id}``; None: nothing is kept).
+    /v1/responses/{id}``; None: nothing is kept); ``batches`` its files, batches and deferred
+    completions (:mod:`._batch`; None: those routes answer 404).
     """
     if fault is not None and fault.kind == "reset":
         return _fault_plan(fault, Plan(0, ()))
     # A fault that replaces the answer means the client never saw it: do not store it.
     keep = fault is None or fault.kind in ("ok", "slow", "cut", "truncated")
-    plan = _authorized(request, require_key) or _route(request, latency, store, keep)
+    # Likewise no upload, batch or deferred request is kept when the answer is replaced.
+    plan = _authorized(request, require_key) or _route(
+        request, latency, store, keep, batches if keep else BatchStore()
+    )
     plan = replace(plan, headers=(*plan.headers, ("x-grokbook-sim", "1")))
     if fault is not None:
         plan = _fault_plan(fault, plan)

@@ -34,6 +34,7 @@ from typing import Any, TextIO, cast
 import httpx
 
 from ..errors import UnsupportedParameterError
+from ._batch import BatchStore
 from ._faults import Fault
 from ._latency import latency_factor, preset_name
 from ._plan import Plan, error_plan
@@ -204,6 +205,8 @@ class SimServer:
         allow_remote: bool = False,
         verbose: bool = False,
         simulator: Simulator | None = None,
+        batch_delay: float | None = None,
+        batch_failures: float | Iterable[str] | None = None,
     ) -> None:
         if not is_loopback(host) and not allow_remote:
             raise UnsupportedParameterError(
@@ -212,7 +215,17 @@ class SimServer:
                 "(allow_remote=True) if you really mean to."
             )
         try:
-            self.simulator = simulator or Simulator(latency, faults, require_key)
+            # A server keeps its own files and batches (not the in-process simulators').
+            self.simulator = simulator or Simulator(
+                latency,
+                faults,
+                require_key,
+                batch_delay=batch_delay,
+                batch_failures=batch_failures,
+                batches=(
+                    None if batch_delay is not None or batch_failures is not None else BatchStore()
+                ),
+            )
         except ValueError as exc:
             raise UnsupportedParameterError(str(exc)) from None
         try:
@@ -297,6 +310,8 @@ def serve_in_background(
     require_key: str | None = None,
     allow_remote: bool = False,
     verbose: bool = False,
+    batch_delay: float | None = None,
+    batch_failures: float | Iterable[str] | None = None,
 ) -> SimServer:
     """Start a loopback simulator server in a daemon thread (``port=0``: any free port).
 
@@ -313,6 +328,8 @@ def serve_in_background(
         require_key=require_key,
         allow_remote=allow_remote,
         verbose=verbose,
+        batch_delay=batch_delay,
+        batch_failures=batch_failures,
     )
     return server.start()
 
@@ -327,6 +344,8 @@ def run(
     allow_remote: bool = False,
     verbose: bool = False,
     out: TextIO | None = None,
+    batch_delay: float | None = None,
+    batch_failures: float | None = None,
 ) -> int:
     """``grokbook sim``: serve in the foreground until Ctrl-C; returns the exit status."""
     stream = out or sys.stdout
@@ -343,6 +362,8 @@ def run(
             require_key=require_key,
             allow_remote=allow_remote,
             verbose=verbose,
+            batch_delay=batch_delay,
+            batch_failures=batch_failures,
         )
     except ValueError as exc:
         raise UnsupportedParameterError(str(exc)) from None

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from ._batch import BatchStore, default_store
 from ._conversation import ResponseStore
 from ._faults import Fault, parse_faults
 from ._handler import Plan, handle
@@ -31,8 +32,15 @@ FaultsArg = str | Iterable[str | Fault] | None
 
 
 class Simulator:
-    """Shared state of one simulator: latency setting, fault script, request counter, and the
-    responses stored for ``previous_response_id`` (:attr:`responses`, in memory, bounded).
+    """Shared state of one simulator: latency setting, fault script, request counter, the
+    responses stored for ``previous_response_id`` (:attr:`responses`, in memory, bounded),
+    and the uploaded files, batches and deferred completions (:attr:`batches`).
+
+    ``batch_delay`` (seconds a batch takes; default 2 s times the latency factor) and
+    ``batch_failures`` (a fraction of requests, or a set of ``custom_id`` values, that fail)
+    give this simulator its own :class:`~grokbook.sim._batch.BatchStore`; without them (or
+    ``batches=``) it shares the process-wide one, so every in-process client sees the same
+    batches, as a server's clients would.
 
     Thread-safe: the loopback server calls :meth:`plan` from many threads at once.
     """
@@ -42,6 +50,10 @@ class Simulator:
         latency: str | float | None = None,
         faults: FaultsArg = None,
         require_key: str | None = None,
+        *,
+        batch_delay: float | None = None,
+        batch_failures: float | Iterable[str] | None = None,
+        batches: BatchStore | None = None,
     ) -> None:
         if latency is not None:
             latency_factor(latency)  # fail now on a bad value, not at the first request
@@ -50,6 +62,14 @@ class Simulator:
         self._faults: deque[Fault] = deque(parse_faults(faults))
         self._lock = threading.Lock()
         self.responses = ResponseStore()
+        if batches is None and (batch_delay is not None or batch_failures is not None):
+            failures: float | frozenset[str] = (
+                batch_failures
+                if isinstance(batch_failures, int | float)
+                else frozenset(batch_failures or ())
+            )
+            batches = BatchStore(batch_delay, failures)
+        self.batches = batches or default_store()
         self.requests_served = 0
         self.faults_served = 0
 
@@ -77,6 +97,7 @@ class Simulator:
             latency=latency_factor(self.latency),
             require_key=self.require_key,
             store=self.responses,
+            batches=self.batches,
         )
 
 
@@ -172,8 +193,9 @@ class SimTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     ``latency``: "demo" | "none" | "modelled" | a factor (default: ``GROKBOOK_SIM_LATENCY``,
     read at each request, else demo; see :mod:`grokbook.sim._latency`). ``faults``: a
     scripted list consumed one per request (see :mod:`grokbook.sim._faults`).
-    ``require_key``: answer 401 unless the Bearer key matches. ``simulator``: share state with
-    another transport or a server.
+    ``require_key``: answer 401 unless the Bearer key matches. ``batch_delay`` /
+    ``batch_failures``: how the Batch API behaves (see :class:`Simulator`). ``simulator``:
+    share state with another transport or a server.
     """
 
     def __init__(
@@ -182,9 +204,17 @@ class SimTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         faults: FaultsArg = None,
         require_key: str | None = None,
         *,
+        batch_delay: float | None = None,
+        batch_failures: float | Iterable[str] | None = None,
         simulator: Simulator | None = None,
     ) -> None:
-        self.simulator = simulator or Simulator(latency, faults, require_key)
+        self.simulator = simulator or Simulator(
+            latency,
+            faults,
+            require_key,
+            batch_delay=batch_delay,
+            batch_failures=batch_failures,
+        )
 
     @property
     def requests_served(self) -> int:

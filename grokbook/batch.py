@@ -1,0 +1,1095 @@
+"""Sweeps on xAI's Batch API: half the price, outside the rate limits, resumable.
+
+A sweep too large for one notebook's rate limits (10,000 prompts x 4 efforts x 3 repeats is
+120,000 calls) can run on xAI's Batch API instead: the requests are queued and processed in the
+background, at 50% of the live price, without counting towards the rate limits, typically within
+24 hours [xAI: docs.x.ai/developers/advanced-api-usage/batch-api]. ``via="batch"`` makes it
+feel like a normal sweep, with the same rows::
+
+    >>> import grokbook as gb
+    >>> df = gb.sweep(["What is 101*3?", "What is 7*8?"], models="grok-3-mini-beta",
+    ...               efforts=["low", "high"], via="batch", progress=False)
+    >>> len(df), set(df["via"]), df["status"].tolist()
+    (4, {'batch'}, ['ok', 'ok', 'ok', 'ok'])
+    >>> summary = df.attrs["sweep"]
+    >>> summary["batches"], summary["saved_usd"] > 0     # half of what the live calls cost
+    (1, True)
+
+What happens: the grid is built as :func:`grokbook.sweep` builds it; each call becomes a
+JSONL line ``{custom_id, method, url, body}`` with the very body a live call sends on the
+chosen wire (``/v1/responses`` or ``/v1/chat/completions``), streamed to a temporary file and
+uploaded (``POST /v1/files``, multipart); ``POST /v1/batches {name, input_file_id}`` creates
+the batch, whose id and grid are recorded in the run log *before the first poll*; ``GET
+/v1/batches/{id}`` is polled (a tqdm bar counts pending / done / failed) every
+``poll_interval`` seconds, backing off while nothing moves; ``GET /v1/batches/{id}/results``
+is paged with ``pagination_token``; every answer is parsed by the wire that would have parsed
+the live call, and lands in the run log and the response cache exactly as a live call does
+(so a later live sweep of the same cells is answered from the cache and bills nothing).
+
+**Resumable.** Close the notebook, restart the kernel or the machine: :func:`batches` lists the
+recorded batches with their last status, :func:`batch_result` collects what has finished, and
+running the same sweep cell again collects its batches instead of submitting new ones (calls
+whose answers are already cached are not submitted at all; calls that failed are submitted
+again, as a live sweep retries them). :func:`cancel` cancels a batch's pending requests.
+Ctrl-C while polling raises :class:`~grokbook.SweepInterrupted` with the rows collected so
+far; the batches keep running. The one unrecorded moment is between the server's reply to
+``POST /v1/batches`` and the run-log write that follows it: a crash exactly there leaves a
+batch the next run does not know about (it is listed in xAI's console).
+
+**Cost.** A row's ``cost_usd`` is the server's ``cost_in_usd_ticks`` when it sends them (xAI
+does, at the batch price), else the catalog price times :data:`BATCH_DISCOUNT`. The summary in
+``df.attrs["sweep"]`` (and printed when ``progress`` is on) gives ``cost_usd``, ``live_usd``
+(the same tokens at the catalog's live prices) and ``saved_usd``.
+
+**Choosing the engine.** ``via="auto"`` runs on the Batch API when the grid has at least
+:data:`AUTO_BATCH_MIN_CALLS` calls *and* ``accept_latency=True`` (results may take up to a
+day); otherwise live. For a handful of long calls, :func:`defer` sends a deferred completion
+(``deferred: true``; fetched once from ``GET /v1/chat/deferred-completion/{id}``, 202 until
+ready) without blocking a connection.
+
+**Limits** (chosen within xAI's documented ones): at most :data:`MAX_REQUESTS_PER_BATCH`
+requests and :data:`MAX_FILE_BYTES` bytes of JSONL per batch (xAI: files up to 50 MB;
+batches above 100,000 requests may be throttled), larger grids are split into several batches;
+batch creations are spaced :data:`CREATE_INTERVAL_S` apart (xAI: one per second per team);
+results are read :data:`RESULTS_PAGE` at a time. The poll interval defaults to
+:data:`DEFAULT_POLL_S` (60 s; it backs off by 1.5x per poll while nothing changes, up to
+10x, and returns to 60 s when the counters move); on the simulator to :data:`SIM_POLL_S`.
+
+Sources for the shapes: xAI's Batch API guide (above) and OpenAPI document
+(``tests/specs/xai/xai-openapi.json``: ``POST /v1/files`` multipart, ``File``, the
+deferred-completion endpoint); xai-sdk-python's batch protos
+(``src/xai_sdk/proto/v6/batch_pb2.pyi``: ``Batch.batch_id``, ``BatchState`` counters,
+``BatchResult``, ``pagination_token``); LiteLLM's xAI batch transformation
+(``litellm/llms/xai/batches/transformation.py``: the REST result envelope ``batch_result:
+{response: {chat_get_completion | responses: body}} | {error: {code, message}}`` and the status
+derived from counters, as xAI sends no status field); batchwork.dev/providers/xai (``POST
+/v1/batches/{id}:cancel``). The simulator serves all of these (:mod:`grokbook.sim._batch`).
+
+HTTP goes through :meth:`grokbook.Client.request` (the client's one retry policy and error
+conversion); this module never touches httpx.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, TYPE_CHECKING, Any, Unpack
+from urllib.parse import urlsplit
+
+from . import _batch_store
+from ._columns import DEFAULT_EFFORT_LABEL, completion_row, error_row
+from ._core import CallOptions, Messages, compute_cost
+from ._wire import wire_for
+from .client import AsyncClient, Client, _Call
+from .errors import APIError, BatchRequestError, GrokbookError, UnsupportedParameterError
+from .result import Completion
+from .store import Store, canonical_json, get_store
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from .sweeps import Job
+
+__all__ = [
+    "AUTO_BATCH_MIN_CALLS",
+    "BATCH_DISCOUNT",
+    "CREATE_INTERVAL_S",
+    "DEFAULT_POLL_S",
+    "MAX_FILE_BYTES",
+    "MAX_REQUESTS_PER_BATCH",
+    "RESULTS_PAGE",
+    "SIM_POLL_S",
+    "Deferred",
+    "batch_result",
+    "batch_status",
+    "batch_sweep",
+    "batches",
+    "cancel",
+    "defer",
+    "engine",
+]
+
+#: xAI bills Batch API requests at half the live price.
+BATCH_DISCOUNT = 0.5
+#: Requests per batch at most (xAI: batches above 100,000 requests may be throttled).
+MAX_REQUESTS_PER_BATCH = 50_000
+#: JSONL bytes per batch at most (xAI: uploads up to 50 MB; kept below with a margin).
+MAX_FILE_BYTES = 48_000_000
+#: Seconds between batch creations (xAI: at most one batch creation per second per team).
+CREATE_INTERVAL_S = 1.0
+#: Results read per page of ``GET /v1/batches/{id}/results``.
+RESULTS_PAGE = 1000
+#: ``via="auto"`` picks the Batch API from this many calls (with ``accept_latency=True``).
+AUTO_BATCH_MIN_CALLS = 1000
+#: Default poll interval for a real provider (seconds), and on the simulator.
+DEFAULT_POLL_S = 60.0
+SIM_POLL_S = 0.25
+#: The interval grows by this factor while nothing changes, up to 10x the base (<= 15 min).
+_BACKOFF = 1.5
+_MAX_POLL_S = 900.0
+#: Providers whose API serves xAI's Batch API (``openai``: a compatible server, e.g. the
+#: loopback simulator, given by base_url).
+_BATCH_PROVIDERS = frozenset({"xai", "sim", "openai"})
+_TERMINAL = frozenset({"completed", "cancelled", "failed", "expired"})
+_ID_PREFIX = "gb-"
+
+_last_create = 0.0
+
+
+# -- the grid ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Spec:
+    """Everything that rebuilds a batch sweep's requests (recorded with each batch)."""
+
+    prompts: tuple[str, ...]
+    models: tuple[str, ...]
+    efforts: tuple[str | None, ...] | None
+    repeats: int
+    system: str | None
+    temperature: float | None
+    seed: int | None
+    wire: str
+    provider: str
+    base_url: str
+    cache: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prompts": list(self.prompts),
+            "models": list(self.models),
+            "efforts": None if self.efforts is None else list(self.efforts),
+            "repeats": self.repeats,
+            "system": self.system,
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "wire": self.wire,
+            "provider": self.provider,
+            "base_url": self.base_url,
+            "cache": self.cache,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> _Spec:
+        efforts = data.get("efforts")
+        return cls(
+            prompts=tuple(data["prompts"]),
+            models=tuple(data["models"]),
+            efforts=None if efforts is None else tuple(efforts),
+            repeats=int(data["repeats"]),
+            system=data.get("system"),
+            temperature=data.get("temperature"),
+            seed=data.get("seed"),
+            wire=str(data["wire"]),
+            provider=str(data["provider"]),
+            base_url=str(data["base_url"]),
+            cache=bool(data.get("cache", True)),
+        )
+
+    @property
+    def key(self) -> str:
+        """The sweep cell's identity: same grid, same server, same key (``cache`` aside)."""
+        fields = self.to_dict()
+        del fields["cache"]
+        return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
+
+    def jobs(self) -> list[Job]:
+        from .sweeps import grid
+
+        return grid(list(self.prompts), list(self.models), self.efforts, self.repeats)
+
+
+def _spec(
+    prompts: str | Iterable[str],
+    models: str | Iterable[str] | None,
+    efforts: str | Iterable[str | None] | None,
+    repeats: int,
+    *,
+    client: Client,
+    system: str | None,
+    temperature: float | None,
+    seed: int | None,
+    cache: bool,
+) -> tuple[_Spec, list[Job]]:
+    from .sweeps import grid
+
+    jobs = grid(prompts, models, efforts, repeats)
+    explicit: tuple[str | None, ...] | None = None
+    if efforts is not None:
+        raw = [efforts] if isinstance(efforts, str) else list(efforts)
+        explicit = tuple(None if e in (None, DEFAULT_EFFORT_LABEL) else e for e in raw)
+    spec = _Spec(
+        prompts=_prompts(prompts),
+        models=tuple(dict.fromkeys(j.model for j in jobs)),
+        efforts=explicit,
+        repeats=repeats,
+        system=system,
+        temperature=temperature,
+        seed=seed,
+        wire=client.wire,
+        provider=client.provider.name,
+        base_url=client.base_url,
+        cache=cache,
+    )
+    return spec, jobs
+
+
+def _prompts(prompts: str | Iterable[str]) -> tuple[str, ...]:
+    return (prompts,) if isinstance(prompts, str) else tuple(prompts)
+
+
+def _make_call(client: Client, spec: _Spec, job: Job, tags: Mapping[str, Any]) -> _Call:
+    """The call a live sweep would make for ``job`` (same request, cache key and options)."""
+    options: CallOptions = {
+        "model": job.model,
+        "reasoning_effort": job.effort,
+        "system": spec.system,
+        "temperature": spec.temperature,
+        "cache": spec.cache,
+        "seed": None if spec.seed is None else spec.seed + job.repeat,
+        "repeat": job.repeat,
+        "tags": tags,
+        "wire": spec.wire,  # type: ignore[typeddict-item]  # a str from the run log
+    }
+    return client._call(job.prompt, options, stream=False)
+
+
+def _row(job: Job, completion: Completion | None, error: str | None = None) -> dict[str, Any]:
+    """A sweep row for ``job`` (the columns :func:`grokbook.sweep` gives), with ``via``."""
+    if completion is None:
+        row = error_row(
+            model=job.model,
+            reasoning_effort=job.effort,
+            prompt=job.prompt,
+            repeat=job.repeat,
+            error=error or "BatchRequestError: no result",
+        )
+        row["answer"] = None
+        row["model_served"] = None
+    else:
+        row = completion_row(completion, prompt=job.prompt, repeat=job.repeat)
+        row["model"] = job.model
+        row["reasoning_effort"] = job.effort or DEFAULT_EFFORT_LABEL
+        row["answer"] = completion.content
+        row["model_served"] = completion.model
+    row["via"] = "batch"
+    return row
+
+
+# -- status ------------------------------------------------------------------------------------
+def _count(state: Mapping[str, Any], name: str) -> int:
+    value = state.get(name)
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def batch_status(data: Mapping[str, Any]) -> str:
+    """A status from xAI's batch object, which carries counters and no status field.
+
+    ``failed`` (xAI rejected it: ``cancel_by_xai_message``), ``cancelling`` / ``cancelled``,
+    ``validating`` (no request counted yet), ``in_progress``, ``expired`` (``expire_time``
+    passed with requests pending) or ``completed`` (nothing pending).
+    """
+    state = data.get("state") if isinstance(data.get("state"), Mapping) else {}
+    assert isinstance(state, Mapping)
+    pending = _count(state, "num_pending")
+    if data.get("cancel_by_xai_message"):
+        return "failed"
+    if data.get("cancel_time"):
+        return "cancelling" if pending else "cancelled"
+    if _count(state, "num_requests") == 0:
+        return "validating"
+    if pending:
+        expires = _timestamp(data.get("expire_time"))
+        if expires is not None and time.time() > expires:
+            return "expired"
+        return "in_progress"
+    return "completed"
+
+
+def _timestamp(value: Any) -> float | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+# -- one batch sweep ---------------------------------------------------------------------------
+@dataclass
+class _Part:
+    record: _batch_store.BatchRecord
+    jobs: frozenset[int]
+    created_ts: float
+    landed: set[int] = field(default_factory=set)
+    #: Submitted by this run: nothing of it can have been collected before.
+    fresh: bool = False
+    #: Why the provider rejected the batch (``cancel_by_xai_message``), if it did.
+    rejection: str | None = None
+
+
+class _BatchRun:
+    """Submits, polls and collects the batches of one grid; fills the sweep's rows."""
+
+    def __init__(
+        self,
+        client: Client,
+        spec: _Spec,
+        jobs: list[Job],
+        *,
+        progress: bool,
+        poll_interval: float | None,
+        on_result: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.spec = spec
+        self.jobs = jobs
+        self.progress = progress
+        self.on_result = on_result
+        self.poll_interval = _poll_interval(client, poll_interval)
+        self.sweep_id = uuid.uuid4().hex[:12]
+        self.rows: list[dict[str, Any] | None] = [None] * len(jobs)
+        self.parts: list[_Part] = []
+        self.store: Store | None = get_store()
+        self.cost_usd = 0.0
+        self.live_usd = 0.0
+        self.submitted = 0
+        self._bar: Any = None
+        self._started = time.perf_counter()
+
+    # -- calls ----------------------------------------------------------------------------------
+    def _tags(self, batch_id: str | None = None) -> dict[str, Any]:
+        tags: dict[str, Any] = {"sweep_id": self.sweep_id, "source": "batch"}
+        if batch_id is not None:
+            tags["batch_id"] = batch_id
+        return tags
+
+    def _set(self, index: int, row: dict[str, Any]) -> None:
+        self.rows[index] = row
+        if self.on_result is not None:
+            self.on_result(dict(row))
+
+    # -- submitting -----------------------------------------------------------------------------
+    def resume(self) -> None:
+        """Pick up this grid's batches that were submitted but not collected yet."""
+        if self.store is None:
+            return
+        for record in _batch_store.find(self.store, self.spec.key):
+            if record.collected is None:
+                self._adopt(record)
+
+    def _adopt(self, record: _batch_store.BatchRecord) -> _Part:
+        created = _timestamp(record.created) or time.time()
+        part = _Part(record, frozenset(record.jobs), created)
+        self.parts.append(part)
+        return part
+
+    def submit_rest(self) -> None:
+        """Answer cached calls from the cache; stream the others into batches and submit."""
+        covered: set[int] = set()
+        for part in self.parts:
+            covered |= part.jobs
+        writer = _JsonlWriter(self._submit)
+        try:
+            for job in self.jobs:
+                if job.index in covered:
+                    continue
+                try:
+                    call = _make_call(self.client, self.spec, job, self._tags())
+                except (GrokbookError, ValueError) as exc:  # rejected before sending
+                    self._set(job.index, _row(job, None, f"{type(exc).__name__}: {exc}"))
+                    continue
+                hit = call.lookup()
+                if hit is not None:
+                    self._set(job.index, _row(job, hit))
+                    continue
+                writer.add(job.index, urlsplit(call.request.url).path, call.request.body)
+            writer.close()
+        finally:
+            writer.discard()
+
+    def _submit(self, file: IO[bytes], indices: list[int], size: int) -> None:
+        global _last_create
+        file.seek(0)
+        key = self.spec.key
+        part_no = len(self.parts)
+        name = f"grokbook-{key[:12]}-{part_no}"
+        upload = self.client.request(
+            "POST", "/files", files={"file": (f"{name}.jsonl", file, "application/jsonl")}
+        )
+        file_id = _field(upload.data, "id", "the file upload")
+        wait = _last_create + CREATE_INTERVAL_S - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        created = self.client.request(
+            "POST", "/batches", json={"name": name, "input_file_id": file_id}
+        )
+        _last_create = time.monotonic()
+        data = created.data if isinstance(created.data, dict) else {}
+        batch_id = _field(data, "batch_id", "the batch creation")
+        record = _batch_store.BatchRecord(
+            batch_id=batch_id,
+            grid_key=key,
+            part=part_no,
+            created=str(data.get("create_time") or _now_iso()),
+            provider=self.spec.provider,
+            base_host=urlsplit(self.spec.base_url).netloc or None,
+            file_id=file_id,
+            sweep_id=self.sweep_id,
+            calls=len(indices),
+            jobs=indices,
+            grid=self.spec.to_dict(),
+            status=batch_status(data),
+            state=dict(data.get("state") or {}),
+            updated=None,
+            collected=None,
+            cost_usd=None,
+        )
+        if self.store is not None:  # before the first poll: a restart loses nothing
+            _batch_store.save(self.store, record)
+        part = self._adopt(record)
+        part.created_ts, part.fresh = time.time(), True
+        self.submitted += 1
+
+    # -- polling --------------------------------------------------------------------------------
+    def wait(self, timeout: float | None = None) -> None:
+        """Poll every batch until each is over (collecting each as it ends), or ``timeout``."""
+        pending = [p for p in self.parts if p.record.collected is None]
+        deadline = None if timeout is None else time.monotonic() + timeout
+        base = self.poll_interval
+        cap = max(base, min(base * 10, _MAX_POLL_S))
+        interval = base
+        self._open_bar()
+        try:
+            while pending:
+                moved = False
+                for part in list(pending):
+                    if self._refresh(part):
+                        moved = True
+                    if part.record.status in _TERMINAL:
+                        self.collect(part)
+                        pending.remove(part)
+                        moved = True
+                self._tick()
+                if not pending or (deadline is not None and time.monotonic() >= deadline):
+                    break
+                time.sleep(interval)
+                interval = base if moved else min(interval * _BACKOFF, cap)
+        finally:
+            self._close_bar()
+
+    def _refresh(self, part: _Part) -> bool:
+        """Fetch the batch's status; True when its counters moved."""
+        reply = self.client.request("GET", f"/batches/{part.record.batch_id}")
+        data = reply.data if isinstance(reply.data, dict) else {}
+        state = dict(data.get("state") or {})
+        status = batch_status(data)
+        if data.get("cancel_by_xai_message"):
+            part.rejection = str(data["cancel_by_xai_message"])
+        moved = state != part.record.state or status != part.record.status
+        part.record.state, part.record.status = state, status
+        if moved and self.store is not None:
+            _batch_store.update(self.store, part.record.batch_id, status=status, state=state)
+        return moved
+
+    # -- collecting -----------------------------------------------------------------------------
+    def collect(self, part: _Part) -> int:
+        """Read the batch's finished results into rows, run log and cache; the rows landed."""
+        landed = 0
+        token: str | None = None
+        batch_id = part.record.batch_id
+        while True:
+            params = {"limit": RESULTS_PAGE, "pagination_token": token}
+            reply = self.client.request("GET", f"/batches/{batch_id}/results", params=params)
+            data = reply.data if isinstance(reply.data, dict) else {}
+            results = data.get("results") or []
+            for item in results:
+                if isinstance(item, dict) and self._land(part, item):
+                    landed += 1
+            token = data.get("pagination_token") or None
+            if token is None or not results:
+                break
+        if part.record.status in _TERMINAL:
+            self._close_part(part)
+        return landed
+
+    def _land(self, part: _Part, item: Mapping[str, Any]) -> bool:
+        custom_id = item.get("batch_request_id")
+        index = _index(custom_id)
+        if index is None or index not in part.jobs or index in part.landed:
+            return False
+        part.landed.add(index)
+        job = self.jobs[index]
+        call = _make_call(self.client, self.spec, job, self._tags(part.record.batch_id))
+        result = item.get("batch_result")
+        result = result if isinstance(result, Mapping) else item
+        response = result.get("response")
+        payload = next(iter(response.values()), None) if isinstance(response, Mapping) else None
+        if not isinstance(payload, dict):
+            error = result.get("error")
+            message = error.get("message") if isinstance(error, Mapping) else error
+            code = error.get("code") if isinstance(error, Mapping) else None
+            exc = BatchRequestError(
+                f"The batch request failed: {message or 'no response'} (code {code}). Run the "
+                "same sweep again to submit it again.",
+                code=code,
+            )
+            call.record(None, exc)
+            self._set(index, _row(job, None, f"BatchRequestError: {exc}"))
+            return True
+        earlier = None if part.fresh else self._already_landed(call)
+        if earlier is not None:  # collected before (a resumed or partial collection)
+            self._set(index, _row(job, earlier))
+            return True
+        try:
+            completion = self._completion(call, payload, part)
+        except APIError as exc:
+            call.record(None, exc)
+            self._set(index, _row(job, None, f"{type(exc).__name__}: {exc}"))
+            return True
+        call.record(completion, None)
+        self._set(index, _row(job, completion))
+        return True
+
+    def _completion(self, call: _Call, payload: dict[str, Any], part: _Part) -> Completion:
+        request = call.request
+        completion: Completion = wire_for(request).parse(
+            request,
+            payload,
+            latency_s=max(0.0, time.time() - part.created_ts),
+            status_code=200,
+            secrets=self.client._secrets(),
+        )
+        usage = payload.get("usage")
+        ticks = isinstance(usage, Mapping) and isinstance(
+            usage.get("cost_in_usd_ticks"), int | float
+        )
+        if not ticks and completion.cost_usd is not None:
+            completion = completion.replace(cost_usd=completion.cost_usd * BATCH_DISCOUNT)
+        live = compute_cost(None, completion.usage, completion.model, request.model)
+        if live is None and completion.cost_usd is not None:
+            live = completion.cost_usd / BATCH_DISCOUNT
+        self.cost_usd += completion.cost_usd or 0.0
+        self.live_usd += live or 0.0
+        return completion
+
+    def _already_landed(self, call: _Call) -> Completion | None:
+        if call.key is None or self.store is None:
+            return None
+        hit = self.store.lookup(call.key)
+        return None if hit is None else hit.replace(cached=False, cache_lookup_s=None)
+
+    def _close_part(self, part: _Part) -> None:
+        status = part.record.status
+        reason = {
+            "failed": f"the provider rejected the batch ({part.rejection or 'no reason given'})",
+            "cancelled": "the batch was cancelled before this request ran",
+            "expired": "the batch expired before this request ran",
+        }.get(status, "the batch ended without a result for this request")
+        message = f"BatchRequestError: {reason}. Run the same sweep again to submit it again."
+        for index in sorted(part.jobs - part.landed):
+            self._set(index, _row(self.jobs[index], None, message))
+        part.record.collected = _now_iso()
+        if self.store is not None:
+            _batch_store.update(
+                self.store,
+                part.record.batch_id,
+                status=status,
+                state=part.record.state,
+                collected=True,
+                cost_usd=self._part_cost(part),
+            )
+
+    def _part_cost(self, part: _Part) -> float:
+        total = 0.0
+        for index in part.landed:
+            row = self.rows[index]
+            if row is not None and row.get("cost_usd") is not None:
+                total += float(row["cost_usd"])
+        return total
+
+    # -- progress and results ---------------------------------------------------------------------
+    def _done(self) -> tuple[int, int, int]:
+        """(finished, failed, pending) calls of the grid, from rows and the batches' counters."""
+        finished = sum(1 for row in self.rows if row is not None)
+        failed = sum(1 for row in self.rows if row is not None and row["status"] != "ok")
+        pending = 0
+        for part in self.parts:
+            if part.record.collected is None:
+                state = part.record.state
+                ended = sum(_count(state, n) for n in ("num_success", "num_error", "num_cancelled"))
+                finished += max(0, ended - len(part.landed))
+                failed += _count(state, "num_error")
+                pending += _count(state, "num_pending") or max(0, len(part.jobs) - ended)
+        return finished, failed, pending
+
+    def _open_bar(self) -> None:
+        if not self.progress or self._bar is not None:
+            return
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(total=len(self.jobs), desc="grokbook batch", unit="call", file=sys.stderr)
+        self._tick()
+
+    def _tick(self) -> None:
+        if self._bar is None:
+            return
+        finished, failed, pending = self._done()
+        self._bar.set_postfix({"pending": pending, "failed": failed}, refresh=False)
+        self._bar.update(max(0, finished - self._bar.n))
+
+    def _close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def summary(self) -> dict[str, Any]:
+        finished = [row for row in self.rows if row is not None]
+        return {
+            "sweep_id": self.sweep_id,
+            "via": "batch",
+            "calls": len(self.jobs),
+            "finished": len(finished),
+            "errors": sum(1 for row in finished if row["status"] != "ok"),
+            "batches": len(self.parts),
+            "batch_ids": [part.record.batch_id for part in self.parts],
+            "submitted": self.submitted,
+            "cost_usd": self.cost_usd,
+            "live_usd": self.live_usd,
+            "saved_usd": self.live_usd - self.cost_usd,
+            "elapsed_s": time.perf_counter() - self._started,
+        }
+
+    def frame(self) -> pd.DataFrame:
+        from .tables import frame_from_rows
+
+        df = frame_from_rows(row for row in self.rows if row is not None)
+        if "via" not in df.columns:
+            df["via"] = []
+        df.attrs["sweep"] = self.summary()
+        return df
+
+
+def _now_iso() -> str:
+    from ._store_schema import iso
+
+    return iso(time.time())
+
+
+def _index(custom_id: Any) -> int | None:
+    if not isinstance(custom_id, str) or not custom_id.startswith(_ID_PREFIX):
+        return None
+    digits = custom_id[len(_ID_PREFIX) :]
+    return int(digits) if digits.isdigit() else None
+
+
+def _field(data: Any, name: str, what: str) -> str:
+    value = data.get(name) if isinstance(data, dict) else None
+    if not isinstance(value, str) or not value:
+        raise BatchRequestError(
+            f"The provider's answer to {what} has no {name!r}; this server may not speak "
+            "xAI's Batch API. Check base_url, or run the sweep live (via='live')."
+        )
+    return value
+
+
+def _poll_interval(client: Client, value: float | None) -> float:
+    if value is None:
+        return SIM_POLL_S if client.simulated else DEFAULT_POLL_S
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise UnsupportedParameterError(
+            f"poll_interval must be a positive number of seconds; got {value!r}."
+        )
+    return float(value)
+
+
+class _JsonlWriter:
+    """Streams JSONL lines to temporary files, one per batch within the limits."""
+
+    def __init__(self, submit: Callable[[IO[bytes], list[int], int], None]) -> None:
+        self._submit = submit
+        self._file: IO[bytes] | None = None
+        self._indices: list[int] = []
+        self._bytes = 0
+
+    def add(self, index: int, url_path: str, body: Mapping[str, Any]) -> None:
+        line = {"custom_id": f"{_ID_PREFIX}{index}", "method": "POST", "url": url_path}
+        line["body"] = body  # type: ignore[assignment]
+        data = json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+        if len(data) > MAX_FILE_BYTES:
+            raise UnsupportedParameterError(
+                f"Call {index} alone is {len(data):,} bytes of JSONL, more than a batch "
+                f"takes ({MAX_FILE_BYTES:,}); send it live."
+            )
+        if self._indices and (
+            len(self._indices) >= MAX_REQUESTS_PER_BATCH or self._bytes + len(data) > MAX_FILE_BYTES
+        ):
+            self.flush()
+        if self._file is None:
+            # Kept open across add() calls; closed by flush() or discard().
+            self._file = tempfile.TemporaryFile(prefix="grokbook-batch-", suffix=".jsonl")  # noqa: SIM115
+        self._file.write(data)
+        self._indices.append(index)
+        self._bytes += len(data)
+
+    def flush(self) -> None:
+        if self._file is None or not self._indices:
+            return
+        file, indices, size = self._file, self._indices, self._bytes
+        self._file, self._indices, self._bytes = None, [], 0
+        try:
+            file.flush()
+            self._submit(file, indices, size)
+        finally:
+            file.close()
+
+    def close(self) -> None:
+        self.flush()
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+# -- the entry points ----------------------------------------------------------------------------
+def engine(
+    via: str,
+    calls: int,
+    *,
+    accept_latency: bool = False,
+    provider: str | None = None,
+) -> str:
+    """``"batch"`` or ``"live"`` for ``via`` ("live" | "batch" | "auto") and a grid size.
+
+    ``auto`` picks the Batch API only with ``accept_latency=True`` (results can take up to a
+    day), at least :data:`AUTO_BATCH_MIN_CALLS` calls and a provider that serves it.
+    """
+    if via not in ("live", "batch", "auto"):
+        raise UnsupportedParameterError(f"via must be 'live', 'batch' or 'auto'; got {via!r}.")
+    if via == "auto":
+        batchable = provider is None or provider in _BATCH_PROVIDERS
+        return "batch" if accept_latency and calls >= AUTO_BATCH_MIN_CALLS and batchable else "live"
+    return via
+
+
+def batch_sweep(
+    prompts: str | Iterable[str],
+    models: str | Iterable[str] | None = None,
+    efforts: str | Iterable[str | None] | None = None,
+    repeats: int = 1,
+    *,
+    client: Client | AsyncClient | None = None,
+    system: str | None = None,
+    temperature: float | None = None,
+    progress: bool = True,
+    cache: bool = True,
+    seed: int | None = 0,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+    poll_interval: float | None = None,
+    timeout: float | None = None,
+) -> pd.DataFrame:
+    """:func:`grokbook.sweep` on the Batch API (``gb.sweep(..., via="batch")`` calls this).
+
+    Same grid, same rows (plus ``via="batch"``); ``poll_interval`` seconds between status
+    polls (default :data:`DEFAULT_POLL_S`, :data:`SIM_POLL_S` on the simulator), backing off
+    while nothing changes; ``timeout`` stops waiting after that many seconds and returns the
+    rows collected so far (the batches keep running: run the cell again later). Ctrl-C
+    raises :class:`~grokbook.SweepInterrupted` with the rows collected so far.
+    """
+    from .sweeps import SweepInterrupted
+
+    sync, owned = Client.like(client)
+    try:
+        if sync.provider.name not in _BATCH_PROVIDERS:
+            raise UnsupportedParameterError(
+                f"Provider {sync.provider.name!r} does not serve xAI's Batch API; use "
+                "provider='xai' (or the simulator), or run the sweep live (via='live')."
+            )
+        spec, jobs = _spec(
+            prompts,
+            models,
+            efforts,
+            repeats,
+            client=sync,
+            system=system,
+            temperature=temperature,
+            seed=seed,
+            cache=cache,
+        )
+        run = _BatchRun(
+            sync, spec, jobs, progress=progress, poll_interval=poll_interval, on_result=on_result
+        )
+        try:
+            run.resume()
+            run.submit_rest()
+            run.wait(timeout)
+        except KeyboardInterrupt:
+            raise SweepInterrupted(run.frame(), len(jobs)) from None
+        frame = run.frame()
+        if progress:
+            _print_summary(frame.attrs["sweep"])
+        return frame
+    finally:
+        if owned:
+            sync.close()
+
+
+def _print_summary(summary: Mapping[str, Any]) -> None:
+    print(
+        f"grokbook batch: {summary['finished']} of {summary['calls']} calls in "
+        f"{summary['batches']} batch(es), {summary['errors']} errors; "
+        f"${summary['cost_usd']:.6f} at the batch price, ${summary['live_usd']:.6f} live: "
+        f"${summary['saved_usd']:.6f} saved.",
+        file=sys.stderr,
+    )
+
+
+def _record(batch_id: str) -> tuple[Store, _batch_store.BatchRecord]:
+    store = get_store()
+    record = _batch_store.get(store, batch_id) if store is not None else None
+    if store is None or record is None:
+        raise UnsupportedParameterError(
+            f"No batch {batch_id!r} in the run log (gb.batches() lists the recorded ones; "
+            "check GROKBOOK_HOME)."
+        )
+    return store, record
+
+
+def _client_for(
+    record: _batch_store.BatchRecord, client: Client | AsyncClient | None
+) -> tuple[Client, bool]:
+    if client is not None:
+        return Client.like(client)
+    spec = record.grid
+    return Client(provider=str(spec["provider"]), base_url=str(spec["base_url"])), True
+
+
+def batch_result(
+    batch_id: str,
+    *,
+    client: Client | AsyncClient | None = None,
+    wait: bool = False,
+    poll_interval: float | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """The rows of a recorded batch's finished requests (collected into run log and cache).
+
+    Works in a new kernel: the batch and its grid come from the run log; the client defaults
+    to one for the provider and base URL the batch was sent to (pass ``client=`` for a key
+    or transport of your own). ``wait=True`` polls until the batch is over first.
+    """
+    _, record = _record(batch_id)
+    sync, owned = _client_for(record, client)
+    try:
+        spec = _Spec.from_dict(record.grid)
+        run = _BatchRun(sync, spec, spec.jobs(), progress=progress, poll_interval=poll_interval)
+        part = run._adopt(record)
+        if wait and record.collected is None:
+            run.wait()
+        else:
+            run._refresh(part)
+            run.collect(part)
+        frame = run.frame()
+        frame.attrs["sweep"]["batch_id"] = batch_id
+        return frame
+    finally:
+        if owned:
+            sync.close()
+
+
+def batches(*, refresh: bool = False, client: Client | AsyncClient | None = None) -> pd.DataFrame:
+    """The batches in the run log, newest first: id, status, counts, collected, cost.
+
+    ``refresh=True`` asks the provider for the current status of those not collected yet.
+    """
+    import pandas as pd
+
+    store = get_store()
+    records = _batch_store.listing(store) if store is not None else []
+    if refresh and store is not None:
+        for record in records:
+            if record.collected is not None:
+                continue
+            sync, owned = _client_for(record, client)
+            try:
+                data = sync.request("GET", f"/batches/{record.batch_id}").data or {}
+            finally:
+                if owned:
+                    sync.close()
+            record.state, record.status = dict(data.get("state") or {}), batch_status(data)
+            _batch_store.update(store, record.batch_id, status=record.status, state=record.state)
+    columns = [
+        "batch_id",
+        "created",
+        "status",
+        "calls",
+        "succeeded",
+        "failed",
+        "cancelled",
+        "pending",
+        "collected",
+        "cost_usd",
+        "provider",
+        "base_host",
+        "part",
+        "grid_key",
+        "sweep_id",
+    ]
+    rows = [
+        {
+            "batch_id": r.batch_id,
+            "created": r.created,
+            "status": r.status,
+            "calls": r.calls,
+            "succeeded": _count(r.state, "num_success"),
+            "failed": _count(r.state, "num_error"),
+            "cancelled": _count(r.state, "num_cancelled"),
+            "pending": _count(r.state, "num_pending"),
+            "collected": r.collected is not None,
+            "cost_usd": r.cost_usd,
+            "provider": r.provider,
+            "base_host": r.base_host,
+            "part": r.part,
+            "grid_key": r.grid_key[:12],
+            "sweep_id": r.sweep_id,
+        }
+        for r in records
+    ]
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def cancel(batch_id: str, *, client: Client | AsyncClient | None = None) -> str:
+    """Cancel a recorded batch's pending requests (``POST /v1/batches/{id}:cancel``).
+
+    Finished requests keep their results: collect them with :func:`batch_result` or by
+    running the sweep again. Returns the batch's status after the cancel.
+    """
+    store, record = _record(batch_id)
+    sync, owned = _client_for(record, client)
+    try:
+        data = sync.request("POST", f"/batches/{batch_id}:cancel").data or {}
+    finally:
+        if owned:
+            sync.close()
+    status = batch_status(data)
+    _batch_store.update(store, batch_id, status=status, state=dict(data.get("state") or {}))
+    return status
+
+
+# -- deferred completions --------------------------------------------------------------------------
+class Deferred:
+    """A deferred chat completion: sent now, answered later (see :func:`defer`)."""
+
+    def __init__(self, client: Client, call: _Call, request_id: str | None, owned: bool) -> None:
+        self.client = client
+        self.request_id = request_id
+        self._call = call
+        self._owned = owned
+        self._started = time.perf_counter()
+        self._completion: Completion | None = None
+
+    def __repr__(self) -> str:
+        state = "done" if self._completion is not None else "pending"
+        return f"Deferred(request_id={self.request_id!r}, {state})"
+
+    @property
+    def done(self) -> bool:
+        return self._completion is not None
+
+    def fetch(self) -> Completion | None:
+        """The Completion if it is ready (fetched once, then kept here), else None (202)."""
+        if self._completion is not None:
+            return self._completion
+        reply = self.client.request("GET", f"/chat/deferred-completion/{self.request_id}")
+        if reply.status_code == 202 or not isinstance(reply.data, dict):
+            return None
+        request = self._call.request
+        try:
+            completion: Completion = wire_for(request).parse(
+                request,
+                reply.data,
+                latency_s=time.perf_counter() - self._started,
+                status_code=reply.status_code,
+                secrets=self.client._secrets(),
+            )
+        except APIError as exc:
+            self._call.record(None, exc)
+            raise
+        self._call.record(completion, None)
+        self._completion = completion
+        self._close()
+        return completion
+
+    def wait(
+        self, *, poll_interval: float | None = None, timeout: float | None = None
+    ) -> Completion:
+        """Poll until the answer is ready (``timeout``: raise TimeoutError after that long)."""
+        interval = (
+            _poll_interval(self.client, poll_interval)
+            if poll_interval is not None
+            else (SIM_POLL_S if self.client.simulated else 5.0)
+        )
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            completion = self.fetch()
+            if completion is not None:
+                return completion
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"The deferred completion {self.request_id} is not ready after {timeout}s; "
+                    "call .wait() or .fetch() again later (xAI keeps it 24 hours)."
+                )
+            time.sleep(interval)
+
+    def _close(self) -> None:
+        if self._owned:
+            self.client.close()
+            self._owned = False
+
+
+def defer(
+    prompt: Messages, *, client: Client | AsyncClient | None = None, **options: Unpack[CallOptions]
+) -> Deferred:
+    """Send ``prompt`` as a deferred chat completion (``deferred: true``); poll it later.
+
+    For a handful of long calls (high effort on a hard prompt) that should not hold a
+    connection open: returns at once with a :class:`Deferred`; ``.wait()`` or ``.fetch()``
+    return the Completion, logged and cached like a live call. Chat Completions only (the
+    deferred endpoint is ``GET /v1/chat/deferred-completion/{id}``); with ``cache=True`` an
+    identical cached call is answered at once.
+
+    >>> import grokbook as gb
+    >>> later = gb.batch.defer("What is 101*3?", model="grok-3-mini-beta")
+    >>> later.wait().content
+    '101 * 3 = 303'
+    """
+    sync, owned = Client.like(client)
+    if "chat" not in sync.provider.wires:
+        raise UnsupportedParameterError(
+            f"Provider {sync.provider.name!r} does not speak Chat Completions, which deferred "
+            "completions need."
+        )
+    options["wire"] = "chat"
+    call = sync._call(prompt, options, stream=False)
+    hit = call.lookup()
+    if hit is not None:
+        deferred = Deferred(sync, call, None, owned)
+        deferred._completion = hit
+        deferred._close()
+        return deferred
+    body = dict(call.request.body, deferred=True)
+    try:
+        reply = sync.request("POST", "/chat/completions", json=body)
+    except APIError as exc:
+        call.record(None, exc)
+        if owned:
+            sync.close()
+        raise
+    return Deferred(sync, call, _field(reply.data, "request_id", "the deferred request"), owned)
