@@ -360,3 +360,16 @@ def test_a_batch_the_provider_rejects_gives_error_rows_with_its_reason(
     assert batches.created == 1 and df["status"].tolist() == ["error", "error"]
     assert df.loc[0, "error"].startswith("BatchRequestError: the provider rejected the batch (")
     assert gb.batches()["status"].tolist() == ["failed"]
+
+
+def test_a_scored_batch_sweep_of_cases_scores_like_a_live_one() -> None:
+    client, batches = sim()
+    cases = gb.problems().head(12)
+    live = gb.sweep(cases, models=MODEL, efforts=["low", "high"], client=client,
+                    progress=False, cache=False)  # fmt: skip
+    df = gb.sweep(cases, models=MODEL, efforts=["low", "high"], client=client,
+                  progress=False, cache=False, via="batch")  # fmt: skip
+    assert batches.created == 1 and len(df) == len(live) == 24
+    for column in ("expected", "score", "correct", "steps"):
+        pd.testing.assert_series_equal(df[column], live[column], check_names=True)
+    assert df["correct"].notna().all()
