@@ -50,6 +50,8 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .errors import UnsupportedParameterError
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -485,26 +487,37 @@ def _missing(value: Any) -> bool:
         return False
 
 
-def _expected_column(df: pd.DataFrame, expected: Any) -> list[Any]:
+def expected_values(prompts: Sequence[str], expected: Any, what: str = "prompts") -> list[Any]:
+    """``expected`` as one value per prompt: a list or Series aligned with ``prompts``, or a
+    dict of prompt -> answer (a missing prompt gets None). Used by :func:`score` and sweeps."""
     import pandas as pd
 
+    if isinstance(expected, Mapping):
+        return [expected.get(prompt) for prompt in prompts]
+    if isinstance(expected, str | bytes):
+        raise UnsupportedParameterError(
+            f"expected must be a list aligned with the {what} (or a dict of prompt -> answer), "
+            f"not a single {type(expected).__name__}; for one prompt pass [expected]."
+        )
+    values = list(expected.to_numpy()) if isinstance(expected, pd.Series) else list(expected)
+    if len(values) != len(prompts):
+        raise UnsupportedParameterError(
+            f"expected has {len(values)} answers for {len(prompts)} {what}: pass one per "
+            "prompt, or a dict of prompt -> answer."
+        )
+    return values
+
+
+def _expected_column(df: pd.DataFrame, expected: Any) -> list[Any]:
     if expected is None:
         if "expected" not in df.columns:
-            raise ValueError(
+            raise UnsupportedParameterError(
                 "score needs expected answers: pass expected= (a list aligned with the rows, a "
                 "dict of prompt -> answer) or a frame with an 'expected' column (gb.sweep(..., "
                 "expected=...))."
             )
         return list(df["expected"])
-    if isinstance(expected, Mapping):
-        return [expected.get(p) for p in df["prompt"]]
-    values = list(expected.to_numpy()) if isinstance(expected, pd.Series) else list(expected)
-    if len(values) != len(df):
-        raise ValueError(
-            f"expected has {len(values)} values for {len(df)} rows: pass one per row, or a dict "
-            "of prompt -> expected answer."
-        )
-    return values
+    return expected_values(list(df["prompt"]), expected, "rows")
 
 
 def score(

@@ -158,23 +158,12 @@ def _scored(
 
 
 def _expected_list(prompts: list[str], expected: Any) -> list[Any] | None:
-    """``expected`` as one value per prompt: a list/Series aligned with them, or a dict."""
+    """``expected`` as one value per prompt (see :func:`grokbook.scoring.expected_values`)."""
     if expected is None:
         return None
-    if isinstance(expected, dict):
-        return [expected.get(prompt) for prompt in prompts]
-    if isinstance(expected, str | bytes):
-        raise UnsupportedParameterError(
-            "expected must be a list aligned with prompts (or a dict of prompt -> answer), "
-            f"not a single {type(expected).__name__}; for one prompt pass [expected]."
-        )
-    values = list(expected.to_numpy()) if isinstance(expected, pd.Series) else list(expected)
-    if len(values) != len(prompts):
-        raise UnsupportedParameterError(
-            f"expected has {len(values)} answers for {len(prompts)} prompts: pass one per "
-            "prompt, or a dict of prompt -> answer."
-        )
-    return values
+    from .scoring import expected_values
+
+    return expected_values(prompts, expected)
 
 
 def grid(
