@@ -12,6 +12,8 @@ the ratios mean something on any machine while the absolute numbers only describ
 3. import cost in fresh interpreters: import grokbook / %load_ext grokbook vs httpx, openai
 4. streaming display: a 4,000-token answer through %%grok's display path (fake display sink)
 5. tables: usage_frame and effort_summary on 100,000 synthetic completions
+6. SSE stream: a 2,000-chunk stream through grokbook.Client.stream on both wires vs httpx's
+   iter_lines + json.loads
 
 Cases 1 and 2 compare grokbook with the fastest of EVERY peer measured in the same run (none
 is left out, least of all a winner), name each one's HTTP stack, and report client CPU per
@@ -62,7 +64,7 @@ MODEL = "grok-3-mini-beta"
 PROMPT = "What is 101*3?"
 KEY = "bench-key"
 DOC = ROOT / "docs" / "benchmarks.md"
-CASES = ("overhead", "sweep", "import", "stream", "tables")
+CASES = ("overhead", "sweep", "import", "stream", "tables", "sse")
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -894,6 +896,122 @@ def bench_tables(report: Report, n: int = 100_000, rounds: int = 3) -> None:
     )
 
 
+# -- 6. SSE stream at wire speed ---------------------------------------------------------------
+def _chat_stream_events(n: int) -> list[bytes]:
+    base = {"id": "bench", "object": "chat.completion.chunk", "created": 1, "model": MODEL}
+    chunks = []
+    for i in range(n):
+        field_name = "reasoning_content" if i < n // 2 else "content"
+        chunks.append({**base, "choices": [{"index": 0, "delta": {field_name: f"w{i} "}}]})
+    usage = {"prompt_tokens": 10, "completion_tokens": n, "total_tokens": n + 10}
+    chunks.append({**base, "choices": [], "usage": usage})
+    return [*(f"data: {json.dumps(c)}\n\n".encode() for c in chunks), b"data: [DONE]\n\n"]
+
+
+def _responses_stream_events(n: int) -> list[bytes]:
+    header = {"id": "bench", "model": "grok-4.3", "status": "in_progress"}
+    events: list[dict[str, Any]] = [{"type": "response.created", "response": header}]
+    for i in range(n):
+        kind = (
+            "response.reasoning_summary_text.delta" if i < n // 2 else "response.output_text.delta"
+        )
+        events.append(
+            {"type": kind, "item_id": "i", "output_index": 0, "summary_index": 0,
+             "delta": f"w{i} ", "sequence_number": i}
+        )  # fmt: skip
+    usage = {
+        "input_tokens": 10,
+        "output_tokens": n,
+        "total_tokens": n + 10,
+        "output_tokens_details": {"reasoning_tokens": n // 2},
+    }
+    final = {**header, "status": "completed", "output": [], "usage": usage}
+    events.append({"type": "response.completed", "response": final})
+    return [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events]
+
+
+def bench_sse(report: Report, chunks: int = 2000, rounds: int = 25) -> None:
+    import httpx
+
+    from grokbook import Client
+
+    def transport(events: list[bytes]) -> httpx.MockTransport:
+        def handler(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(
+                200, headers={"content-type": "text/event-stream"}, content=iter(events)
+            )
+
+        return httpx.MockTransport(handler)
+
+    def peer(events: list[bytes]) -> int:
+        """The floor: httpx's own line iterator and json.loads, nothing else."""
+        count = 0
+        with (
+            httpx.Client(transport=transport(events)) as http,
+            http.stream("POST", "http://bench/v1/stream", json={"stream": True}) as response,
+        ):
+            for line in response.iter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    json.loads(line[6:])
+                    count += 1
+        return count
+
+    def ours(events: list[bytes], wire: str, model: str) -> int:
+        with Client(
+            provider="xai", wire=wire, api_key=KEY, transport=transport(events), log=False,
+            max_retries=0,
+        ) as client:  # fmt: skip
+            stream = client.stream("Write.", model=model)
+            count = sum(1 for _ in stream)
+            assert stream.completion.usage.total_tokens == chunks + 10
+        return count
+
+    wires = (
+        ("Chat Completions", "chat", MODEL, _chat_stream_events(chunks)),
+        ("Responses", "responses", "grok-4.3", _responses_stream_events(chunks)),
+    )
+    for label, wire, model, events in wires:
+        assert ours(events, wire, model) == chunks and peer(events) >= chunks  # warm up
+        theirs: list[float] = []
+        mine: list[float] = []
+        for _ in range(rounds):  # interleaved, best of each
+            started = time.perf_counter()
+            peer(events)
+            theirs.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            ours(events, wire, model)
+            mine.append(time.perf_counter() - started)
+        base, best = min(theirs), min(mine)
+        report.row(
+            "6. SSE stream",
+            f"httpx iter_lines + json.loads, {chunks:,} chunks ({label} events)",
+            _ms(base),
+            "1.00x",
+            transport="httpx/MockTransport",
+        )
+        report.row(
+            "6. SSE stream",
+            f"grokbook client.stream, {chunks:,} chunks ({label})",
+            _ms(best),
+            _x(best / base),
+            "SSE decoder + wire parser + StreamEvents + the Completion",
+            transport="httpx/MockTransport",
+        )
+        report.target(
+            "6. SSE stream",
+            f"a {chunks:,}-chunk {label} stream within 1.5x of httpx iter_lines + json.loads",
+            _x(best / base),
+            best / base <= 1.5,
+        )
+    report.notes.append(
+        f"6: best of {rounds} interleaved rounds; one {chunks:,}-chunk stream (half reasoning, "
+        "half answer deltas, then usage) served by an httpx.MockTransport one event per chunk, "
+        "consumed by grokbook.Client.stream (run log off: the stream itself is measured) and "
+        "by a bare httpx.Client reading lines and json.loads-ing each data line (no event "
+        "framing, no answer assembled)."
+    )
+
+
 # -- output ------------------------------------------------------------------------------------
 def _version(name: str) -> str:
     try:
@@ -1035,6 +1153,7 @@ def main(argv: list[str] | None = None) -> int:
         "import": bench_import,
         "stream": bench_stream,
         "tables": bench_tables,
+        "sse": bench_sse,
     }
     report = Report()
     started = time.perf_counter()
