@@ -25,10 +25,14 @@ Defaults are traitlets too: ``%config GrokMagics.default_model = 'grok-4.3'`` (o
 ``c.GrokMagics.default_effort = 'high'`` in ``ipython_config.py``).
 
 Display: in a kernel (JupyterLab, Notebook, VS Code) one display is updated in place while
-the answer streams (at most ``1 / update_interval`` = 10 times a second), then the finished
-answer is rendered below it by :func:`grokbook.render.completion_bundle` (the streaming area is
-emptied). Saved notebooks therefore hold exactly what a re-run emits, which keeps nbval stable.
-Terminal IPython (``frontend="plain"``, automatic without a kernel) prints the text instead.
+the answer streams (at most ``1 / update_interval`` = 10 times a second, and only as often as
+the new text pays for the update's size: :class:`grokbook.render.LiveAnswer`, which shows the
+end of a long answer), then the finished answer is rendered below it by
+:func:`grokbook.render.completion_bundle` (the streaming area is emptied). Saved notebooks
+therefore hold exactly what a re-run emits, which keeps nbval stable. Terminal IPython
+(``frontend="plain"``, automatic without a kernel) prints the text instead, with terminal
+escape sequences removed (:func:`grokbook.render.terminal_text`). Every path shows an API key
+that a server echoes as ``***``.
 
 Calls go through :class:`grokbook.Client` (one per provider for the session), with the
 response cache on unless ``--no-cache``, and ``tags={"source": "magic"}`` in the run log.

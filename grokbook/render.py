@@ -1,7 +1,9 @@
 """Rendering of completions, streams and errors for notebooks and terminals (pure functions).
 
-Shared by ``%%grok`` (:mod:`grokbook.magic`), the widgets and ``Completion._repr_mimebundle_``.
-Nothing here imports IPython; every function returns strings.
+Shared by ``%%grok`` (:mod:`grokbook.magic`), the widgets, the ``grokbook`` command and
+``Completion._repr_mimebundle_``. :class:`LiveAnswer` is the one live-answer renderer every
+streaming display uses; :func:`terminal_text` makes model text safe for a terminal. Nothing
+here imports IPython; every function returns strings.
 
 Model output is untrusted. In every mimetype this module produces:
 
@@ -575,7 +577,8 @@ _ESCAPE_SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, clearing the screen
     r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"  # OSC: title, links, clipboard
     r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)"  # DCS, SOS, PM, APC
-    r"|\x1b[ -/]*[0-~]"  # every other escape (character sets, keypad modes, reset)
+    # Every other escape (character sets, keypad modes, reset); not the introducers above.
+    r"|\x1b[ -/]*[0-OQ-WYZ\\`-~]"
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: Where a sequence may begin: ESC and the C1 introducers.
@@ -711,14 +714,15 @@ class LiveAnswer:
         ``force`` publishes regardless (the first, "waiting" state).
         """
         published = self._published_at
-        if not force and published is not None and now - published < self.interval:
-            return None
-        bundle = self.live_bundle()
-        size = _size(bundle)
         chars = self._chars["reasoning"] + self._chars["content"]
         grown = chars - self._chars_at_publish
-        if not force and size > self.BYTES_PER_CHAR * grown + self.FLOOR_BYTES:
-            return None
+        throttled = not force and published is not None
+        if throttled and (now - (published or 0.0) < self.interval or not grown):
+            return None  # too soon, or nothing new
+        bundle = self.live_bundle()
+        size = _size(bundle)
+        if throttled and size > self.BYTES_PER_CHAR * grown + self.FLOOR_BYTES:
+            return None  # not enough new text yet for an update this size
         self._published_at = now
         self._chars_at_publish = chars
         self.updates += 1
@@ -795,9 +799,15 @@ class LiveAnswer:
     def _hold_from(self, text: str) -> int:
         """Where the text that may still change meaning starts (``len(text)``: none)."""
         cut = len(text)
-        starts = [m.start() for m in _INTRODUCER.finditer(text, max(0, len(text) - _HOLD_LIMIT))]
-        if starts and not _ESCAPE_SEQUENCE.match(text, starts[-1]):
-            cut = starts[-1]  # an escape sequence not finished yet
+        done_until = 0
+        for introducer in _INTRODUCER.finditer(text, max(0, len(text) - _HOLD_LIMIT)):
+            if introducer.start() < done_until:
+                continue  # inside a sequence already complete
+            sequence = _ESCAPE_SEQUENCE.match(text, introducer.start())
+            if sequence is None:
+                cut = introducer.start()  # an escape sequence not finished yet
+                break
+            done_until = sequence.end()
         for secret in self.secrets:
             for start in range(max(0, len(text) - len(secret) + 1), len(text)):
                 if secret.startswith(text[start:]):
