@@ -791,7 +791,8 @@ def bench_stream(report: Report, tokens: int = 4000, paced_s: float = 2.0) -> No
         f"4: the %%grok cell magic in a real InteractiveShell (rich frontend) with IPython's "
         f"display() replaced by a counting sink; the answer is {tokens} SSE content chunks from "
         "an httpx.MockTransport, once as fast as possible and once spread over "
-        f"{paced_s:g} s as a model would send it. Updates redraw the whole answer so far."
+        f"{paced_s:g} s as a model would send it. Updates show the end of a long answer "
+        "(grokbook.render.LiveAnswer; case 7 measures the bytes)."
     )
 
 
@@ -841,7 +842,7 @@ def bench_tables(report: Report, sizes: tuple[int, ...] = (100_000, 1_000_000)) 
     import grokbook as gb
 
     for n in sizes:
-        rounds = 3 if n <= 100_000 else 2
+        rounds = 5 if n <= 100_000 else 3
         completions = _completions(n)
         records = [
             {
@@ -908,7 +909,7 @@ def bench_tables(report: Report, sizes: tuple[int, ...] = (100_000, 1_000_000)) 
         if n <= 100_000:
             report.target("5. tables", f"effort_summary on {n:,} rows < 1 s", _s(es), es < 1.0)
     report.notes.append(
-        "5: best of 3 (100,000 rows) or 2 (1,000,000 rows) interleaved rounds; usage_frame "
+        "5: best of 5 (100,000 rows) or 3 (1,000,000 rows) interleaved rounds; usage_frame "
         "builds typed columns (nullable Int64 counts, float latency and cost, boolean cached) "
         "from Completion objects, effort_summary aggregates per model x effort in one "
         "groupby().agg; the peers are the plain pandas equivalents on ready-made dicts."

@@ -33,8 +33,7 @@ imports pandas; ``import grokbook`` alone never does.
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -135,7 +134,9 @@ def usage_frame(completions: Iterable[Completion | Mapping[str, Any]] | Completi
 def _objects(values: list[Any]) -> pd.Series:
     import numpy as np
 
-    return pd.Series(np.array(values, dtype=object), dtype=object, copy=False)
+    # fromiter: no search for nested sequences, which np.array does even for dtype=object.
+    column = np.fromiter(values, dtype=object, count=len(values))
+    return pd.Series(column, dtype=object, copy=False)
 
 
 def _floats(values: list[Any]) -> Any:
@@ -169,6 +170,43 @@ def _counts(values: list[Any]) -> Any:
     return pd.array(values, dtype="Int64")
 
 
+def _token_columns(usages: list[Any]) -> dict[str, Any]:
+    """The six token counts of every Usage as ``Int64`` arrays.
+
+    One pass reads them all and numpy converts them together (as float64, exact below 2**53);
+    counts that are not whole numbers, or too large for that, go column by column through
+    pandas' own conversion, with its checks and errors.
+    """
+    import numpy as np
+
+    flat = [
+        value
+        for u in usages
+        for value in (
+            u.prompt_tokens,
+            u.cached_prompt_tokens,
+            u.reasoning_tokens,
+            u.completion_tokens,
+            u.output_tokens,
+            u.total_tokens,
+        )
+    ]
+    try:
+        values = np.array(flat, dtype=np.float64).reshape(-1, len(TOKEN_COLUMNS))
+    except (TypeError, ValueError):  # not numbers: pandas says what is wrong below
+        values = None
+    if values is not None:
+        missing = np.isnan(values)
+        known = np.where(missing, 0.0, values)
+        if np.all(known == np.trunc(known)) and np.all(np.abs(known) < 2.0**53):
+            ints = known.astype(np.int64)
+            return {
+                name: pd.arrays.IntegerArray(ints[:, j].copy(), missing[:, j].copy())
+                for j, name in enumerate(TOKEN_COLUMNS)
+            }
+    return {name: _counts([getattr(u, name) for u in usages]) for name in TOKEN_COLUMNS}
+
+
 def _completions_frame(items: Sequence[Completion]) -> pd.DataFrame:
     """:func:`usage_frame` of Completions only, built column by column (no row dicts).
 
@@ -177,32 +215,28 @@ def _completions_frame(items: Sequence[Completion]) -> pd.DataFrame:
     """
     import numpy as np
 
+    n = len(items)
     usages = [c.usage for c in items]
     models = [c.requested_model for c in items]
     efforts = [c.reasoning_effort or DEFAULT_EFFORT_LABEL for c in items]
     prompts = [c.prompt for c in items]
-    counters: defaultdict[tuple[str, str, str], Iterator[int]] = defaultdict(itertools.count)
-    repeats = [next(counters[key]) for key in zip(models, efforts, prompts, strict=True)]
     cached = [c.cached for c in items]
     latency = [c.latency_s for c in items]
     cost = [c.cost_usd for c in items]
     lookup = [c.cache_lookup_s for c in items]
-    n = len(items)
     columns: dict[str, Any] = {
         "model": _objects(models),
         "reasoning_effort": _objects(efforts),
         "prompt": _objects(prompts),
-        "repeat": _counts(repeats),
     }
-    # One comprehension per count (a direct attribute read is about twice as fast as getattr).
-    columns.update(
-        prompt_tokens=_counts([u.prompt_tokens for u in usages]),
-        cached_prompt_tokens=_counts([u.cached_prompt_tokens for u in usages]),
-        reasoning_tokens=_counts([u.reasoning_tokens for u in usages]),
-        completion_tokens=_counts([u.completion_tokens for u in usages]),
-        output_tokens=_counts([u.output_tokens for u in usages]),
-        total_tokens=_counts([u.total_tokens for u in usages]),
-    )
+    # repeat: earlier rows with the same (model, effort, prompt), counted in C.
+    key = np.zeros(n, dtype=np.int64)
+    for name in ("model", "reasoning_effort", "prompt"):
+        codes, uniques = pd.factorize(columns[name], use_na_sentinel=False)
+        key = pd.factorize(key * len(uniques) + codes)[0]  # dense again: never overflows
+    repeat = pd.Series(key).groupby(key, sort=False).cumcount().to_numpy(dtype=np.int64)
+    columns["repeat"] = pd.arrays.IntegerArray(repeat, np.zeros(n, dtype=bool))
+    columns.update(_token_columns(usages))
     # Completion.billed_usd and fetch_s, from the columns already read.
     hits = np.array(cached, dtype=bool)
     latency_s, cost_usd = _floats(latency), _floats(cost)

@@ -512,7 +512,8 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
             if self._client is None:
                 self._client = _make_client(None)
                 live.secrets = self._client._secrets()
-            self.output.value = live.live_bundle()["text/html"]
+            waiting = live.update(time.monotonic(), force=True)  # starts the throttle's clock
+            self.output.value = waiting["text/html"] if waiting else ""
             sent, options, conversation = self._next_turn(
                 prompt,
                 {
@@ -524,7 +525,6 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
                 },
             )
             stream = self._client.stream(sent, **options)
-            live.update(time.monotonic(), force=True)
             async with stream:
                 async for event in stream:
                     live.add(event.kind, event.text)

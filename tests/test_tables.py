@@ -335,3 +335,17 @@ def test_effort_summary_matches_its_definitions(seed: int) -> None:
     assert list(summary.columns)[:4] == ["calls", "ok", "errors", "cached"]
     assert {str(t) for t in summary.dtypes.iloc[:4]} == {"int64"}
     assert {str(t) for t in summary.dtypes.iloc[4:]} == {"float64"}
+
+
+def test_usage_frame_counts_beyond_float_precision_stay_exact() -> None:
+    import dataclasses
+
+    calls = _completions(5, seed=4)
+    usage = dataclasses.replace(calls[1].usage, reasoning_tokens=2**60 + 1, prompt_tokens=None)
+    calls[1] = dataclasses.replace(calls[1], usage=usage)
+    df = gb.usage_frame(calls)
+    assert df.loc[1, "reasoning_tokens"] == 2**60 + 1  # not rounded through float64
+    assert pd.isna(df.loc[1, "prompt_tokens"]) and str(df["reasoning_tokens"].dtype) == "Int64"
+    for name in TOKEN_COLUMNS:  # the other columns took the same (per-column) path
+        expected = [getattr(c.usage, name) for c in calls]
+        assert [None if pd.isna(v) else v for v in df[name]] == expected, name
