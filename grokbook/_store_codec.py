@@ -5,7 +5,8 @@ level, again inside ``raw`` (the server's response as sent) and, on the Response
 third time in ``reasoning_items``. Stored as plain JSON in a ``WITHOUT ROWID`` table, that
 made a cache entry ~7 KB that spilled onto overflow pages. :func:`pack` replaces every later
 occurrence of a string of :data:`MIN_SHARED` characters or more with a reference to its first
-occurrence (``{"\\u0000": n}``), then compresses; :func:`unpack` restores it exactly (the
+occurrence (``{"\\u0000": n}``; a key of the data that starts with NUL is stored with one more,
+so none is mistaken for a reference), then compresses; :func:`unpack` restores it exactly (the
 dict is traversed in the same order both ways). Entries written before this encoding are
 plain JSON text and still read.
 
@@ -50,6 +51,14 @@ PACK_TEXT_MIN = 256
 _LEVEL = 6
 
 
+def _escape(key: Any) -> Any:
+    return _REF + key if isinstance(key, str) and key.startswith(_REF) else key
+
+
+def _unescape(key: str) -> str:
+    return key[1:] if key.startswith(_REF) else key
+
+
 def pack(data: Any, secrets: Iterable[str] = ()) -> bytes:
     """``data`` (JSON-ready) encoded for storage, with ``secrets`` redacted from it."""
     secrets = tuple(secret for secret in secrets if secret)
@@ -67,7 +76,8 @@ def pack(data: Any, secrets: Iterable[str] = ()) -> bytes:
             seen[value] = len(seen)
             return value
         if isinstance(value, dict):
-            return {key: share(item) for key, item in value.items()}
+            # A key starting with NUL gets one more, so no stored key is the bare marker.
+            return {_escape(key): share(item) for key, item in value.items()}
         if isinstance(value, list | tuple):
             return [share(item) for item in value]
         return value
@@ -98,7 +108,7 @@ def unpack(stored: bytes | str) -> Any:
         if isinstance(value, dict):
             if len(value) == 1 and _REF in value:
                 return strings[value[_REF]]
-            return {key: restore(item) for key, item in value.items()}
+            return {_unescape(key): restore(item) for key, item in value.items()}
         if isinstance(value, list):
             return [restore(item) for item in value]
         return value

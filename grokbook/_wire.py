@@ -88,11 +88,22 @@ def assemble(
     )
 
 
+#: ``raw_decode`` skips the two Python frames and two regex scans of ``json.loads``: this runs
+#: once per streamed token.
+_raw_decode = json.JSONDecoder().raw_decode
+_JSON_SPACE = " \t\n\r"
+
+
 def load_payload(payload: str, state: StreamState) -> dict[str, Any]:
     """One SSE data payload as a JSON object, or the stream's :class:`StreamParseError`
     (quoting the bad chunk, redacted, as its ``snippet``)."""
     try:
-        data = json.loads(payload)
+        try:
+            data, end = _raw_decode(payload)
+        except ValueError:  # leading whitespace (json.loads allows it), or not JSON at all
+            data, end = json.loads(payload), len(payload)
+        if end != len(payload) and payload[end:].strip(_JSON_SPACE):
+            raise ValueError("extra data after the JSON value")
     except RecursionError:
         problem, cause = "an event nested too deeply to read", None
     except ValueError as exc:

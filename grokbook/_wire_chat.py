@@ -72,16 +72,23 @@ def _tool_calls(message: Mapping[str, Any]) -> list[ToolCall]:
 
 
 def _header(parts: Parts, data: Mapping[str, Any]) -> None:
-    if isinstance(data.get("id"), str):
-        parts.id = data["id"]
-    if isinstance(data.get("model"), str):
-        parts.model = data["model"]
-    if isinstance(data.get("system_fingerprint"), str):
-        parts.system_fingerprint = data["system_fingerprint"]
-    if isinstance(data.get("usage"), dict):
-        parts.raw_usage = data["usage"]
-    for url in data.get("citations") or ():
-        parts.cite(url.get("url") if isinstance(url, Mapping) else url)
+    """The fields every chunk may repeat (the last value wins)."""
+    value = data.get("id")
+    if isinstance(value, str):
+        parts.id = value
+    value = data.get("model")
+    if isinstance(value, str):
+        parts.model = value
+    value = data.get("system_fingerprint")
+    if isinstance(value, str):
+        parts.system_fingerprint = value
+    value = data.get("usage")
+    if isinstance(value, dict):
+        parts.raw_usage = value
+    citations = data.get("citations")
+    if citations:
+        for url in citations:
+            parts.cite(url.get("url") if isinstance(url, Mapping) else url)
 
 
 def parse(
@@ -125,37 +132,53 @@ class Stream(StreamState):
         super().__init__(request, started, secrets)
         #: Tool calls arrive in pieces keyed by index: id and name first, arguments in parts.
         self._tools: dict[int, dict[str, str]] = {}
+        self._reasoning_fields = request.provider.reasoning_fields
 
     def feed(self, payload: str) -> list[StreamEvent]:
-        """One SSE data payload in; the events it carries out."""
-        if payload.strip() == "[DONE]":
+        """One SSE data payload in; the events it carries out.
+
+        The hot path of a stream (once per token): one ``json.loads`` and a few dict reads.
+        """
+        if payload[:1] != "{" and payload.strip() == "[DONE]":
             self.done = True
             self._close_tools()
             return []
         chunk = load_payload(payload, self)
-        if "error" in chunk and not chunk.get("choices"):
+        choices = chunk.get("choices")
+        if not choices and "error" in chunk:
             raise self.server_error(chunk)
         self.chunks += 1
         parts = self.parts
         _header(parts, chunk)
         events: list[StreamEvent] = []
-        for choice in chunk.get("choices") or ():
+        if not choices or not isinstance(choices, list):
+            return events
+        fields = self._reasoning_fields
+        for choice in choices:
             if not isinstance(choice, dict):
                 continue
-            delta = choice.get("delta") or {}
-            if isinstance(delta, dict):
-                reasoning = _reasoning_text(self.request.provider, delta)
-                if reasoning:
-                    parts.reasoning.append(reasoning)
-                    events.append(StreamEvent("reasoning", reasoning))
+            delta = choice.get("delta")
+            if delta and isinstance(delta, dict):
+                for name in fields:
+                    reasoning = delta.get(name)
+                    if isinstance(reasoning, str):
+                        if reasoning:
+                            parts.reasoning.append(reasoning)
+                            events.append(StreamEvent("reasoning", reasoning))
+                        break
                 text = delta.get("content")
-                if isinstance(text, str) and text:
+                if text and isinstance(text, str):
                     parts.content.append(text)
                     events.append(StreamEvent("content", text))
-                self._tool_pieces(delta.get("tool_calls"))
-            if choice.get("finish_reason"):
-                parts.finish_reason = choice["finish_reason"]
-        return self.emitted(events)
+                pieces = delta.get("tool_calls")
+                if pieces:
+                    self._tool_pieces(pieces)
+            finish = choice.get("finish_reason")
+            if finish:
+                parts.finish_reason = finish
+        if events and self.first_token_s is None:
+            self.emitted(events)
+        return events
 
     def _tool_pieces(self, pieces: Any) -> None:
         for piece in pieces or ():

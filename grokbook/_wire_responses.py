@@ -221,7 +221,7 @@ class Stream(StreamState):
         self._summary_index: tuple[Any, Any] | None = None
 
     def feed(self, payload: str) -> list[StreamEvent]:
-        if not payload.strip() or payload.strip() == "[DONE]":
+        if payload[:1] != "{" and payload.strip() in ("", "[DONE]"):
             # xAI's spec says a Responses stream may end with `data: [DONE]` (after
             # response.completed, which is what ends it here): nothing to read in it.
             return []

@@ -102,33 +102,43 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         "max_tokens": args.max_tokens,
         "tags": {"source": "cli"},
     }
+    from .render import LiveAnswer, terminal_text
+
+    show_reasoning = not args.hide_reasoning
     with Client(provider=args.provider, wire=args.wire) as client:
+        # Model output is shown safe for a terminal and with the key redacted (a server that
+        # echoes it), by the renderer %%grok uses too.
+        live = LiveAnswer(args.model, secrets=client._secrets())
+
+        def write(pieces: list[tuple[str, str]]) -> None:
+            for kind, text in pieces:
+                if kind == "switch":
+                    out.write("\n\n" if show_reasoning else "")
+                elif kind == "content":
+                    out.write(text)
+                elif show_reasoning:
+                    out.write(_dim(text, out))
+
         if args.no_stream:
             completion = client.chat(prompt, **options)
-            if completion.reasoning and not args.hide_reasoning:
-                out.write(_dim(completion.reasoning.rstrip() + "\n\n", out))
-            out.write(completion.content.rstrip() + "\n")
+            shown = live.redacted(completion)
+            if shown.reasoning and show_reasoning:
+                out.write(_dim(terminal_text(shown.reasoning.rstrip()) + "\n\n", out))
+            out.write(terminal_text(shown.content.rstrip()) + "\n")
         else:
             stream = client.stream(prompt, **options)
-            last = None
             with stream:
                 for event in stream:
-                    if event.kind == "reasoning":
-                        if not args.hide_reasoning:
-                            out.write(_dim(event.text, out))
-                    else:
-                        if last == "reasoning" and not args.hide_reasoning:
-                            out.write("\n\n")
-                        out.write(event.text)
-                    last = event.kind
+                    write(live.terminal(event.kind, event.text))
                     out.flush()
+            write(live.terminal_end())
             out.write("\n")
             completion = stream.completion
     if completion.model_notice:
-        print(completion.model_notice, file=sys.stderr)
-    if completion.reasoning_note and not args.hide_reasoning:
-        print(_dim(completion.reasoning_note + ".", sys.stderr), file=sys.stderr)
-    print(_dim(format_usage_line(completion), sys.stderr), file=sys.stderr)
+        print(terminal_text(completion.model_notice), file=sys.stderr)
+    if completion.reasoning_note and show_reasoning:
+        print(_dim(terminal_text(completion.reasoning_note) + ".", sys.stderr), file=sys.stderr)
+    print(_dim(terminal_text(format_usage_line(completion)), sys.stderr), file=sys.stderr)
     return 0
 
 

@@ -25,10 +25,14 @@ Defaults are traitlets too: ``%config GrokMagics.default_model = 'grok-4.3'`` (o
 ``c.GrokMagics.default_effort = 'high'`` in ``ipython_config.py``).
 
 Display: in a kernel (JupyterLab, Notebook, VS Code) one display is updated in place while
-the answer streams (at most ``1 / update_interval`` = 10 times a second), then the finished
-answer is rendered below it by :func:`grokbook.render.completion_bundle` (the streaming area is
-emptied). Saved notebooks therefore hold exactly what a re-run emits, which keeps nbval stable.
-Terminal IPython (``frontend="plain"``, automatic without a kernel) prints the text instead.
+the answer streams (at most ``1 / update_interval`` = 10 times a second, and only as often as
+the new text pays for the update's size: :class:`grokbook.render.LiveAnswer`, which shows the
+end of a long answer), then the finished answer is rendered below it by
+:func:`grokbook.render.completion_bundle` (the streaming area is emptied). Saved notebooks
+therefore hold exactly what a re-run emits, which keeps nbval stable. Terminal IPython
+(``frontend="plain"``, automatic without a kernel) prints the text instead, with terminal
+escape sequences removed (:func:`grokbook.render.terminal_text`). Every path shows an API key
+that a server echoes as ``***``.
 
 Calls go through :class:`grokbook.Client` (one per provider for the session), with the
 response cache on unless ``--no-cache``, and ``tags={"source": "magic"}`` in the run log.
@@ -75,7 +79,6 @@ _CONFIG_KEYS = {
     "reasoning": "reasoning",
 }
 _RESET = ("", "default", "auto")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # IPython's magic_arguments helpers are untyped: give them explicit (loose) types.
 magic_arguments: Callable[..., Callable[[Any], Any]] = _magic_arguments.magic_arguments
 argument: Callable[..., Callable[[Any], Any]] = _magic_arguments.argument
@@ -94,11 +97,6 @@ _LINE_HELP = (
 def _now() -> float:
     """The clock used to throttle display updates (tests replace it)."""
     return time.monotonic()
-
-
-def _terminal(text: str) -> str:
-    """Model text for a terminal: control characters (escape sequences) removed."""
-    return _CONTROL.sub("", text)
 
 
 def _default_client_factory(provider: str, api_key: str | None) -> Client:
@@ -343,92 +341,84 @@ class GrokMagics(Magics):
     def _stream_rich(
         self, stream: Any, model: str, mode: str, configured_effort: str | None
     ) -> Completion | None:
-        reasoning: list[str] = []
-        content: list[str] = []
-
-        def bundle(done: bool = False) -> dict[str, str]:
-            r, c = "".join(reasoning), "".join(content)
-            return {
-                "text/html": render.stream_html(r, c, reasoning_mode=mode, model=model, done=done),
-                "text/plain": render.stream_text(r, c, reasoning_mode=mode, model=model),
-            }
-
-        live = _Live(self)
+        live = render.LiveAnswer(
+            model, reasoning_mode=mode, secrets=self._secrets(), interval=self.update_interval
+        )
+        view = _Live(self)
         error: GrokbookError | None = None
         try:
-            live.update(bundle())
-            last = _now()
+            view.update(live.update(_now(), force=True) or {})
             with stream:
                 for event in stream:
-                    (reasoning if event.kind == "reasoning" else content).append(event.text)
-                    now = _now()
-                    if now - last >= self.update_interval:
-                        live.update(bundle())
-                        last = now
+                    live.add(event.kind, event.text)
+                    bundle = live.update(_now())
+                    if bundle is not None:
+                        view.update(bundle)
                 completion: Completion = stream.completion
         except GrokbookError as exc:
             error = exc
         finally:
-            live.close()
+            view.close()
         if error is not None:
             message = self._failure_message(error, configured_effort)
             self.failures.append((model, message))
-            partial = bundle(done=True)["text/html"] if (reasoning or content) else ""
-            self._display(
-                {
-                    "text/html": partial + render.error_html(message),
-                    "text/plain": render.error_text(message),
-                }
-            )
+            self._display(live.partial_bundle(message))
             return None
-        self._show_final(completion, mode)
+        self._display(live.final_bundle(completion))
         return completion
 
     def _stream_plain(
         self, stream: Any, model: str, mode: str, configured_effort: str | None
     ) -> Completion | None:
         out = sys.stdout
-        last_kind = None
+        live = render.LiveAnswer(model, reasoning_mode=mode, secrets=self._secrets())
+        show = mode == "show"
+
+        def write(pieces: list[tuple[str, str]]) -> None:
+            for kind, text in pieces:
+                if kind == "switch":
+                    out.write("\n[end of reasoning]\n" if show else "")
+                elif kind == "content" or show:
+                    out.write(text)
+
         try:
             with stream:
                 for event in stream:
-                    if event.kind == "reasoning":
-                        if mode == "show":
-                            if last_kind is None:
-                                out.write("[reasoning]\n")
-                            out.write(_terminal(event.text))
-                        elif last_kind is None:
-                            out.write(f"{model} · thinking…\n")
-                    else:
-                        if last_kind == "reasoning" and mode == "show":
-                            out.write("\n[end of reasoning]\n")
-                        out.write(_terminal(event.text))
-                    last_kind = event.kind
+                    if event.kind == "reasoning" and not live.started:
+                        out.write("[reasoning]\n" if show else f"{model} · thinking…\n")
+                    write(live.terminal(event.kind, event.text))
                     out.flush()
                 completion: Completion = stream.completion
         except GrokbookError as exc:
+            write(live.terminal_end())
             out.write("\n")
             message = self._failure_message(exc, configured_effort)
             self.failures.append((model, message))
             self._show_error(message)
             return None
+        write(live.terminal_end())
         out.write("\n")
         if completion.model_notice:
-            out.write(f"Note: {_terminal(completion.model_notice)}\n")
+            out.write(f"Note: {render.terminal_text(completion.model_notice)}\n")
         if completion.reasoning and mode != "show":
             tokens = completion.usage.reasoning_tokens
             count = f"{tokens:,} tokens" if tokens is not None else "not counted"
             out.write(f"[reasoning {count}, {'hidden' if mode == 'hide' else 'collapsed'}]\n")
-        out.write(f"-- {_terminal(' · '.join(render.usage_parts(completion)))}\n")
+        out.write(f"-- {render.terminal_text(' · '.join(render.usage_parts(completion)))}\n")
         out.flush()
         return completion
 
     def _show_final(self, completion: Completion, mode: str) -> None:
+        live = render.LiveAnswer(completion.model, reasoning_mode=mode, secrets=self._secrets())
         if self._rich():
-            self._display(render.completion_bundle(completion, reasoning=mode))
+            self._display(live.final_bundle(completion))
         else:
-            text = render.completion_text(completion, reasoning=mode, escape_html=False)
-            print(_terminal(text))
+            shown = live.redacted(completion)
+            print(
+                render.terminal_text(
+                    render.completion_text(shown, reasoning=mode, escape_html=False)
+                )
+            )
 
     # -- %grok --------------------------------------------------------------------------------
     def _line(self, line: str) -> None:
@@ -763,7 +753,7 @@ class GrokMagics(Magics):
         if self._rich():
             self._display(render.error_bundle(message))
         else:
-            print(_terminal(f"grokbook: {message}"), file=sys.stderr)
+            print(render.terminal_text(f"grokbook: {message}"), file=sys.stderr)
 
     def _show_text(self, message: str) -> None:
         if self._rich():

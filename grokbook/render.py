@@ -1,7 +1,9 @@
 """Rendering of completions, streams and errors for notebooks and terminals (pure functions).
 
-Shared by ``%%grok`` (:mod:`grokbook.magic`), the widgets and ``Completion._repr_mimebundle_``.
-Nothing here imports IPython; every function returns strings.
+Shared by ``%%grok`` (:mod:`grokbook.magic`), the widgets, the ``grokbook`` command and
+``Completion._repr_mimebundle_``. :class:`LiveAnswer` is the one live-answer renderer every
+streaming display uses; :func:`terminal_text` makes model text safe for a terminal. Nothing
+here imports IPython; every function returns strings.
 
 Model output is untrusted. In every mimetype this module produces:
 
@@ -36,6 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "DEFAULT_REASONING_MODE",
     "REASONING_MODES",
+    "LiveAnswer",
     "answer_html",
     "answer_markdown",
     "completion_bundle",
@@ -52,6 +55,7 @@ __all__ = [
     "neutralize_images",
     "stream_html",
     "stream_text",
+    "terminal_text",
     "usage_footer_html",
     "usage_footer_markdown",
     "usage_footer_text",
@@ -334,17 +338,24 @@ def estimate_tokens(text: str) -> int:
 
 
 def _reasoning_label(
-    tokens: int | None, text: str | None, *, streaming: bool = False, estimate: bool = False
+    tokens: int | None,
+    text: str | None,
+    *,
+    streaming: bool = False,
+    estimate: bool = False,
+    chars: int | None = None,
 ) -> str:
     """``tokens`` is the exact count from usage; ``estimate`` labels text without one as
-    ``~N tokens (estimate)`` instead of counting its words."""
+    ``~N tokens (estimate)`` instead of counting its words (``chars``: the whole text's length,
+    when ``text`` is only its end)."""
     if tokens is not None:
         return f"Reasoning · {tokens:,} tokens"
     if not text:
         return "Reasoning · no text"
     if estimate:
         so_far = " so far" if streaming else ""
-        return f"Reasoning · ~{estimate_tokens(text):,} tokens{so_far} (estimate)"
+        count = estimate_tokens(text) if chars is None else -(-chars // _CHARS_PER_TOKEN)
+        return f"Reasoning · ~{count:,} tokens{so_far} (estimate)"
     return f"Reasoning · {len(text.split()):,} words"
 
 
@@ -356,8 +367,12 @@ def _reasoning_html(
     streaming: bool = False,
     estimate: bool = False,
     open_: bool = False,
+    chars: int | None = None,
+    earlier: int = 0,
 ) -> str:
-    label = escape(_reasoning_label(tokens, text, streaming=streaming, estimate=estimate))
+    label = escape(
+        _reasoning_label(tokens, text, streaming=streaming, estimate=estimate, chars=chars)
+    )
     if not text:
         if tokens:
             line = escape(hidden_reasoning_line(tokens))
@@ -365,7 +380,9 @@ def _reasoning_html(
         return ""
     if mode == "hide":
         return f'<div class="grokbook-reasoning" style="{_MUTED}">{label} (hidden)</div>'
-    body = f'<pre style="{_PRE} {_MUTED}">{escape(neutralize_images(text))}</pre>'
+    body = (
+        f'<pre style="{_PRE} {_MUTED}">{_earlier(earlier)}{escape(neutralize_images(text))}</pre>'
+    )
     if mode == "show":
         return (
             f'<div class="grokbook-reasoning" style="{_BOX}">'
@@ -473,6 +490,16 @@ def completion_bundle(c: Completion, *, reasoning: str = DEFAULT_REASONING_MODE)
 # -- streams -----------------------------------------------------------------------------------
 
 
+def _earlier(count: int) -> str:
+    """The note before the end of a text a live display shows (``count`` characters omitted)."""
+    if count <= 0:
+        return ""
+    return (
+        f'<span style="{_MUTED}">[… {count:,} earlier characters, shown in full when the '
+        "answer ends]</span>\n"
+    )
+
+
 def stream_html(
     reasoning: str,
     content: str,
@@ -481,6 +508,8 @@ def stream_html(
     reasoning_tokens: int | None = None,
     model: str | None = None,
     done: bool = False,
+    reasoning_chars: int | None = None,
+    content_chars: int | None = None,
 ) -> str:
     """HTML for an answer still arriving (cheap: the answer is shown as escaped text).
 
@@ -488,8 +517,14 @@ def stream_html(
     closes once the answer starts. ``done`` drops the "streaming" status line (a stopped,
     partial answer). ``reasoning_tokens`` is the exact count from usage when it has arrived;
     without it the label shows an estimate from the text's length, ``~N tokens (estimate)``.
+
+    ``reasoning`` and ``content`` may be the ends of longer texts (a live display shows only
+    the end, see :class:`LiveAnswer`): ``reasoning_chars`` and ``content_chars`` are then the
+    whole texts' lengths, and a note says how many earlier characters are not shown.
     """
     mode = _check_mode(reasoning_mode)
+    r_chars = len(reasoning) if reasoning_chars is None else reasoning_chars
+    c_chars = len(content) if content_chars is None else content_chars
     parts = ['<div class="grokbook-stream">']
     if not done:
         phase = "answering" if content else ("thinking" if reasoning else "waiting")
@@ -504,12 +539,14 @@ def stream_html(
                 streaming=not done,
                 estimate=True,
                 open_=not content and not done,
+                chars=r_chars,
+                earlier=r_chars - len(reasoning),
             )
         )
     if content:
         parts.append(
             f'<div class="grokbook-answer" style="white-space: pre-wrap;">'
-            f"{escape(neutralize_images(content))}</div>"
+            f"{_earlier(c_chars - len(content))}{escape(neutralize_images(content))}</div>"
         )
     parts.append("</div>")
     return "".join(parts)
@@ -532,6 +569,251 @@ def stream_text(
     if content:
         lines.append(_plain(content))
     return "\n".join(lines)
+
+
+# -- terminals ---------------------------------------------------------------------------------
+
+_ESCAPE_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, clearing the screen
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"  # OSC: title, links, clipboard
+    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)"  # DCS, SOS, PM, APC
+    # Every other escape (character sets, keypad modes, reset); not the introducers above.
+    r"|\x1b[ -/]*[0-OQ-WYZ\\`-~]"
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: Where a sequence may begin: ESC and the C1 introducers.
+_INTRODUCER = re.compile(r"[\x1b\x90\x98\x9b\x9d\x9e\x9f]")
+#: An unterminated sequence longer than this is not waited for (it is stripped as it is).
+_HOLD_LIMIT = 256
+
+
+def terminal_text(text: str) -> str:
+    """Model text made safe for a terminal: escape sequences (ANSI CSI such as ``\\x1b[2J``,
+    OSC such as ``\\x1b]0;title\\x07``, DCS, ...) removed whole, and every other control
+    character (carriage return, backspace, BEL, C1) removed; tabs and newlines are kept."""
+    return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
+
+
+def _size(bundle: dict[str, str]) -> int:
+    """Bytes a display message carries for ``bundle`` (its values, UTF-8)."""
+    return sum(len(value.encode("utf-8", "surrogatepass")) for value in bundle.values())
+
+
+class LiveAnswer:
+    """The display of one answer while it streams: one component for every frontend.
+
+    It owns the streaming state (reasoning and answer so far), the throttle, the partial
+    answer shown on an error, the final render, and what a terminal prints. The ``%%grok``
+    magic (rich and plain), the Playground widget and the ``grokbook ask`` command all use it;
+    they only move its output to a display, a widget or a stream.
+
+    Rich displays (:meth:`update`) redraw one area in place, so every update re-sends what it
+    shows. To keep the bytes published linear in the answer's length, a live update shows
+    the end of the answer (:attr:`ANSWER_WINDOW` characters) and of the reasoning
+    (:attr:`REASONING_WINDOW`), with a note counting the earlier characters, and an update is
+    sent only when at least :attr:`interval` seconds have passed and the answer has grown by
+    enough: an update of B bytes needs ``(B - FLOOR_BYTES) / BYTES_PER_CHAR`` new characters.
+    The finished answer is rendered in full by :meth:`final_bundle`.
+
+    Every text shown has ``secrets`` (the API key) replaced by ``***``
+    (:func:`grokbook.errors.redact`): a server that echoes the key shows it redacted.
+    """
+
+    #: Characters at the end of the answer a live update shows.
+    ANSWER_WINDOW = 3000
+    #: Characters at the end of the reasoning a live update shows.
+    REASONING_WINDOW = 1200
+    #: Bytes an update may publish per character the answer grew by since the last one...
+    BYTES_PER_CHAR = 40
+    #: ... plus this many (status lines, the first words).
+    FLOOR_BYTES = 1000
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        reasoning_mode: str = DEFAULT_REASONING_MODE,
+        secrets: tuple[str, ...] = (),
+        interval: float = 0.1,
+    ) -> None:
+        self.model = model
+        self.reasoning_mode = _check_mode(reasoning_mode)
+        self.secrets = tuple(s for s in secrets if s)
+        self.interval = interval
+        self._parts: dict[str, list[str]] = {"reasoning": [], "content": []}
+        self._chars = {"reasoning": 0, "content": 0}
+        self._published_at: float | None = None
+        self._chars_at_publish = 0
+        #: Live updates sent, and the bytes they carried (see :meth:`update`).
+        self.updates = 0
+        self.bytes_published = 0
+        # Terminal state: the kind printed last, and text held back per kind (the start of a
+        # secret or of an escape sequence that the next piece may complete).
+        self._printed: str | None = None
+        self._held = {"reasoning": "", "content": ""}
+
+    # -- state -------------------------------------------------------------------------------
+    def add(self, kind: str, text: str) -> None:
+        """One streamed piece: ``kind`` is "reasoning" or "content"."""
+        key = "reasoning" if kind == "reasoning" else "content"
+        self._parts[key].append(text)
+        self._chars[key] += len(text)
+
+    def text(self, kind: str) -> str:
+        """The whole reasoning or answer so far (not redacted)."""
+        parts = self._parts[kind]
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+        return parts[0] if parts else ""
+
+    @property
+    def started(self) -> bool:
+        """Whether anything has arrived."""
+        return bool(self._chars["reasoning"] or self._chars["content"])
+
+    def _end(self, kind: str, window: int) -> tuple[str, int | None]:
+        """The last ``window`` characters of a text, redacted (a secret cut by the window's
+        edge is not shown either), and the whole text's length when that is more."""
+        text = self.text(kind)
+        if len(text) <= window:
+            return self.redact(text), None
+        longest = max((len(s) for s in self.secrets), default=0)
+        return self.redact(text[-(window + longest) :])[-window:], len(text)
+
+    def redact(self, text: str) -> str:
+        """``text`` with the secrets replaced by ``***`` (:func:`grokbook.errors.redact`)."""
+        from .errors import redact
+
+        return redact(text, self.secrets) if self.secrets else text
+
+    # -- rich displays -----------------------------------------------------------------------
+    def live_bundle(self) -> dict[str, str]:
+        """What a live display shows now: the end of the reasoning and of the answer."""
+        reasoning, reasoning_chars = self._end("reasoning", self.REASONING_WINDOW)
+        content, content_chars = self._end("content", self.ANSWER_WINDOW)
+        html_doc = stream_html(
+            reasoning,
+            content,
+            reasoning_mode=self.reasoning_mode,
+            model=self.model,
+            reasoning_chars=reasoning_chars,
+            content_chars=content_chars,
+        )
+        return {"text/html": html_doc, "text/plain": self._status()}
+
+    def _status(self) -> str:
+        phase = "answering" if self._chars["content"] else "thinking" if self.started else ""
+        who = f"{_plain(self.model)} · " if self.model else ""
+        if not phase:
+            return f"{who}waiting…"
+        return f"{who}{phase}… ({self._chars['content']:,} characters of answer so far)"
+
+    def update(self, now: float, *, force: bool = False) -> dict[str, str] | None:
+        """The bundle to publish at time ``now`` (seconds), or None while throttled.
+
+        ``force`` publishes regardless (the first, "waiting" state).
+        """
+        published = self._published_at
+        chars = self._chars["reasoning"] + self._chars["content"]
+        grown = chars - self._chars_at_publish
+        throttled = not force and published is not None
+        if throttled and (now - (published or 0.0) < self.interval or not grown):
+            return None  # too soon, or nothing new
+        bundle = self.live_bundle()
+        size = _size(bundle)
+        if throttled and size > self.BYTES_PER_CHAR * grown + self.FLOOR_BYTES:
+            return None  # not enough new text yet for an update this size
+        self._published_at = now
+        self._chars_at_publish = chars
+        self.updates += 1
+        self.bytes_published += size
+        return bundle
+
+    def partial_bundle(self, message: str) -> dict[str, str]:
+        """The stream failed: what arrived (in full, redacted), then the error ``message``."""
+        partial = ""
+        if self.started:
+            partial = stream_html(
+                self.redact(self.text("reasoning")),
+                self.redact(self.text("content")),
+                reasoning_mode=self.reasoning_mode,
+                model=self.model,
+                done=True,
+            )
+        message = self.redact(message)
+        return {"text/html": partial + error_html(message), "text/plain": error_text(message)}
+
+    def final_bundle(self, completion: Completion) -> dict[str, str]:
+        """The finished answer (:func:`completion_bundle`), redacted."""
+        bundle = completion_bundle(self.redacted(completion), reasoning=self.reasoning_mode)
+        return {k: self.redact(v) for k, v in bundle.items()} if self.secrets else bundle
+
+    def redacted(self, completion: Completion) -> Completion:
+        """``completion`` with the secrets replaced in its answer and reasoning (for display;
+        the Completion a caller keeps is unchanged)."""
+        if not self.secrets:
+            return completion
+        import dataclasses
+
+        def redacted(value: str | None) -> str | None:
+            return None if value is None else self.redact(value)
+
+        return dataclasses.replace(
+            completion,
+            content=self.redact(completion.content),
+            reasoning=redacted(completion.reasoning),
+            reasoning_summary=redacted(completion.reasoning_summary),
+        )
+
+    # -- terminals ---------------------------------------------------------------------------
+    def terminal(self, kind: str, text: str) -> list[tuple[str, str]]:
+        """What a terminal prints for one streamed piece (which :meth:`add` records too):
+        ``(kind, text)`` pairs, ``kind`` being "reasoning", "content" or "switch" (the
+        reasoning ended and the answer starts). The text is safe for a terminal
+        (:func:`terminal_text`) and redacted; the start of a secret or of an escape sequence
+        is held back until the next piece shows what it is."""
+        self.add(kind, text)
+        key = "reasoning" if kind == "reasoning" else "content"
+        out: list[tuple[str, str]] = []
+        if key == "content" and self._printed == "reasoning":
+            out.extend(self._release("reasoning"))
+            out.append(("switch", ""))
+        self._printed = key
+        pending = self._held[key] + text
+        cut = self._hold_from(pending)
+        self._held[key] = pending[cut:]
+        shown = self.redact(terminal_text(pending[:cut]))
+        if shown:
+            out.append((key, shown))
+        return out
+
+    def terminal_end(self) -> list[tuple[str, str]]:
+        """The stream ended: whatever was held back."""
+        return [*self._release("reasoning"), *self._release("content")]
+
+    def _release(self, key: str) -> list[tuple[str, str]]:
+        held, self._held[key] = self._held[key], ""
+        shown = self.redact(terminal_text(held))
+        return [(key, shown)] if shown else []
+
+    def _hold_from(self, text: str) -> int:
+        """Where the text that may still change meaning starts (``len(text)``: none)."""
+        cut = len(text)
+        done_until = 0
+        for introducer in _INTRODUCER.finditer(text, max(0, len(text) - _HOLD_LIMIT)):
+            if introducer.start() < done_until:
+                continue  # inside a sequence already complete
+            sequence = _ESCAPE_SEQUENCE.match(text, introducer.start())
+            if sequence is None:
+                cut = introducer.start()  # an escape sequence not finished yet
+                break
+            done_until = sequence.end()
+        for secret in self.secrets:
+            for start in range(max(0, len(text) - len(secret) + 1), len(text)):
+                if secret.startswith(text[start:]):
+                    cut = min(cut, start)
+                    break
+        return cut
 
 
 # -- errors ------------------------------------------------------------------------------------

@@ -107,6 +107,8 @@ def usage_frame(completions: Iterable[Completion | Mapping[str, Any]] | Completi
     """
     items: Sequence[Completion | Mapping[str, Any]]
     items = [completions] if isinstance(completions, Completion) else list(completions)
+    if set(map(type, items)) == {Completion}:  # the common case, checked at C speed
+        return _completions_frame(items)  # type: ignore[arg-type]
     counts: dict[tuple[str, str, str], int] = {}
     rows: list[dict[str, Any]] = []
     for item in items:
@@ -129,6 +131,129 @@ def usage_frame(completions: Iterable[Completion | Mapping[str, Any]] | Completi
     return frame_from_rows(rows)
 
 
+def _objects(values: list[Any]) -> pd.Series:
+    import numpy as np
+
+    # fromiter: no search for nested sequences, which np.array does even for dtype=object.
+    column = np.fromiter(values, dtype=object, count=len(values))
+    return pd.Series(column, dtype=object, copy=False)
+
+
+def _floats(values: list[Any]) -> Any:
+    """Floats (None when missing, which becomes NaN) as a float64 array."""
+    import numpy as np
+
+    try:
+        return np.fromiter(values, dtype="float64", count=len(values))
+    except TypeError:  # None (or another non-float): numpy's conversion, None to NaN
+        return np.array(values, dtype="float64")
+
+
+def _counts(values: list[Any]) -> Any:
+    """Token counts (ints, None when missing) as an ``Int64`` array.
+
+    numpy converts the ints at C speed; anything but ints and None (floats, huge numbers) goes
+    through pandas' own conversion, with its checks and errors.
+    """
+    import numpy as np
+
+    data = np.array(values)
+    if data.dtype == np.int64:
+        return pd.arrays.IntegerArray(data, np.zeros(len(data), dtype=bool))
+    if data.dtype == object and len(data):
+        missing = pd.isna(data)
+        present = np.array(data[~missing].tolist())
+        if present.dtype == np.int64 or not len(present):
+            full = np.zeros(len(data), dtype=np.int64)
+            full[~missing] = present
+            return pd.arrays.IntegerArray(full, missing.astype(bool))
+    return pd.array(values, dtype="Int64")
+
+
+def _token_columns(usages: list[Any]) -> dict[str, Any]:
+    """The six token counts of every Usage as ``Int64`` arrays.
+
+    One pass reads them all and numpy converts them together (as float64, exact below 2**53);
+    counts that are not whole numbers, or too large for that, go column by column through
+    pandas' own conversion, with its checks and errors.
+    """
+    import numpy as np
+
+    flat = [
+        value
+        for u in usages
+        for value in (
+            u.prompt_tokens,
+            u.cached_prompt_tokens,
+            u.reasoning_tokens,
+            u.completion_tokens,
+            u.output_tokens,
+            u.total_tokens,
+        )
+    ]
+    try:
+        values = np.array(flat, dtype=np.float64).reshape(-1, len(TOKEN_COLUMNS))
+    except (TypeError, ValueError):  # not numbers: pandas says what is wrong below
+        values = None
+    if values is not None:
+        missing = np.isnan(values)
+        known = np.where(missing, 0.0, values)
+        if np.all(known == np.trunc(known)) and np.all(np.abs(known) < 2.0**53):
+            ints = known.astype(np.int64)
+            return {
+                name: pd.arrays.IntegerArray(ints[:, j].copy(), missing[:, j].copy())
+                for j, name in enumerate(TOKEN_COLUMNS)
+            }
+    return {name: _counts([getattr(u, name) for u in usages]) for name in TOKEN_COLUMNS}
+
+
+def _completions_frame(items: Sequence[Completion]) -> pd.DataFrame:
+    """:func:`usage_frame` of Completions only, built column by column (no row dicts).
+
+    The same frame as ``frame_from_rows`` of ``completion_row``s (tested), in about the time
+    ``DataFrame.from_records`` takes for plain dicts.
+    """
+    import numpy as np
+
+    n = len(items)
+    usages = [c.usage for c in items]
+    models = [c.requested_model for c in items]
+    efforts = [c.reasoning_effort or DEFAULT_EFFORT_LABEL for c in items]
+    prompts = [c.prompt for c in items]
+    cached = [c.cached for c in items]
+    latency = [c.latency_s for c in items]
+    cost = [c.cost_usd for c in items]
+    lookup = [c.cache_lookup_s for c in items]
+    columns: dict[str, Any] = {
+        "model": _objects(models),
+        "reasoning_effort": _objects(efforts),
+        "prompt": _objects(prompts),
+    }
+    # repeat: earlier rows with the same (model, effort, prompt), counted in C.
+    key = np.zeros(n, dtype=np.int64)
+    for name in ("model", "reasoning_effort", "prompt"):
+        codes, uniques = pd.factorize(columns[name], use_na_sentinel=False)
+        key = pd.factorize(key * len(uniques) + codes)[0]  # dense again: never overflows
+    repeat = pd.Series(key).groupby(key, sort=False).cumcount().to_numpy(dtype=np.int64)
+    columns["repeat"] = pd.arrays.IntegerArray(repeat, np.zeros(n, dtype=bool))
+    columns.update(_token_columns(usages))
+    # Completion.billed_usd and fetch_s, from the columns already read.
+    hits = np.array(cached, dtype=bool)
+    latency_s, cost_usd = _floats(latency), _floats(cost)
+    columns.update(
+        latency_s=latency_s,
+        cost_usd=cost_usd,
+        cached=pd.array(hits, dtype="boolean"),
+        billed_usd=np.where(hits, 0.0, cost_usd),
+        fetch_s=np.where(hits, _floats(lookup), latency_s),
+        status=_objects(["ok"] * n),
+        error=_objects([None] * n),
+        answer=_objects([c.content for c in items]),
+        model_served=_objects([c.model for c in items]),
+    )
+    return pd.DataFrame(columns, columns=list(FRAME_COLUMNS), copy=False)
+
+
 _REQUIRED = ("model", "reasoning_effort", "status")
 
 
@@ -139,6 +264,32 @@ def _check_frame(df: pd.DataFrame, what: str) -> None:
             f"{what} needs a usage frame (from gb.sweep or gb.usage_frame); this DataFrame has "
             f"no {', '.join(missing)} column(s)."
         )
+
+
+_SUMMARY_TOKENS = ("reasoning_tokens", "completion_tokens", "output_tokens")
+_SUMMARY_COUNTS = ("calls", "ok", "errors", "cached")
+_SUMMARY_COLUMNS = (
+    *_SUMMARY_COUNTS,
+    "reasoning_tokens_mean",
+    "reasoning_tokens_median",
+    "completion_tokens_mean",
+    "completion_tokens_median",
+    "output_tokens_mean",
+    "output_tokens_median",
+    "reasoning_share",
+    "latency_mean_s",
+    "cost_total_usd",
+    "cost_per_call_usd",
+    "billed_total_usd",
+)
+
+
+def _labels(series: pd.Series) -> Any:
+    """A column as ``str`` labels for grouping (``str()`` of each value unless all are strings:
+    the distinct values are checked, not every row)."""
+    if all(isinstance(value, str) for value in series.unique()):
+        return series.to_numpy(dtype=object)
+    return series.map(str).to_numpy(dtype=object)
 
 
 def _numeric(series: pd.Series) -> pd.Series:
@@ -162,69 +313,76 @@ def effort_summary(df: pd.DataFrame) -> pd.DataFrame:
       bills 0).
     """
     _check_frame(df, "effort_summary")
-    columns = [
-        "calls",
-        "ok",
-        "errors",
-        "cached",
-        "reasoning_tokens_mean",
-        "reasoning_tokens_median",
-        "completion_tokens_mean",
-        "completion_tokens_median",
-        "output_tokens_mean",
-        "output_tokens_median",
-        "reasoning_share",
-        "latency_mean_s",
-        "cost_total_usd",
-        "cost_per_call_usd",
-        "billed_total_usd",
-    ]
-    models = list(dict.fromkeys(str(m) for m in df["model"]))
-    records: list[dict[str, Any]] = []
-    index: list[tuple[str, str]] = []
-    effort_col = df["reasoning_effort"].fillna(DEFAULT_EFFORT_LABEL).astype(str)
-    for model in models:
-        in_model = df[df["model"].astype(str) == model]
-        for effort in order_efforts(effort_col[in_model.index]):
-            group = in_model[effort_col[in_model.index] == effort]
-            ok = group[group["status"] == "ok"]
-            record: dict[str, Any] = {
-                "calls": len(group),
-                "ok": len(ok),
-                "errors": len(group) - len(ok),
-                "cached": int(group["cached"].astype("boolean").fillna(False).astype(bool).sum())
-                if "cached" in group
-                else 0,
-            }
-            for name in ("reasoning_tokens", "completion_tokens", "output_tokens"):
-                values = _numeric(ok[name]).dropna() if name in ok else pd.Series(dtype="float64")
-                record[f"{name}_mean"] = float(values.mean()) if len(values) else float("nan")
-                record[f"{name}_median"] = float(values.median()) if len(values) else float("nan")
-            if "reasoning_tokens" in ok and "output_tokens" in ok:
-                both = pd.DataFrame(
-                    {"r": _numeric(ok["reasoning_tokens"]), "o": _numeric(ok["output_tokens"])}
-                ).dropna()
-                total_out = float(both["o"].sum())
-                record["reasoning_share"] = (
-                    float(both["r"].sum()) / total_out if total_out > 0 else float("nan")
-                )
-            else:
-                record["reasoning_share"] = float("nan")
-            latency = _numeric(ok["latency_s"]).dropna() if "latency_s" in ok else pd.Series()
-            record["latency_mean_s"] = float(latency.mean()) if len(latency) else float("nan")
-            cost = _numeric(group["cost_usd"]).dropna() if "cost_usd" in group else pd.Series()
-            record["cost_total_usd"] = float(cost.sum()) if len(cost) else float("nan")
-            record["cost_per_call_usd"] = float(cost.mean()) if len(cost) else float("nan")
-            billed = (
-                _numeric(group["billed_usd"]).dropna() if "billed_usd" in group else pd.Series()
-            )
-            record["billed_total_usd"] = float(billed.sum()) if len(billed) else float("nan")
-            records.append(record)
-            index.append((model, effort))
-    summary = pd.DataFrame.from_records(records, columns=columns)
-    summary.index = pd.MultiIndex.from_tuples(index, names=["model", "reasoning_effort"])
-    for name in ("calls", "ok", "errors", "cached"):
-        summary[name] = summary[name].astype("int64")
+    nan = float("nan")
+
+    def numeric(name: str) -> pd.Series:
+        if name not in df:
+            return pd.Series(nan, index=df.index, dtype="float64")
+        return _numeric(df[name])
+
+    ok = (df["status"] == "ok").to_numpy(dtype=bool, na_value=False)
+    tokens = {name: numeric(name).where(ok) for name in _SUMMARY_TOKENS}
+    # reasoning_share: over successful calls that report both counts.
+    both = tokens["reasoning_tokens"].notna() & tokens["output_tokens"].notna()
+    cached = (
+        df["cached"].astype("boolean").fillna(False).astype("int64")
+        if "cached" in df
+        else pd.Series(0, index=df.index, dtype="int64")
+    )
+    work = pd.DataFrame(
+        {
+            "model": _labels(df["model"]),
+            "effort": _labels(df["reasoning_effort"].fillna(DEFAULT_EFFORT_LABEL)),
+            "ok": ok.astype("int64"),
+            "cached": cached.to_numpy(),
+            **{name: values.to_numpy() for name, values in tokens.items()},
+            "share_r": tokens["reasoning_tokens"].where(both).to_numpy(),
+            "share_o": tokens["output_tokens"].where(both).to_numpy(),
+            "latency": numeric("latency_s").where(ok).to_numpy(),
+            "cost": numeric("cost_usd").to_numpy(),
+            "billed": numeric("billed_usd").to_numpy(),
+        },
+        index=df.index,
+    )
+    stats = work.groupby(["model", "effort"], sort=False).agg(
+        calls=("ok", "size"),
+        ok=("ok", "sum"),
+        cached=("cached", "sum"),
+        reasoning_tokens_mean=("reasoning_tokens", "mean"),
+        reasoning_tokens_median=("reasoning_tokens", "median"),
+        completion_tokens_mean=("completion_tokens", "mean"),
+        completion_tokens_median=("completion_tokens", "median"),
+        output_tokens_mean=("output_tokens", "mean"),
+        output_tokens_median=("output_tokens", "median"),
+        share_r=("share_r", "sum"),
+        share_o=("share_o", "sum"),
+        latency_mean_s=("latency", "mean"),
+        cost_total_usd=("cost", "sum"),
+        cost_known=("cost", "count"),
+        cost_per_call_usd=("cost", "mean"),
+        billed_total_usd=("billed", "sum"),
+        billed_known=("billed", "count"),
+    )
+    # Rows: models in order of appearance, each model's efforts in display order.
+    efforts_of: dict[str, list[str]] = {}
+    for model, effort in stats.index:
+        efforts_of.setdefault(model, []).append(effort)
+    order = [(m, e) for m, efforts in efforts_of.items() for e in order_efforts(efforts)]
+    stats = stats.reindex(order)
+    stats["errors"] = stats["calls"] - stats["ok"]
+    share_o = stats["share_o"]
+    stats["reasoning_share"] = (stats["share_r"] / share_o).where(share_o > 0, nan)
+    # A sum over no known value is unknown (NaN), not 0.
+    stats["cost_total_usd"] = stats["cost_total_usd"].where(stats["cost_known"] > 0, nan)
+    stats["billed_total_usd"] = stats["billed_total_usd"].where(stats["billed_known"] > 0, nan)
+    summary = pd.DataFrame(
+        {
+            name: stats[name].to_numpy(dtype="int64" if name in _SUMMARY_COUNTS else "float64")
+            for name in _SUMMARY_COLUMNS
+        },
+        index=pd.MultiIndex.from_tuples(order, names=["model", "reasoning_effort"]),
+        columns=list(_SUMMARY_COLUMNS),
+    )
     return summary
 
 

@@ -40,7 +40,7 @@ import traitlets
 from . import catalog
 from .catalog import default_model
 from .client import AsyncClient
-from .errors import GrokbookError, UnsupportedParameterError
+from .errors import GrokbookError, UnsupportedParameterError, redact
 from .result import Completion
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -502,19 +502,20 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
         model: str,
         reasoning_effort: str | None,
     ) -> Completion | None:
-        from .render import completion_bundle, stream_html
+        from .render import LiveAnswer
 
-        reasoning: list[str] = []
-        content: list[str] = []
+        secrets = self._client._secrets() if self._client is not None else ()
+        live = LiveAnswer(
+            model, reasoning_mode=self.reasoning_mode, secrets=secrets, interval=REDRAW_INTERVAL_S
+        )
         try:
             if not prompt.strip():
                 raise UnsupportedParameterError("Type a prompt first, then click Run.")
             if self._client is None:
                 self._client = _make_client(None)
-            self.output.value = stream_html(
-                "", "", reasoning_mode=self.reasoning_mode, model=model, done=False
-            )
-            last_draw = time.monotonic()
+                live.secrets = self._client._secrets()
+            waiting = live.update(time.monotonic(), force=True)  # starts the throttle's clock
+            self.output.value = waiting["text/html"] if waiting else ""
             sent, options, conversation = self._next_turn(
                 prompt,
                 {
@@ -528,43 +529,27 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
             stream = self._client.stream(sent, **options)
             async with stream:
                 async for event in stream:
-                    if event.kind == "reasoning":
-                        reasoning.append(event.text)
-                    else:
-                        content.append(event.text)
-                    now = time.monotonic()
-                    if now - last_draw >= REDRAW_INTERVAL_S:
-                        last_draw = now
-                        self.output.value = stream_html(
-                            "".join(reasoning),
-                            "".join(content),
-                            reasoning_mode=self.reasoning_mode,
-                            model=model,
-                            done=False,
-                        )
+                    live.add(event.kind, event.text)
+                    bundle = live.update(time.monotonic())
+                    if bundle is not None:
+                        self.output.value = bundle["text/html"]
                         await asyncio.sleep(0)  # let the kernel handle a Stop click
             completion = stream.completion
         except asyncio.CancelledError:
-            partial = stream_html(
-                "".join(reasoning),
-                "".join(content),
-                reasoning_mode=self.reasoning_mode,
-                model=model,
-                done=True,
-            )
-            self.output.value = partial + _error_html(_stopped_message(reasoning, content))
+            stopped = _stopped_message(live.text("reasoning"), live.text("content"))
+            self.output.value = live.partial_bundle(stopped)["text/html"]
             self.status.value = ""
             return None
         except Exception as exc:
             logger.debug("grokbook: playground run failed", exc_info=True)
-            self.output.value = _error_html(_short_error(exc))
+            self.output.value = _error_html(live.redact(_short_error(exc)))
             self.status.value = ""
             return None
         finally:
             self._set_running(False)
         self.results.append(completion)
         del self.results[:-HISTORY_SIZE]
-        self.output.value = completion_bundle(completion)["text/html"]
+        self.output.value = live.final_bundle(completion)["text/html"]
         self.status.value = ""
         if conversation is not None:
             conversation.add_turn(prompt, completion)
@@ -579,7 +564,7 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
         return f"Playground({self.picker!r}, results={len(self.results)})"
 
 
-def _stopped_message(reasoning: Sequence[str], content: Sequence[str]) -> str:
+def _stopped_message(reasoning: str, content: str) -> str:
     """What Stop leaves below the partial output: what arrived, and where it is."""
     if content:
         return "Stopped: the partial answer above is all that arrived. Click Run to ask again."
@@ -869,11 +854,13 @@ class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ign
     def _render(self, frame: pd.DataFrame) -> None:
         from .tables import effort_summary, order_efforts
 
+        # A server that echoes the key into an answer or an error: shown redacted.
+        secrets = self._client._secrets() if self._client is not None else ()
         failed = frame[frame["status"] != "ok"]
         ok = frame[frame["status"] == "ok"]
         self.progress.bar_style = "success" if failed.empty else "warning"
         if not failed.empty:
-            first = str(failed["error"].iloc[0])
+            first = redact(str(failed["error"].iloc[0]), secrets)
             self.message.value = _error_html(
                 f"{len(failed)} of {len(frame)} calls failed; first error: {first}"
             )
@@ -885,7 +872,7 @@ class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ign
         cards = []
         for effort in efforts:
             rows = ok[ok["reasoning_effort"] == effort]
-            answer = str(rows["answer"].iloc[0] or "")
+            answer = redact(str(rows["answer"].iloc[0] or ""), secrets)
             distinct = rows["answer"].nunique()
             same = (
                 f"all {len(rows)} repeats agree"

@@ -189,6 +189,39 @@ def test_streaming_updates_one_display_in_place_throttled(
     assert "completion 5 tokens" in final["data"]["text/html"]
 
 
+def _published_bytes(outputs: list[dict[str, Any]]) -> int:
+    return sum(len(v.encode()) for o in outputs for v in o["data"].values())
+
+
+@pytest.mark.parametrize("words", [1_000, 8_000])
+def test_long_answers_publish_bytes_linear_in_their_length(
+    session: Session, monkeypatch: pytest.MonkeyPatch, words: int
+) -> None:
+    """At model pace (10 ms a chunk), the live display shows the end of the answer and sends
+    enough updates to look live, and the bytes it publishes grow with the answer, not its
+    square: the same per word at 1,000 and 8,000 words."""
+    content = [f"word{i} " if i % 10 else "\n\n" for i in range(words)]
+    session.use_mock(answer(content=content, reasoning=["think "] * 200))
+    clock = iter(i * 0.01 for i in range(100_000))
+    monkeypatch.setattr("grokbook.magic._now", lambda: next(clock))
+    session.cell("-o r", "Write.")
+    _live, *updates, final = session.outputs
+    assert "word1 word2 " in final["data"]["text/html"]  # all of it, at the end
+    assert f"word{words - 1} " in final["data"]["text/html"]
+    streamed = [o["data"]["text/html"] for o in updates[:-1]]
+    seconds = (words + 200) * 0.01
+    assert len(streamed) >= 2 * seconds  # still live: several updates a second
+    assert max(len(html) for html in streamed) < 8_000  # each shows the end only
+    if words > 1_000:
+        assert "earlier characters, shown in full when the answer ends" in streamed[-1]
+    per_word = _published_bytes(session.outputs[:-1]) / words
+    assert per_word < 60 * 8  # ~ the bytes rule's 40 per character of a ~7-character word
+    published = _published_bytes(session.outputs[:-1])
+    assert published < len(final["data"]["text/html"]) * 50  # a constant times the answer
+    if words > 1_000:  # redrawing all of it on each update: about the square of the answer
+        assert published * 5 < len(final["data"]["text/html"]) * len(streamed) / 2
+
+
 def test_fast_streams_send_no_intermediate_updates(session: Session) -> None:
     session.use_mock(answer())
     session.cell("", "Hi")  # the mock answers instantly: well under 100 ms
@@ -371,6 +404,23 @@ def test_cut_stream_keeps_partial_answer_and_explains(session: Session) -> None:
     text = assert_friendly(session, "partial &lt;b&gt;answer&lt;/b&gt;", "ended before [DONE]")
     assert "<b>answer" not in text
     assert "r" not in session.shell.user_ns
+
+
+def test_a_long_cut_stream_shows_the_whole_partial_answer(
+    session: Session, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The live display showed only the end; the error keeps everything that arrived."""
+    content = [f"w{i} " for i in range(3_000)]
+    chunks = stream_chunks(reasoning=["r" * 4_000], content=content)[:-2]
+    for frontend in ("rich", "plain"):
+        session.magics.frontend = frontend
+        session.pub.outputs.clear()
+        session.use_mock(httpx.Response(200, content=sse(chunks, done=False), headers=SSE_HEADERS))
+        session.cell("--reasoning show", "Hi")
+        printed = capsys.readouterr()
+        shown = session.outputs[-1]["data"]["text/html"] if frontend == "rich" else printed.out
+        assert "w0 w1 " in shown and "w2999 " in shown and "r" * 4_000 in shown
+        assert "ended before [DONE]" in session.all_text() + printed.err
 
 
 @pytest.mark.parametrize(

@@ -317,3 +317,156 @@ def test_render_does_not_import_ipython() -> None:
     code = "import sys, grokbook.render; print('IPython' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- the live-answer renderer ---------------------------------------------------------------------
+def feed_at_pace(
+    live: render.LiveAnswer, tokens: int, *, pace: float = 100.0, reasoning: int = 0
+) -> list[dict[str, str]]:
+    """Stream ``reasoning`` then ``tokens - reasoning`` pieces of ~6 characters, ``pace`` per
+    second of a fake clock; return every update the renderer let through."""
+    published = [live.update(0.0, force=True)]
+    for i in range(tokens):
+        live.add("reasoning" if i < reasoning else "content", f"w{i % 1000} " if i % 12 else "\n\n")
+        published.append(live.update((i + 1) / pace))
+    return [p for p in published if p is not None]
+
+
+def test_live_bytes_grow_linearly_with_the_answer() -> None:
+    per_token = {}
+    for tokens in (2_000, 10_000, 40_000):
+        live = render.LiveAnswer("grok-4.3")
+        updates = feed_at_pace(live, tokens, reasoning=tokens // 4)
+        assert live.bytes_published == sum(render._size(u) for u in updates)
+        chars = len(live.text("reasoning")) + len(live.text("content"))
+        # The rule every update obeys, summed: bytes <= 40 per new character + 1000 each.
+        assert live.bytes_published <= 40 * chars + 1000 * live.updates
+        per_token[tokens] = live.bytes_published / tokens
+        # Still live: several updates a second of model time (100 tokens/s here).
+        assert live.updates / (tokens / 100) >= 2
+        assert max(render._size(u) for u in updates) < 8_000  # an update shows the end only
+    assert per_token[40_000] < 1.5 * per_token[2_000]
+    assert per_token[40_000] * 40_000 < 20e6
+
+
+def test_the_old_way_would_have_been_quadratic() -> None:
+    """The measure means something: redrawing everything would publish ~the square."""
+    live = render.LiveAnswer("m")
+    feed_at_pace(live, 10_000)
+    whole = render.stream_html("", live.text("content"))
+    redraw_everything = len(whole) * live.updates / 2
+    assert live.bytes_published * 4 < redraw_everything
+
+
+def test_live_throttle_by_time_and_by_bytes() -> None:
+    live = render.LiveAnswer("m", interval=0.1)
+    assert live.update(0.0) is not None  # the first update always goes
+    live.add("content", "a")
+    assert live.update(0.05) is None  # too soon
+    assert live.update(0.1) is not None
+    assert live.update(0.5) is None  # nothing new: no update
+    live.add("content", "x" * 10_000)
+    big = live.update(0.6)
+    assert big is not None and "[… 7,001 earlier characters" in big["text/html"]
+    live.add("content", "y")  # one new character cannot pay for a ~3 KB redraw
+    assert live.update(5.0) is None
+    live.add("content", "z" * 200)
+    assert live.update(5.1) is not None
+    assert live.updates == 4
+    forced = live.update(5.11, force=True)
+    assert forced is not None and live.updates == 5
+
+
+def test_live_update_shows_the_end_with_a_note_and_an_estimate_of_the_whole() -> None:
+    live = render.LiveAnswer("grok-4.3", reasoning_mode="show")
+    live.add("reasoning", "r" * 5_000)
+    bundle = live.update(0.0, force=True)
+    assert bundle is not None
+    html_doc = bundle["text/html"]
+    assert "~1,250 tokens so far (estimate)" in html_doc  # the whole reasoning's estimate
+    assert "[… 3,800 earlier characters, shown in full when the answer ends]" in html_doc
+    assert html_doc.count("r" * 1_200) == 1 and "r" * 1_201 not in html_doc
+    assert bundle["text/plain"] == "grok-4.3 · thinking… (0 characters of answer so far)"
+    live.add("content", SCRIPT)
+    answering = live.live_bundle()
+    assert "answering…" in answering["text/html"] and "&lt;script&gt;" in answering["text/html"]
+    assert_inert(answering)
+
+
+def test_partial_on_error_shows_everything_that_arrived_redacted() -> None:
+    live = render.LiveAnswer("m", reasoning_mode="show", secrets=(FAKE_KEY,))
+    live.add("reasoning", "thinking " + "t" * 5_000)
+    live.add("content", f"part {FAKE_KEY} " + "c" * 4_000)
+    bundle = live.partial_bundle(f"The stream was cut (key {FAKE_KEY})")
+    html_doc = bundle["text/html"]
+    assert "t" * 5_000 in html_doc and "c" * 4_000 in html_doc  # in full, not the window
+    assert "earlier characters" not in html_doc and "…</div>" not in html_doc
+    assert FAKE_KEY not in json_dump(bundle) and "part [redacted]" in html_doc
+    assert "grokbook-error" in html_doc and bundle["text/plain"].startswith("grokbook: ")
+    nothing = render.LiveAnswer("m").partial_bundle("Stopped.")
+    assert nothing["text/html"].startswith('<div class="grokbook-error"')
+
+
+def test_a_key_cut_by_the_window_edge_is_not_shown() -> None:
+    live = render.LiveAnswer("m", secrets=(FAKE_KEY,))
+    live.add("content", "x" * 5_000 + FAKE_KEY + "y" * (live.ANSWER_WINDOW - 5))
+    shown = live.live_bundle()["text/html"]
+    assert FAKE_KEY[-5:] not in shown.replace("y", "") or "[redacted]" in shown
+    assert FAKE_KEY not in shown
+
+
+def test_final_bundle_redacts_and_keeps_the_completion() -> None:
+    c = make(content=f"echo {FAKE_KEY}", reasoning=f"r {FAKE_KEY}")
+    live = render.LiveAnswer("m", reasoning_mode="show", secrets=(FAKE_KEY,))
+    bundle = live.final_bundle(c)
+    assert FAKE_KEY not in json_dump(bundle) and "echo [redacted]" in bundle["text/html"]
+    assert c.content == f"echo {FAKE_KEY}"  # the caller's Completion is untouched
+    assert render.LiveAnswer("m").final_bundle(c) == render.completion_bundle(c)
+
+
+TERMINAL_CASES = [
+    ("\x1b]0;pwned\x07title set", "title set"),  # OSC: window title, BEL-terminated
+    ("\x1b]0;pwned\x1b\\x", "x"),  # OSC terminated by ST
+    ("a\x1b[2Jb\x1b[31mred\x1b[0m", "abred"),  # CSI: clear screen, colours
+    ("\x1b]8;;https://evil.example\x07link\x1b]8;;\x07", "link"),  # OSC 8 hyperlink
+    ("\x1bPq#0;2;0;0;0\x1b\\dcs", "dcs"),  # DCS (sixel)
+    ("\x9b2J\x9d0;c1\x9cc1 forms", "c1 forms"),  # 8-bit CSI and OSC
+    ("over\rwrite\x08\x07", "overwrite"),  # carriage return, backspace, bell
+    ("tabs\tand\nnewlines", "tabs\tand\nnewlines"),  # kept
+    ("\x1b(0\x1b=keypad", "keypad"),  # charset and keypad escapes
+]
+
+
+@pytest.mark.parametrize(("raw", "shown"), TERMINAL_CASES)
+def test_terminal_text_strips_whole_sequences(raw: str, shown: str) -> None:
+    assert render.terminal_text(raw) == shown
+
+
+@pytest.mark.parametrize(("raw", "shown"), TERMINAL_CASES)
+def test_terminal_pieces_strip_sequences_split_anywhere(raw: str, shown: str) -> None:
+    for cut in range(len(raw) + 1):
+        live = render.LiveAnswer("m")
+        pieces = live.terminal("content", raw[:cut]) + live.terminal("content", raw[cut:])
+        pieces += live.terminal_end()
+        assert "".join(t for _, t in pieces) == shown, cut
+
+
+def test_terminal_pieces_redact_a_key_split_across_pieces() -> None:
+    text = f"echo {FAKE_KEY} done"
+    for cut in range(len(text) + 1):
+        live = render.LiveAnswer("m", secrets=(FAKE_KEY,))
+        pieces = [
+            *live.terminal("reasoning", "think "),
+            *live.terminal("content", text[:cut]),
+            *live.terminal("content", text[cut:]),
+            *live.terminal_end(),
+        ]
+        assert pieces[0] == ("reasoning", "think ") and pieces[1] == ("switch", "")
+        assert "".join(t for k, t in pieces if k == "content") == "echo [redacted] done", cut
+    assert live.text("content") == text  # the state keeps what arrived
+
+
+def json_dump(value: object) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)

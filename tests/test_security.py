@@ -621,3 +621,146 @@ def test_a_verbose_traceback_in_a_real_shell_shows_no_key(
         shell.run_line_magic("xmode", "context")
         for name in ("client", "key", "transport", "gb", "httpx"):
             shell.user_ns.pop(name, None)
+
+
+# ================================================================================================
+# -- ONE TABLE: an echoed key and terminal control sequences, on every display path --------------
+# (issue 13 items 9 and 13) A hostile server echoes the API key into the answer and into the
+# reasoning (split across stream chunks) next to terminal escape sequences. Every display path
+# shows the key redacted; the terminal paths show no escape sequence or control character.
+# ================================================================================================
+TERMINAL_ATTACK = "\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x1b[0m\r\x08"
+
+
+def key_echoing_handler(request: httpx.Request) -> httpx.Response:
+    key = request.headers["authorization"].removeprefix("Bearer ")
+    body = json.loads(request.content)
+    if body.get("stream"):
+        chunks = stream_chunks(
+            reasoning=[
+                "thinking ",
+                key[:9],
+                f"{key[9:]} {TERMINAL_ATTACK[:7]}",
+                TERMINAL_ATTACK[7:],
+            ],
+            content=["echo ", key[:5], f"{key[5:]} ", TERMINAL_ATTACK[:4], TERMINAL_ATTACK[4:]],
+            model=body["model"],
+        )
+        return httpx.Response(200, content=sse(chunks), headers=SSE_HEADERS)
+    return httpx.Response(
+        200,
+        json=chat_body(
+            content=f"echo {key} {TERMINAL_ATTACK}",
+            reasoning=f"thinking {key} {TERMINAL_ATTACK}",
+            model=body["model"],
+        ),
+    )
+
+
+def hostile_client() -> gb.Client:
+    return gb.Client(
+        provider="xai",
+        wire="chat",
+        api_key=FAKE_KEY,
+        transport=httpx.MockTransport(key_echoing_handler),
+        max_retries=0,
+    )
+
+
+def hostile_async_client() -> gb.AsyncClient:
+    return gb.AsyncClient(
+        provider="xai",
+        wire="chat",
+        api_key=FAKE_KEY,
+        transport=httpx.MockTransport(key_echoing_handler),
+        max_retries=0,
+    )
+
+
+def _magic(shell_parts: tuple[Any, Any, Any], frontend: str, line: str, capsys: Any) -> str:
+    shell, magics, pub = shell_parts
+    magics.frontend = frontend
+    magics.update_interval = 0.0  # every intermediate state is published and checked
+    magics.client_factory = lambda provider, key: hostile_client()
+    shell.run_cell_magic("grok", f"-m grok-3-mini-beta --reasoning show --no-cache {line}", "Hi")
+    printed = capsys.readouterr()
+    assert magics.calls, "the call failed"
+    return json.dumps(pub.outputs, ensure_ascii=False) + printed.out + printed.err
+
+
+async def _playground(_: Any, __: Any) -> str:
+    from grokbook.widgets import Playground
+
+    playground = Playground(
+        "Hi", model="grok-3-mini-beta", reasoning="show", client=hostile_async_client()
+    )
+    seen: list[str] = []
+    playground.output.observe(lambda change: seen.append(change["new"]), names="value")
+    assert await playground.run() is not None
+    return "\n".join(seen)
+
+
+async def _comparer(_: Any, __: Any) -> str:
+    from grokbook.widgets import EffortComparer
+
+    comparer = EffortComparer(
+        "Hi", model="grok-3-mini-beta", repeats=1, client=hostile_async_client(), cache=False
+    )
+    frame = await comparer.run()
+    assert frame is not None and (frame["status"] == "ok").all()
+    return comparer.answers.value + comparer.message.value
+
+
+def _cli(argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: Any) -> str:
+    from grokbook import cli
+
+    class Hostile(gb.Client):
+        def __init__(self, **_: Any) -> None:
+            super().__init__(
+                provider="xai",
+                wire="chat",
+                api_key=FAKE_KEY,
+                transport=httpx.MockTransport(key_echoing_handler),
+                max_retries=0,
+            )
+
+    monkeypatch.setattr("grokbook.client.Client", Hostile)
+    assert cli.main(["ask", "Hi", "-m", "grok-3-mini-beta", *argv]) == 0
+    printed = capsys.readouterr()
+    return printed.out + printed.err
+
+
+# path -> (how to run it, whether it is a terminal, whether it shows the reasoning)
+DISPLAY_PATHS: dict[str, tuple[Any, bool, bool]] = {
+    "%%grok rich, streamed": (lambda s, m, c: _magic(s, "rich", "", c), False, True),
+    "%%grok rich, whole": (lambda s, m, c: _magic(s, "rich", "--no-stream", c), False, True),
+    "%%grok plain, streamed": (lambda s, m, c: _magic(s, "plain", "", c), True, True),
+    "%%grok plain, whole": (lambda s, m, c: _magic(s, "plain", "--no-stream", c), True, True),
+    "Playground": (lambda s, m, c: _playground(m, c), False, True),
+    "EffortComparer": (lambda s, m, c: _comparer(m, c), False, False),
+    "grokbook ask, streamed": (lambda s, m, c: _cli([], m, c), True, True),
+    "grokbook ask --no-stream": (lambda s, m, c: _cli(["--no-stream"], m, c), True, True),
+}
+
+
+@pytest.mark.parametrize("path", list(DISPLAY_PATHS))
+async def test_every_display_path_redacts_an_echoed_key_and_strips_terminal_sequences(
+    path: str,
+    grok_shell: tuple[Any, Any, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run, terminal, shows_reasoning = DISPLAY_PATHS[path]
+    shown = run(grok_shell, monkeypatch, capsys)
+    if asyncio.iscoroutine(shown):
+        shown = await shown
+    assert FAKE_KEY not in shown
+    for piece in (FAKE_KEY[:12], FAKE_KEY[-12:]):  # no half of it either (split chunks)
+        assert piece not in shown, piece
+    assert "echo [redacted]" in shown  # the echo arrived, redacted
+    if shows_reasoning:
+        assert "thinking [redacted]" in shown
+    if terminal:
+        for banned in ("\x1b", "\x07", "\x08", "\r", "pwned", "[2J", "[31m"):
+            assert banned not in shown, repr(banned)
+        assert "red" in shown  # the text between the sequences stays

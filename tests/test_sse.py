@@ -43,3 +43,60 @@ def test_multiline_data_and_missing_final_blank_line() -> None:
 
 def test_no_space_after_colon_and_blank_lines() -> None:
     assert decode_all([b"\n\n\ndata:x\n\n\n\n"]) == ["x"]
+
+
+def test_a_leading_bom_is_dropped_once_even_split_across_chunks() -> None:
+    raw = "\ufeffdata: a\n\ndata: \ufeffb\n\n".encode()
+    assert decode_all([raw]) == ["a", "\ufeffb"]
+    assert decode_all([raw[i : i + 1] for i in range(len(raw))]) == ["a", "\ufeffb"]
+    # A BOM anywhere but the very start is data; two at the start: only the first goes.
+    assert decode_all(["\ufeff\ufeffdata: c\n\n".encode()]) == []  # "\ufeffdata" is no field
+    assert decode_all([b"", b"\xef\xbb", b"\xbfdata: d\n\n"]) == ["d"]
+
+
+def test_invalid_utf8_is_replaced_not_fatal() -> None:
+    assert decode_all([b"data: \xff\xfe x\n\n"]) == ["\ufffd\ufffd x"]
+    # A truncated character at the very end of the stream.
+    assert decode_all([b"data: ok\n\ndata: \xe2\x82"]) == ["ok", "\ufffd"]
+
+
+def test_empty_data_field_is_not_dispatched_in_any_framing() -> None:
+    for nl in ("\n", "\r\n", "\r"):
+        raw = f"data:{nl}{nl}data: {nl}{nl}data{nl}{nl}data: x{nl}{nl}".encode()
+        assert decode_all([raw]) == ["x"], repr(nl)
+        assert decode_all([raw[i : i + 1] for i in range(len(raw))]) == ["x"], repr(nl)
+
+
+def test_one_event_chunks_and_mixed_chunks_agree() -> None:
+    """The one-event-per-chunk fast path and the general line scan give the same payloads."""
+    events = [
+        b"data: {}\n\n",
+        b"event: e\ndata: 1\n\n",
+        b": hi\ndata:2\n\n",
+        b"id: 3\n\n",
+        b"data: a\ndata: b\n\n",
+        b"datax: no\ndata: 4\n\n",
+        b"data: 5\nevent: late\n\n",
+        b"data:  6\n\n",
+    ]
+    expected = ["{}", "1", "2", "a\nb", "4", "5", " 6"]
+    assert decode_all(events) == expected
+    assert decode_all([b"".join(events)]) == expected
+    assert decode_all([b"data: {}\n", b"\n", *events[1:]]) == expected
+
+
+def test_payloads_are_read_as_strictly_as_json_loads() -> None:
+    import pytest
+
+    from grokbook import _wire_chat, _wire_responses
+    from grokbook._core import build_request
+    from grokbook.errors import IncompleteStreamError
+    from grokbook.providers import PROVIDERS
+
+    request = build_request(PROVIDERS["xai"], "http://x/v1", "hi", model="grok-3-mini-beta")
+    for wire in (_wire_chat, _wire_responses):
+        for good in ('{"choices": []}', ' {"choices": []}\t', '{"choices": []}\r\n '):
+            wire.Stream(request, 0.0).feed(good)
+        for bad in ('{"a": 1} x', '{"a": 1}{"b": 2}', "\ufeff{}", "{", "[1]", '{"a": 1}\x0b'):
+            with pytest.raises(IncompleteStreamError):
+                wire.Stream(request, 0.0).feed(bad)

@@ -616,7 +616,7 @@ async def test_simulator_calls_are_logged_and_replayed() -> None:
 
 
 # -- a lean run log: packed cache entries in a rowid table (migration 5) ------------------------
-from hypothesis import given, settings  # noqa: E402
+from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from grokbook._store_codec import MAGIC, pack, unpack  # noqa: E402
@@ -633,6 +633,8 @@ _JSON = st.recursive(
 
 @settings(max_examples=300, deadline=None)
 @given(data=_JSON, long=st.text(min_size=32, max_size=200))
+@example(data={"\x00": 1}, long="0" * 32)  # a key that looks like the reference marker
+@example(data={"\x00\x00": [{"\x00": None}]}, long="0" * 32)
 def test_packing_round_trips_any_json_with_repeated_long_strings(data: Any, long: str) -> None:
     value = {"content": long, "raw": {"output": [long, data, {"text": long}]}, "x": data}
     packed = pack(value)

@@ -194,3 +194,166 @@ def test_import_grokbook_does_not_import_pandas() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+# -- the vectorized paths agree with the plain definitions --------------------------------------
+def _completions(n: int, seed: int) -> list[gb.Completion]:
+    import random
+
+    from grokbook.result import Usage
+
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        hit = rng.random() < 0.3
+        count = lambda: None if rng.random() < 0.2 else rng.randint(0, 5000)  # noqa: E731
+        reasoning, completion = count(), count()
+        out.append(
+            gb.Completion(
+                content=rng.choice(["303", "", "<b>x</b>"]),
+                reasoning=None,
+                model=rng.choice(["grok-4.3", "grok-3-mini-beta"]),
+                requested_model=rng.choice(["grok-4.3", "grok-3-mini-beta"]),
+                reasoning_effort=rng.choice(["low", "high", None]),
+                usage=Usage(
+                    prompt_tokens=count(),
+                    cached_prompt_tokens=count(),
+                    reasoning_tokens=reasoning,
+                    completion_tokens=completion,
+                    output_tokens=None if rng.random() < 0.2 else rng.randint(0, 9000),
+                    total_tokens=count(),
+                ),
+                latency_s=rng.uniform(0.1, 3.0),
+                cost_usd=None if rng.random() < 0.2 else rng.uniform(0, 0.01),
+                cached=hit,
+                cache_lookup_s=(None if rng.random() < 0.3 else 0.001) if hit else None,
+                messages=({"role": "user", "content": f"prompt {rng.randint(0, 3)}"},),
+                id=f"r{i}",
+                provider="xai",
+            )
+        )
+    return out
+
+
+def test_usage_frame_of_completions_is_the_frame_of_their_rows() -> None:
+    """The column-by-column build equals frame_from_rows of completion_row dicts."""
+    from grokbook._columns import completion_row
+
+    calls = _completions(300, seed=1)
+    expected_rows = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for c in calls:
+        key = (c.requested_model, c.reasoning_effort or "default", c.prompt)
+        row_ = completion_row(c, repeat=seen.get(key, 0))
+        seen[key] = seen.get(key, 0) + 1
+        expected_rows.append({**row_, "answer": c.content, "model_served": c.model})
+    expected = frame_from_rows(expected_rows)
+    pd.testing.assert_frame_equal(gb.usage_frame(calls), expected)
+    # A mixed list (Completions and row dicts) takes the row path: the same Completion rows.
+    failed = error_row(model="m", reasoning_effort="low", prompt="p", repeat=0, error="boom")
+    mixed = gb.usage_frame([*calls, failed])
+    pd.testing.assert_frame_equal(mixed.iloc[:-1], expected)
+    # A count that is not an integer is no count: Usage keeps None, never a truncated 2.
+    import dataclasses
+
+    bad = dataclasses.replace(calls[0], usage=calls[0].usage.__class__(prompt_tokens=2.5))  # type: ignore[arg-type]
+    assert pd.isna(gb.usage_frame([bad]).loc[0, "prompt_tokens"])
+
+
+def _reference_summary(df: pd.DataFrame) -> dict[tuple[str, str], dict[str, float]]:
+    """effort_summary's definitions, in plain Python over the records."""
+    out: dict[tuple[str, str], dict[str, float]] = {}
+    nan = float("nan")
+
+    def known(values: list[Any]) -> list[float]:
+        return [float(v) for v in values if v is not None and not pd.isna(v)]
+
+    def mean(values: list[float]) -> float:
+        return sum(values) / len(values) if values else nan
+
+    def median(values: list[float]) -> float:
+        v = sorted(values)
+        if not v:
+            return nan
+        mid = len(v) // 2
+        return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
+
+    records = df.to_dict("records")
+    for key in {(str(r["model"]), str(r["reasoning_effort"])) for r in records}:
+        group = [r for r in records if (str(r["model"]), str(r["reasoning_effort"])) == key]
+        ok = [r for r in group if r["status"] == "ok"]
+        stats: dict[str, float] = {
+            "calls": len(group),
+            "ok": len(ok),
+            "errors": len(group) - len(ok),
+            "cached": sum(bool(r["cached"]) for r in group if not pd.isna(r["cached"])),
+        }
+        for name in ("reasoning_tokens", "completion_tokens", "output_tokens"):
+            values = known([r[name] for r in ok])
+            stats[f"{name}_mean"], stats[f"{name}_median"] = mean(values), median(values)
+        pairs = [
+            (float(r["reasoning_tokens"]), float(r["output_tokens"]))
+            for r in ok
+            if not pd.isna(r["reasoning_tokens"]) and not pd.isna(r["output_tokens"])
+        ]
+        total_out = sum(o for _, o in pairs)
+        stats["reasoning_share"] = sum(r for r, _ in pairs) / total_out if total_out > 0 else nan
+        stats["latency_mean_s"] = mean(known([r["latency_s"] for r in ok]))
+        costs = known([r["cost_usd"] for r in group])
+        stats["cost_total_usd"] = sum(costs) if costs else nan
+        stats["cost_per_call_usd"] = mean(costs)
+        billed = known([r["billed_usd"] for r in group])
+        stats["billed_total_usd"] = sum(billed) if billed else nan
+        out[key] = stats
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_effort_summary_matches_its_definitions(seed: int) -> None:
+    calls = _completions(400, seed=seed)
+    failures = [
+        error_row(model="grok-4.3", reasoning_effort=e, prompt="p", repeat=0, error="x")
+        for e in ("low", "zeta", None)
+    ]
+    df = gb.usage_frame([*calls, *failures])
+    summary = effort_summary(df)
+    expected = _reference_summary(df)
+    assert sorted(summary.index) == sorted(expected)
+    models = list(dict.fromkeys(df["model"]))
+    assert [m for m, _ in summary.index] == sorted([m for m, _ in summary.index], key=models.index)
+    for model in models:
+        efforts = [e for m, e in summary.index if m == model]
+        assert efforts == order_efforts(efforts)
+    for key, stats in expected.items():
+        for name, value in stats.items():
+            got = summary.loc[key, name]
+            assert (math.isnan(value) and math.isnan(got)) or got == pytest.approx(value), (
+                key,
+                name,
+            )
+    assert list(summary.columns)[:4] == ["calls", "ok", "errors", "cached"]
+    assert {str(t) for t in summary.dtypes.iloc[:4]} == {"int64"}
+    assert {str(t) for t in summary.dtypes.iloc[4:]} == {"float64"}
+
+
+def test_usage_frame_keeps_the_largest_plausible_counts_exact_and_drops_absurd_ones() -> None:
+    import dataclasses
+
+    from grokbook.errors import ImplausibleUsageWarning
+    from grokbook.result import MAX_PLAUSIBLE_TOKENS
+
+    calls = _completions(5, seed=4)
+    usage = dataclasses.replace(
+        calls[1].usage, reasoning_tokens=MAX_PLAUSIBLE_TOKENS, prompt_tokens=None
+    )
+    calls[1] = dataclasses.replace(calls[1], usage=usage)
+    with pytest.warns(ImplausibleUsageWarning, match="reasoning_tokens"):
+        absurd = dataclasses.replace(calls[2].usage, reasoning_tokens=2**60 + 1)
+    calls[2] = dataclasses.replace(calls[2], usage=absurd)
+    df = gb.usage_frame(calls)
+    assert df.loc[1, "reasoning_tokens"] == MAX_PLAUSIBLE_TOKENS
+    assert pd.isna(df.loc[2, "reasoning_tokens"])  # 2**60 is no count (issue 13)
+    assert pd.isna(df.loc[1, "prompt_tokens"]) and str(df["reasoning_tokens"].dtype) == "Int64"
+    for name in TOKEN_COLUMNS:  # the other columns took the same (per-column) path
+        expected = [getattr(c.usage, name) for c in calls]
+        assert [None if pd.isna(v) else v for v in df[name]] == expected, name
