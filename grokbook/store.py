@@ -244,6 +244,7 @@ class Store:
         #: Cache entries read ahead by :meth:`prefetch`: key -> stored JSON, or None for a
         #: key known to be absent (its lookup then needs no query). Guarded by _pending_lock.
         self._prefetched: dict[str, bytes | str | None] = {}
+        self._commits = 0  # writer batches finished (guards prefetch's "absent" claims)
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
         self._warned: set[str] = set()
@@ -498,9 +499,13 @@ class Store:
 
     def _forget_pending(self, items: list[_Call | _CachePut]) -> None:
         with self._pending_lock:
+            self._commits += 1  # a prefetch that read before this must not claim "absent"
             for item in items:
-                if isinstance(item, _CachePut) and self._pending.get(item.key) is item.completion:
-                    del self._pending[item.key]
+                if isinstance(item, _CachePut):
+                    if self._pending.get(item.key) is item.completion:
+                        del self._pending[item.key]
+                    if item.key in self._prefetched and self._prefetched[item.key] is None:
+                        del self._prefetched[item.key]
 
     def flush(self, timeout: float | None = 30.0) -> bool:
         """Wait until every queued row is written; False if ``timeout`` ran out first."""
@@ -656,8 +661,11 @@ class Store:
         number of hits; :meth:`forget_prefetched` releases them.
         """
         self._check_pid()
+        self.flush()  # this process's pending entries are in the file, so they are read too
         wanted = list(dict.fromkeys(keys))
         found: dict[str, bytes | str | None] = dict.fromkeys(wanted)
+        with self._pending_lock:
+            commits = self._commits
         try:
             with self._lock:
                 conn = self._connection()
@@ -670,6 +678,8 @@ class Store:
             self._warn_once("read the cache in", exc, "answers are fetched from the API.")
             return 0
         with self._pending_lock:
+            if self._commits != commits:  # the writer committed meanwhile: keep hits only
+                found = {key: value for key, value in found.items() if value is not None}
             self._prefetched.update(found)
         return sum(value is not None for value in found.values())
 
