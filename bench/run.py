@@ -67,7 +67,7 @@ MODEL = "grok-3-mini-beta"
 PROMPT = "What is 101*3?"
 KEY = "bench-key"
 DOC = ROOT / "docs" / "benchmarks.md"
-CASES = ("overhead", "sweep", "import", "stream", "tables", "sse", "display")
+CASES = ("overhead", "sweep", "import", "stream", "tables", "sse", "display", "limit", "store")
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -592,6 +592,226 @@ def bench_sweep(
         f"that sweep spent {_x(httpcore.best_cpu / ours.best_cpu)} the client CPU per call "
         "of the sweep as shipped."
     )
+
+
+# -- 8. sweeps at the limit ---------------------------------------------------------------------
+async def _aiohttp_sized(base_url: str, calls: int, concurrency: int, prompt: str) -> None:
+    """aiohttp + a semaphore with its pool sized to the concurrency (as a careful loop is)."""
+    import aiohttp
+
+    semaphore = asyncio.Semaphore(concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+
+        async def one(i: int) -> None:
+            async with (
+                semaphore,
+                session.post(
+                    f"{base_url}/chat/completions",
+                    json=_body(f"{prompt} #{i}"),
+                    headers={"Authorization": f"Bearer {KEY}"},
+                ) as response,
+            ):
+                response.raise_for_status()
+                await response.json()
+
+        await asyncio.gather(*(one(i) for i in range(calls)))
+
+
+async def _httpx_sized(base_url: str, calls: int, concurrency: int, prompt: str) -> None:
+    """httpx + a semaphore with ``Limits`` sized to the concurrency."""
+    import httpx
+
+    semaphore = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+
+        async def one(i: int) -> None:
+            async with semaphore:
+                response = await http.post(
+                    f"{base_url}/chat/completions",
+                    json=_body(f"{prompt} #{i}"),
+                    headers={"Authorization": f"Bearer {KEY}"},
+                )
+                response.raise_for_status()
+                response.json()
+
+        await asyncio.gather(*(one(i) for i in range(calls)))
+
+
+#: (calls, concurrency, server latency in ms, has a target): the issue's figures.
+LIMIT_GRIDS = ((1000, 50, 200, True), (1000, 200, 200, True), (2500, 500, 200, True),
+               (10_000, 100, 50, False))  # fmt: skip
+LIMIT_TARGET = 1.15
+
+
+def _limit_grid(
+    report: Report, calls: int, concurrency: int, latency_ms: float, targeted: bool, rounds: int
+) -> None:
+    case = "8. sweeps at the limit"
+    ideal = calls * latency_ms / 1000 / concurrency
+    with Server(latency_ms) as base_url:
+
+        def run(coro: Callable[..., Any]) -> Callable[[str], None]:
+            return lambda p: asyncio.run(coro(base_url, calls, concurrency, p))
+
+        subjects = [
+            Subject(
+                "aiohttp.ClientSession(limit=concurrency) + semaphore",
+                "aiohttp",
+                PEER,
+                run(_aiohttp_sized),
+            ),
+            Subject(
+                "httpx.AsyncClient(Limits(concurrency)) + semaphore",
+                "httpx/httpcore",
+                PEER,
+                run(_httpx_sized),
+            ),
+            Subject(
+                "grokbook.sweep as users get it (run log + cache on)",
+                "httpx/aiohttp",
+                OURS,
+                lambda p: _grokbook_sweep(base_url, calls, concurrency, p),
+            ),
+        ]
+        for subject in subjects:
+            subject.run(f"warm up ({subject.name}, {concurrency})")
+        _interleaved(
+            subjects,
+            rounds,
+            lambda s, r: s.run(f"{PROMPT} ({s.name}, c{concurrency}, round {r})"),
+        )
+    best = _best_peer(subjects)
+    ours = _ours(subjects)
+    grid = f"{calls} calls, concurrency {concurrency}, {latency_ms:g} ms (ideal {_s(ideal)})"
+    for subject in subjects:
+        report.row(
+            case,
+            f"{grid}: {_label(subject)}",
+            f"{_s(subject.best_wall)}",
+            _x(subject.best_wall / best.best_wall) + " of best peer",
+            f"{_x(subject.best_wall / ideal)} of ideal",
+            transport=subject.stack,
+            cpu=f"{subject.best_cpu / calls * 1000:.2f} ms/call",
+        )
+    ratio = ours.best_wall / best.best_wall
+    if targeted:
+        report.target(
+            case,
+            f"{grid}: grokbook.sweep within {LIMIT_TARGET}x of the best peer",
+            f"{_x(ratio)} of {best.name}; {_spread(ours, best)}",
+            ratio <= LIMIT_TARGET,
+            f"client CPU per call: grokbook {ours.best_cpu / calls * 1000:.2f} ms, "
+            f"{best.name} {best.best_cpu / calls * 1000:.2f} ms; at this concurrency the "
+            "server (one Python process on a shared 2-core machine) may be the limit for "
+            "every subject alike.",
+        )
+
+
+def bench_limit(report: Report, rounds: int = 2) -> None:
+    """Sweeps at concurrency 50, 200 and 500 (and 10k calls at 100) beside peers whose pools
+    are sized to the concurrency, run log and cache on as shipped."""
+    for calls, concurrency, latency_ms, targeted in LIMIT_GRIDS:
+        _limit_grid(report, calls, concurrency, latency_ms, targeted, rounds)
+    report.notes.append(
+        "8: best of 2 interleaved rounds after a warm-up; every peer's pool is sized to the "
+        "concurrency (aiohttp's and httpx's defaults cap at 100 connections, which would halve "
+        "them at 200 and 500: grokbook sizes its own pool from the sweep's concurrency)."
+    )
+
+
+# -- 9. the run log ----------------------------------------------------------------------------
+STORE_TARGET_KB = 1.5
+HISTORY_TARGET = 1.5
+
+
+def bench_store(
+    report: Report, calls: int = 1000, rows: tuple[int, ...] = (100_000, 1_000_000)
+) -> None:
+    """Disk per call of a simulated sweep (run log + cache), and history() beside
+    pd.read_sql_query on the same table at 100k and 1M rows."""
+    import sqlite3
+    import tempfile
+
+    import pandas as pd
+
+    import grokbook as gb
+
+    case = "9. the run log"
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["GROKBOOK_HOME"] = home
+        gb.store.reset()
+        prompts = [f"What is {i}*{i + 3}?" for i in range(calls // 2)]
+        gb.sweep(prompts, models=["grok-4.3"], efforts=["low", "high"], progress=False,
+                 client=gb.AsyncClient(provider="sim"))  # fmt: skip
+        db = gb.store.get_store()
+        assert db is not None and db.flush()
+        gb.store.reset()  # closes the connection: the WAL is checkpointed into the file
+        path = Path(home) / gb.store.DB_NAME
+        with sqlite3.connect(path) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            logged = conn.execute("SELECT count(*) FROM calls").fetchone()[0]
+            parts = {
+                name: conn.execute(
+                    "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name = ?", (name,)
+                ).fetchone()[0]
+                for name in ("calls", "cache")
+            }
+        per_call = path.stat().st_size / logged / 1024
+        report.row(
+            case,
+            f"on disk per call (grok-4.3 low/high on the simulator, cache on, {logged} calls)",
+            f"{per_call:.2f} KB",
+            f"calls table {parts['calls'] / logged / 1024:.2f} KB, "
+            f"cache {parts['cache'] / logged / 1024:.2f} KB",
+        )
+        report.target(
+            case,
+            f"<= {STORE_TARGET_KB} KB per call on disk",
+            f"{per_call:.2f} KB",
+            per_call <= STORE_TARGET_KB,
+            "the cache keeps each answer's whole server response (raw) so a hit returns what "
+            "the server sent; the run log keeps the answer and reasoning again, so a cleared "
+            "cache loses nothing. Both are packed (zlib, each long string once).",
+        )
+        # Grow the table to N rows by copying its rows, then read it both ways.
+        for n in rows:
+            with sqlite3.connect(path) as conn:
+                have = conn.execute("SELECT count(*) FROM calls").fetchone()[0]
+                columns = [r[1] for r in conn.execute("PRAGMA table_info(calls)") if r[1] != "id"]
+                names = ", ".join(columns)
+                while have < n:
+                    conn.execute(
+                        f"INSERT INTO calls ({names}) SELECT {names} FROM calls LIMIT ?",
+                        (n - have,),
+                    )
+                    have = conn.execute("SELECT count(*) FROM calls").fetchone()[0]
+            gb.store.reset()
+            sql = "SELECT * FROM calls ORDER BY id DESC"
+            ours_s, peer_s = [], []
+            for _ in range(2):
+                started = time.perf_counter()
+                frame = gb.history(limit=None)
+                ours_s.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                with sqlite3.connect(path) as conn:
+                    peer = pd.read_sql_query(sql, conn)
+                peer_s.append(time.perf_counter() - started)
+            assert len(frame) == len(peer) == n
+            ratio = min(ours_s) / min(peer_s)
+            report.row(case, f"history() at {n:,} rows", _s(min(ours_s)),
+                       f"pd.read_sql_query {_s(min(peer_s))}", _x(ratio))  # fmt: skip
+            report.target(
+                case,
+                f"history() at {n:,} rows within {HISTORY_TARGET}x of pd.read_sql_query",
+                _x(ratio),
+                ratio <= HISTORY_TARGET,
+                "history() returns typed columns (datetimes, nullable ints) and newest first.",
+            )
+        gb.store.reset()
+        os.environ.pop("GROKBOOK_HOME", None)
 
 
 # -- 3. import cost ----------------------------------------------------------------------------
@@ -1316,6 +1536,8 @@ def main(argv: list[str] | None = None) -> int:
         "tables": bench_tables,
         "sse": bench_sse,
         "display": bench_display,
+        "limit": bench_limit,
+        "store": bench_store,
     }
     report = Report()
     started = time.perf_counter()

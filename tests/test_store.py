@@ -715,3 +715,16 @@ def test_a_calls_row_does_not_store_the_prompt_unset_options_or_column_tags_twic
     assert "null" not in p1 and json.loads(t1) == {"team": "a"}
     assert json.loads(m2)[0] == {"content": "Be brief.", "role": "system"} and prompt2 == "Hi"
     store.reset()
+
+
+def test_the_preset_dictionary_never_changes_and_old_entries_still_read() -> None:
+    import hashlib
+    import zlib
+
+    from grokbook import _store_codec
+
+    # Entries written with the dictionary need its exact bytes: a change needs a new MAGIC.
+    assert hashlib.sha256(_store_codec._ZDICT).hexdigest()[:16] == "5f21cfc594df549a"
+    value = {"content": "an answer " * 5, "n": 1}
+    v1 = b"gbz1" + zlib.compress(json.dumps(value).encode())  # written before the dictionary
+    assert unpack(v1) == value

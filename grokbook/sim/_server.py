@@ -59,7 +59,7 @@ def is_loopback(host: str) -> bool:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     # Benchmarks open dozens of connections at once; the default backlog of 5 would refuse some.
-    request_queue_size = 256
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], simulator: Simulator, verbose: bool) -> None:
         if ":" in address[0]:
