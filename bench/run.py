@@ -773,8 +773,8 @@ def bench_store(
             f"{per_call:.2f} KB",
             per_call <= STORE_TARGET_KB,
             "the cache keeps each answer's whole server response (raw) so a hit returns what "
-            "the server sent; the run log keeps the answer and reasoning again, so a cleared "
-            "cache loses nothing. Both are packed (zlib, each long string once).",
+            "the server sent, and the run log keeps the answer and reasoning again so a cleared "
+            "cache loses nothing: see grokbook/_store_codec.py for how both are packed.",
         )
         # Grow the table to N rows by copying its rows, then read it both ways.
         for n in rows:
