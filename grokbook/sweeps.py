@@ -559,6 +559,51 @@ def _prepare(
     )
 
 
+def _via_batch(
+    prompts: Any,
+    models: str | Iterable[str] | None,
+    efforts: str | Iterable[str | None] | None,
+    repeats: int,
+    client: Client | AsyncClient | None,
+    system: str | None,
+    temperature: float | None,
+    progress: bool,
+    cache: bool,
+    seed: int | None,
+    on_result: Callable[[dict[str, Any]], None] | None,
+    *,
+    via: str,
+    accept_latency: bool,
+    poll_interval: float | None,
+    expected: Any,
+    scorer: Scorer | None,
+) -> pd.DataFrame | None:
+    """The grid run on the Batch API when ``via`` picks it (rows scored as a live sweep's),
+    or None when it is to run live."""
+    from . import batch
+
+    calls = len(grid(prompts, models, efforts, repeats))
+    provider = client.provider.name if isinstance(client, Client | AsyncClient) else None
+    if batch.engine(via, calls, accept_latency=accept_latency, provider=provider) != "batch":
+        return None
+    listed, expected, cases = _cases(prompts, expected)
+    frame = batch.batch_sweep(
+        listed,
+        models,
+        efforts,
+        repeats,
+        client=client,
+        system=system,
+        temperature=temperature,
+        progress=progress,
+        cache=cache,
+        seed=seed,
+        on_result=on_result,
+        poll_interval=poll_interval,
+    )
+    return _scored(frame, _as_list(listed, "prompts") or [], expected, cases, scorer)
+
+
 async def asweep(
     prompts: str | Iterable[str] | pd.DataFrame,
     models: str | Iterable[str] | None = None,
@@ -575,6 +620,9 @@ async def asweep(
     *,
     expected: Any = None,
     scorer: Scorer | None = None,
+    via: str = "live",
+    accept_latency: bool = False,
+    poll_interval: float | None = None,
 ) -> pd.DataFrame:
     """The async :func:`sweep`: ``df = await gb.asweep(...)`` on the running loop.
 
@@ -583,7 +631,17 @@ async def asweep(
     called on the loop with each finished row (a dict), e.g. to drive a progress widget.
     ``expected`` / ``scorer`` score the answers as :func:`sweep` does (a judge's grading calls
     are made with a sync client after the sweep, blocking the loop while they run).
+    ``via="batch"`` / ``"auto"`` run on the Batch API as in :func:`sweep`, in a worker
+    thread, so the loop stays free while the batch is polled.
     """
+    if via != "live":
+        batched = await asyncio.to_thread(
+            _via_batch, prompts, models, efforts, repeats, client, system, temperature,
+            progress, cache, seed, on_result, via=via, accept_latency=accept_latency,
+            poll_interval=poll_interval, expected=expected, scorer=scorer,
+        )  # fmt: skip
+        if batched is not None:
+            return batched
     run = _prepare(
         prompts,
         models,
@@ -651,27 +709,13 @@ def sweep(
     ``accept_latency=True``; otherwise the sweep runs live.
     """
     if via != "live":
-        from . import batch
-
-        calls = len(grid(prompts, models, efforts, repeats))
-        provider = client.provider.name if isinstance(client, Client | AsyncClient) else None
-        if batch.engine(via, calls, accept_latency=accept_latency, provider=provider) == "batch":
-            listed, expected, cases = _cases(prompts, expected)
-            frame = batch.batch_sweep(
-                listed,
-                models,
-                efforts,
-                repeats,
-                client=client,
-                system=system,
-                temperature=temperature,
-                progress=progress,
-                cache=cache,
-                seed=seed,
-                on_result=on_result,
-                poll_interval=poll_interval,
-            )
-            return _scored(frame, _as_list(listed, "prompts") or [], expected, cases, scorer)
+        batched = _via_batch(
+            prompts, models, efforts, repeats, client, system, temperature, progress, cache,
+            seed, on_result, via=via, accept_latency=accept_latency,
+            poll_interval=poll_interval, expected=expected, scorer=scorer,
+        )  # fmt: skip
+        if batched is not None:
+            return batched
     run = _prepare(
         prompts,
         models,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
@@ -373,3 +374,21 @@ def test_a_scored_batch_sweep_of_cases_scores_like_a_live_one() -> None:
     for column in ("expected", "score", "correct", "steps"):
         pd.testing.assert_series_equal(df[column], live[column], check_names=True)
     assert df["correct"].notna().all()
+
+
+async def test_asweep_runs_on_the_batch_api_too_without_blocking_the_loop() -> None:
+    client, batches = sim(delay=0.3)
+    ticks = 0
+
+    async def beat() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.05)
+            ticks += 1
+
+    beating = asyncio.create_task(beat())
+    df = await gb.asweep(PROMPTS, models=MODEL, efforts=EFFORTS, client=client,
+                         progress=False, cache=False, via="batch")  # fmt: skip
+    beating.cancel()
+    assert batches.created == 1 and set(df["via"]) == {"batch"} and len(df) == 6
+    assert ticks >= 3  # the loop kept running while the batch was polled
