@@ -80,6 +80,9 @@ class Send:
     #: httpx ``files=``: e.g. ``{"file": (name, binary file object, content type)}``; the file
     #: is streamed, and read again from its start if the request is retried.
     files: Any = None
+    #: False for a request that must not happen twice (creating a batch, uploading its file):
+    #: it is retried only when it surely never reached the server (see _retry.never_sent).
+    idempotent: bool = True
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,9 @@ def exchange(policy: Policy, send: Send) -> Plan:
             cause = policy.safe_cause(outcome)
         else:  # pragma: no cover - a driver bug, not a network condition
             raise TypeError(f"exchange() was sent {outcome!r}")
+        if not send.idempotent and not _retry.never_sent(outcome):
+            error.retries = attempt  # it may have been done: a retry could do it twice
+            raise error from cause
         delay = policy.retry_wait(attempt, error)
         if delay is None:
             raise error from cause

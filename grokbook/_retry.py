@@ -23,9 +23,11 @@ __all__ = [
     "JITTER_FRACTION",
     "MAX_BACKOFF_S",
     "MAX_RETRY_AFTER_S",
+    "NOT_PERFORMED_STATUS_CODES",
     "RETRYABLE_STATUS_CODES",
     "backoff_delay",
     "is_retryable_status",
+    "never_sent",
     "parse_retry_after",
     "retry_delay",
 ]
@@ -45,6 +47,21 @@ MAX_BACKOFF_S = 8.0
 JITTER_FRACTION = 0.25
 #: A server asking us to wait longer than this is not waited for beyond it.
 MAX_RETRY_AFTER_S = 60.0
+
+
+#: Statuses that say the server did not act on the request: safe to send again even when it
+#: must not happen twice (a 5xx other than 503 may have failed half way).
+NOT_PERFORMED_STATUS_CODES = frozenset({408, 425, 429, 503})
+
+
+def never_sent(outcome: object) -> bool:
+    """Whether a failed attempt surely did nothing on the server, so a request that must not
+    happen twice may be retried: a connection that never opened (connect error or timeout,
+    no pooled connection free) or a status saying the request was not performed."""
+    if isinstance(outcome, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return True
+    status = getattr(outcome, "status_code", None)
+    return isinstance(status, int) and status in NOT_PERFORMED_STATUS_CODES
 
 
 def is_retryable_status(status_code: int) -> bool:

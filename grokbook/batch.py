@@ -88,7 +88,14 @@ from ._columns import DEFAULT_EFFORT_LABEL, completion_row, error_row
 from ._core import CallOptions, Messages, compute_cost
 from ._wire import wire_for
 from .client import AsyncClient, Client, _Call
-from .errors import APIError, BatchRequestError, GrokbookError, UnsupportedParameterError
+from .errors import (
+    APIError,
+    BatchRequestError,
+    GrokbookError,
+    ResponseTooLargeError,
+    UnsupportedParameterError,
+    redact,
+)
 from .result import Completion
 from .store import Store, canonical_json, get_store
 
@@ -444,7 +451,8 @@ class _BatchRun:
             sweep_id=self.sweep_id,
             calls=len(indices),
             jobs=indices,
-            grid=self.spec.to_dict(),
+            # The run log never holds the key, not even one pasted into a prompt.
+            grid=json.loads(redact(json.dumps(self.spec.to_dict()), self.client._secrets())),
             status=batch_status(data),
             state=dict(data.get("state") or {}),
             updated=None,
@@ -491,7 +499,7 @@ class _BatchRun:
         state = dict(data.get("state") or {})
         status = batch_status(data)
         if data.get("cancel_by_xai_message"):
-            part.rejection = str(data["cancel_by_xai_message"])
+            part.rejection = redact(str(data["cancel_by_xai_message"]), self.client._secrets())
         moved = state != part.record.state or status != part.record.status
         part.record.state, part.record.status = state, status
         if moved and self.store is not None:
@@ -504,9 +512,16 @@ class _BatchRun:
         landed = 0
         token: str | None = None
         batch_id = part.record.batch_id
+        page = RESULTS_PAGE
         while True:
-            params = {"limit": RESULTS_PAGE, "pagination_token": token}
-            reply = self.client.request("GET", f"/batches/{batch_id}/results", params=params)
+            params = {"limit": page, "pagination_token": token}
+            try:
+                reply = self.client.request("GET", f"/batches/{batch_id}/results", params=params)
+            except ResponseTooLargeError:
+                if page == 1:
+                    raise  # one result past max_response_bytes: raise the cap to read it
+                page = max(1, page // 4)  # long reasoning answers: smaller pages fit the cap
+                continue
             data = reply.data if isinstance(reply.data, dict) else {}
             results = data.get("results") or []
             for item in results:
@@ -536,8 +551,11 @@ class _BatchRun:
             message = error.get("message") if isinstance(error, Mapping) else error
             code = error.get("code") if isinstance(error, Mapping) else None
             exc = BatchRequestError(
-                f"The batch request failed: {message or 'no response'} (code {code}). Run the "
-                "same sweep again to submit it again.",
+                redact(
+                    f"The batch request failed: {message or 'no response'} (code {code}). Run "
+                    "the same sweep again to submit it again.",
+                    self.client._secrets(),
+                ),
                 code=code,
             )
             call.record(None, exc)

@@ -115,6 +115,10 @@ class Reply:
     data: Any
 
 
+#: Methods whose retry cannot do a thing twice (RFC 9110, 9.2.2).
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
 class _Secret:
     """The API key, kept out of reprs, tracebacks' locals and logs (only :meth:`reveal`)."""
 
@@ -270,7 +274,9 @@ class _BaseClient:
         url = self.base_url + path
         if params:
             url = str(httpx.URL(url, params={k: v for k, v in params.items() if v is not None}))
-        return Send(method.upper(), url, json, files=files)
+        method = method.upper()
+        # Creating things (a batch, an uploaded file) must not happen twice on a retry.
+        return Send(method, url, json, files=files, idempotent=method in _IDEMPOTENT_METHODS)
 
     def _reply(self, response: httpx.Response) -> Reply:
         content = response.content

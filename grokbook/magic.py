@@ -32,7 +32,7 @@ end of a long answer), then the finished answer is rendered below it by
 therefore hold exactly what a re-run emits, which keeps nbval stable. Terminal IPython
 (``frontend="plain"``, automatic without a kernel) prints the text instead, with terminal
 escape sequences removed (:func:`grokbook.render.terminal_text`). Every path shows an API key
-that a server echoes as ``***``.
+that a server echoes as ``[redacted]``.
 
 Calls go through :class:`grokbook.Client` (one per provider for the session), with the
 response cache on unless ``--no-cache``, and ``tags={"source": "magic"}`` in the run log.

@@ -615,7 +615,7 @@ class LiveAnswer:
     enough: an update of B bytes needs ``(B - FLOOR_BYTES) / BYTES_PER_CHAR`` new characters.
     The finished answer is rendered in full by :meth:`final_bundle`.
 
-    Every text shown has ``secrets`` (the API key) replaced by ``***``
+    Every text shown has ``secrets`` (the API key) replaced by ``[redacted]``
     (:func:`grokbook.errors.redact`): a server that echoes the key shows it redacted.
     """
 
@@ -681,7 +681,7 @@ class LiveAnswer:
         return self.redact(text[-(window + longest) :])[-window:], len(text)
 
     def redact(self, text: str) -> str:
-        """``text`` with the secrets replaced by ``***`` (:func:`grokbook.errors.redact`)."""
+        """``text`` with the secrets replaced by ``[redacted]`` (:func:`grokbook.errors.redact`)."""
         from .errors import redact
 
         return redact(text, self.secrets) if self.secrets else text

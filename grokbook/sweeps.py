@@ -128,20 +128,33 @@ def _cases(prompts: Any, expected: Any) -> tuple[Any, Any, pd.DataFrame | None]:
     return list(cases["prompt"]), expected, extra
 
 
+def _scoring_inputs(
+    prompts: Any, expected: Any, scorer: Scorer | None
+) -> tuple[Any, list[Any] | None, pd.DataFrame | None]:
+    """(the prompts, one expected answer per prompt or None, the cases frame or None), checked
+    before anything is sent: a mistake here must not cost a sweep."""
+    listed, expected, cases = _cases(prompts, expected)
+    expected_list = _expected_list(_as_list(listed, "prompts") or [], expected)
+    if scorer is not None and expected_list is None:
+        raise UnsupportedParameterError(
+            "scorer needs expected answers: pass expected= (a list aligned with prompts or a "
+            "dict of prompt -> answer), or a DataFrame of cases with an 'expected' column."
+        )
+    return listed, expected_list, cases
+
+
 def _scored(
     frame: pd.DataFrame,
-    prompts: list[str],
-    expected: Any,
+    jobs: Sequence[Job],
+    expected_list: list[Any] | None,
     cases: pd.DataFrame | None,
     scorer: Scorer | None,
 ) -> pd.DataFrame:
-    """A finished frame (rows matched to their cases by prompt) with the cases' columns and,
-    given expected answers, scored: what :meth:`_Run.result` does for a live sweep."""
-    expected_list = _expected_list(prompts, expected)
+    """A finished frame, one row per job in grid order, with the cases' columns and, given
+    expected answers, scored: what :meth:`_Run.result` does for a live sweep."""
     if cases is None and expected_list is None:
         return frame
-    first = {prompt: index for index, prompt in reversed(list(enumerate(prompts)))}
-    index = [first[prompt] for prompt in frame["prompt"]]
+    index = [job.case for job in jobs]
     if cases is not None:
         picked = cases.take(index)
         for name in cases.columns:
@@ -532,14 +545,8 @@ def _prepare(
         raise UnsupportedParameterError(
             f"concurrency must be an integer >= 1, not {concurrency!r}."
         )
-    listed, expected, cases = _cases(prompts, expected)
+    listed, expected_list, cases = _scoring_inputs(prompts, expected, scorer)
     jobs = grid(listed, models, efforts, repeats)
-    expected_list = _expected_list(_as_list(listed, "prompts") or [], expected)
-    if scorer is not None and expected_list is None:
-        raise UnsupportedParameterError(
-            "scorer needs expected answers: pass expected= (a list aligned with prompts or a "
-            "dict of prompt -> answer), or a DataFrame of cases with an 'expected' column."
-        )
     async_client, created = _async_client(client)
     return _Run(
         jobs,
@@ -586,7 +593,8 @@ def _via_batch(
     provider = client.provider.name if isinstance(client, Client | AsyncClient) else None
     if batch.engine(via, calls, accept_latency=accept_latency, provider=provider) != "batch":
         return None
-    listed, expected, cases = _cases(prompts, expected)
+    listed, expected_list, cases = _scoring_inputs(prompts, expected, scorer)
+    jobs = grid(listed, models, efforts, repeats)
     frame = batch.batch_sweep(
         listed,
         models,
@@ -601,7 +609,9 @@ def _via_batch(
         on_result=on_result,
         poll_interval=poll_interval,
     )
-    return _scored(frame, _as_list(listed, "prompts") or [], expected, cases, scorer)
+    if len(frame) != len(jobs):  # pragma: no cover - batch_sweep returns one row per job
+        raise RuntimeError("a batch sweep returned a row count unlike its grid's")
+    return _scored(frame, jobs, expected_list, cases, scorer)
 
 
 async def asweep(

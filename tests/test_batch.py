@@ -392,3 +392,114 @@ async def test_asweep_runs_on_the_batch_api_too_without_blocking_the_loop() -> N
     beating.cancel()
     assert batches.created == 1 and set(df["via"]) == {"batch"} and len(df) == 6
     assert ticks >= 3  # the loop kept running while the batch was polled
+
+
+# -- found in review: nothing twice, nothing leaked, nothing checked too late ------------------
+@pytest.mark.parametrize("method", ["POST /files", "POST /batches"])
+def test_a_creating_request_that_may_have_arrived_is_never_sent_twice(method: str) -> None:
+    import io
+
+    import httpx
+
+    sent: list[str] = []
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        request.read()
+        time.sleep(0.4)  # past the deadline: the server may well have acted on it
+        return httpx.Response(200, json={"id": "file-1", "batch_id": "b-1"})
+
+    client = gb.Client(provider="xai", api_key="xai-test-key", timeout=0.2, max_retries=3,
+                       transport=httpx.MockTransport(slow))  # fmt: skip
+    verb, path = method.split()
+    files = {"file": ("a.jsonl", io.BytesIO(b"{}"), "application/jsonl")}
+    with pytest.raises(gb.errors.APITimeoutError) as info:
+        client.request(verb, path, files=files if path == "/files" else None)
+    assert len(sent) == 1 and info.value.retries == 0
+
+
+@pytest.mark.parametrize("first", ["connect error", "503", "429"])
+def test_a_creating_request_that_never_arrived_is_retried(first: str) -> None:
+    import httpx
+
+    sent: list[str] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        if len(sent) == 1:
+            if first == "connect error":
+                raise httpx.ConnectError("refused")
+            return httpx.Response(int(first), json={"error": "busy"})
+        return httpx.Response(200, json={"batch_id": "b-1"})
+
+    client = gb.Client(provider="xai", api_key="xai-test-key", max_retries=2,
+                       transport=httpx.MockTransport(flaky))  # fmt: skip
+    assert client.request("POST", "/batches", json={"name": "x"}).data == {"batch_id": "b-1"}
+    assert len(sent) == 2
+
+
+def test_a_key_in_a_batch_error_or_a_prompt_reaches_neither_frame_errors_nor_the_run_log(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from grokbook.sim import _batch as sim_batch
+
+    key = "xai-THISISASECRETKEY0123456789"
+
+    def failing(self: Any, batch_: Any, line: Any, answer: Any) -> dict[str, Any]:
+        error = {"code": 16, "message": f"invalid key {key}"}
+        return {"batch_request_id": line.custom_id, "batch_result": {"error": error}}
+
+    monkeypatch.setattr(sim_batch.BatchStore, "_answer", failing)
+    simulator = Simulator(latency="none", batch_delay=0.0)
+    client = gb.Client(provider="sim", api_key=key, transport=SimTransport(simulator=simulator))
+    df = gb.sweep([f"What is 7*8? ({key})"], models=MODEL, efforts=["low"], client=client,
+                  progress=False, via="batch")  # fmt: skip
+    assert key not in " ".join(df["error"]) and "[redacted]" in df["error"].iloc[0]
+    db = store.get_store()
+    assert db is not None and db.flush()
+    with sqlite3.connect(db.path) as conn:
+        for table in ("calls", "batches"):
+            assert key not in repr(conn.execute(f"SELECT * FROM {table}").fetchall()), table
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"expected": [56]}, "1 answers for 2 prompts"),
+        ({"scorer": gb.scoring.exact}, "scorer needs expected answers"),
+    ],
+)
+def test_scoring_mistakes_are_refused_before_a_batch_is_submitted(
+    kwargs: dict[str, Any], match: str
+) -> None:
+    client, batches = sim()
+    with pytest.raises(gb.errors.UnsupportedParameterError, match=match):
+        gb.sweep(["What is 7*8?", "What is 2+2?"], models=MODEL, efforts=["low"], client=client,
+                 progress=False, via="batch", **kwargs)  # fmt: skip
+    assert batches.created == 0
+
+
+def test_duplicate_prompts_in_cases_keep_their_own_expected_answers_on_the_batch_path() -> None:
+    client, _ = sim()
+    cases = pd.DataFrame({"prompt": ["What is 7*8?", "What is 7*8?", "What is 2+2?"],
+                          "expected": [56, 99, 4], "tag": ["a", "b", "c"]})  # fmt: skip
+    kw: dict[str, Any] = {"models": MODEL, "efforts": ["low"], "client": client,
+                          "progress": False, "cache": False}  # fmt: skip
+    live = gb.sweep(cases, **kw)
+    df = gb.sweep(cases, via="batch", **kw)
+    for column in ("expected", "correct", "tag"):
+        assert df[column].tolist() == live[column].tolist(), column
+    assert df["correct"].tolist() == [True, False, True]
+
+
+def test_results_pages_shrink_when_a_page_is_past_the_size_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    simulator = Simulator(latency="none", batch_delay=0.0)
+    # Each result is ~2 KB on the simulator: a cap of 8 KB fits only a few per page.
+    client = gb.Client(provider="sim", max_response_bytes=8_000,
+                       transport=SimTransport(simulator=simulator))  # fmt: skip
+    prompts = [f"What is {i}*3?" for i in range(12)]
+    df = gb.sweep(prompts, models=MODEL, efforts=["low"], client=client, progress=False,
+                  cache=False, via="batch")  # fmt: skip
+    assert len(df) == 12 and set(df["status"]) == {"ok"}
