@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 
+import httpx
 import pytest
 
 from grokbook import _retry
@@ -87,3 +88,26 @@ def test_default_timeouts_suit_reasoning_models() -> None:
     timeout = _retry.DEFAULT_TIMEOUT
     assert timeout.read is not None and timeout.read >= 300
     assert timeout.connect is not None and timeout.connect <= 15
+
+
+@pytest.mark.parametrize(
+    ("outcome", "never"),
+    [
+        (httpx.ConnectError("refused"), True),
+        (httpx.ConnectTimeout("slow connect"), True),
+        (httpx.PoolTimeout("no free connection"), True),
+        (httpx.ReadTimeout("slow answer"), False),  # it may have been acted on
+        (httpx.ReadError("cut"), False),
+        (httpx.RemoteProtocolError("garbled"), False),
+        (httpx.Response(429), True),
+        (httpx.Response(503), True),
+        (httpx.Response(408), True),
+        (httpx.Response(500), False),  # may have failed half way
+        (httpx.Response(502), False),
+        (httpx.Response(400), False),
+    ],
+)
+def test_never_sent_says_when_a_request_that_must_not_happen_twice_may_be_retried(
+    outcome: object, never: bool
+) -> None:
+    assert _retry.never_sent(outcome) is never
