@@ -351,17 +351,27 @@ def bench_overhead(report: Report, calls: int = 1000, rounds: int = 7) -> None:
 
 # -- 2. sweep throughput -----------------------------------------------------------------------
 async def _httpx_semaphore(
-    base_url: str, calls: int, concurrency: int, prompt: str, aiohttp: bool = False
+    base_url: str,
+    calls: int,
+    concurrency: int,
+    prompt: str,
+    aiohttp: bool = False,
+    sized: bool = False,
 ) -> None:
+    """httpx + a semaphore; ``sized``: its pool ``Limits`` sized to the concurrency."""
     import httpx
 
     semaphore = asyncio.Semaphore(concurrency)
     kwargs: dict[str, Any] = {}
+    if sized:
+        kwargs["limits"] = httpx.Limits(
+            max_connections=concurrency, max_keepalive_connections=concurrency
+        )
     if aiohttp:
         from httpx_aiohttp import AiohttpTransport
 
         kwargs["transport"] = AiohttpTransport()
-    async with httpx.AsyncClient(timeout=60, **kwargs) as http:
+    async with httpx.AsyncClient(timeout=120 if sized else 60, **kwargs) as http:
 
         async def one(i: int) -> None:
             async with semaphore:
@@ -376,12 +386,17 @@ async def _httpx_semaphore(
         await asyncio.gather(*(one(i) for i in range(calls)))
 
 
-async def _aiohttp_semaphore(base_url: str, calls: int, concurrency: int, prompt: str) -> None:
+async def _aiohttp_semaphore(
+    base_url: str, calls: int, concurrency: int, prompt: str, sized: bool = False
+) -> None:
+    """aiohttp + a semaphore; ``sized``: its pool sized to the concurrency (as a careful loop
+    is; aiohttp's default caps at 100 connections)."""
     import aiohttp
 
     semaphore = asyncio.Semaphore(concurrency)
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
+    timeout = aiohttp.ClientTimeout(total=120 if sized else 60)
+    connector = aiohttp.TCPConnector(limit=concurrency) if sized else None
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
 
         async def one(i: int) -> None:
             async with (
@@ -595,51 +610,6 @@ def bench_sweep(
 
 
 # -- 8. sweeps at the limit ---------------------------------------------------------------------
-async def _aiohttp_sized(base_url: str, calls: int, concurrency: int, prompt: str) -> None:
-    """aiohttp + a semaphore with its pool sized to the concurrency (as a careful loop is)."""
-    import aiohttp
-
-    semaphore = asyncio.Semaphore(concurrency)
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-
-        async def one(i: int) -> None:
-            async with (
-                semaphore,
-                session.post(
-                    f"{base_url}/chat/completions",
-                    json=_body(f"{prompt} #{i}"),
-                    headers={"Authorization": f"Bearer {KEY}"},
-                ) as response,
-            ):
-                response.raise_for_status()
-                await response.json()
-
-        await asyncio.gather(*(one(i) for i in range(calls)))
-
-
-async def _httpx_sized(base_url: str, calls: int, concurrency: int, prompt: str) -> None:
-    """httpx + a semaphore with ``Limits`` sized to the concurrency."""
-    import httpx
-
-    semaphore = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
-
-        async def one(i: int) -> None:
-            async with semaphore:
-                response = await http.post(
-                    f"{base_url}/chat/completions",
-                    json=_body(f"{prompt} #{i}"),
-                    headers={"Authorization": f"Bearer {KEY}"},
-                )
-                response.raise_for_status()
-                response.json()
-
-        await asyncio.gather(*(one(i) for i in range(calls)))
-
-
 #: (calls, concurrency, server latency in ms, has a target): the issue's figures.
 LIMIT_GRIDS = ((1000, 50, 200, True), (1000, 200, 200, True), (2500, 500, 200, True),
                (10_000, 100, 50, False))  # fmt: skip
@@ -654,20 +624,20 @@ def _limit_grid(
     with Server(latency_ms) as base_url:
 
         def run(coro: Callable[..., Any]) -> Callable[[str], None]:
-            return lambda p: asyncio.run(coro(base_url, calls, concurrency, p))
+            return lambda p: asyncio.run(coro(base_url, calls, concurrency, p, sized=True))
 
         subjects = [
             Subject(
                 "aiohttp.ClientSession(limit=concurrency) + semaphore",
                 "aiohttp",
                 PEER,
-                run(_aiohttp_sized),
+                run(_aiohttp_semaphore),
             ),
             Subject(
                 "httpx.AsyncClient(Limits(concurrency)) + semaphore",
                 "httpx/httpcore",
                 PEER,
-                run(_httpx_sized),
+                run(_httpx_semaphore),
             ),
             Subject(
                 "grokbook.sweep as users get it (run log + cache on)",

@@ -150,8 +150,9 @@ def _scored(
     cases: pd.DataFrame | None,
     scorer: Scorer | None,
 ) -> pd.DataFrame:
-    """A finished frame, one row per job in grid order, with the cases' columns and, given
-    expected answers, scored: what :meth:`_Run.result` does for a live sweep."""
+    """A finished frame, one row per job in ``jobs`` (in that order), with the cases' columns
+    (a case column named like a usage column, e.g. "model", is kept as case_NAME) and, given
+    expected answers, scored: for live sweeps (:meth:`_Run.result`) and batch sweeps alike."""
     if cases is None and expected_list is None:
         return frame
     index = [job.case for job in jobs]
@@ -377,22 +378,8 @@ class _Run:
     def result(self) -> pd.DataFrame:
         """:meth:`frame`, plus the cases' extra columns and, given expected answers, the
         ``expected`` / ``score`` / ``correct`` columns (:func:`grokbook.scoring.score`)."""
-        frame = self.frame()
         finished = [job for job, row in zip(self.jobs, self.rows, strict=True) if row is not None]
-        if self.cases is not None:
-            picked = self.cases.take([job.case for job in finished])
-            for name in self.cases.columns:
-                # A case column named like a usage column (e.g. "model") is kept as case_NAME.
-                column = f"case_{name}" if name in frame.columns else str(name)
-                frame[column] = picked[name].to_numpy()
-        if self.expected is None:
-            return frame
-        from .scoring import score
-
-        attrs = dict(frame.attrs)
-        scored = score(frame, self.scorer, expected=[self.expected[j.case] for j in finished])
-        scored.attrs = {**attrs, **scored.attrs}
-        return scored
+        return _scored(self.frame(), finished, self.expected, self.cases, self.scorer)
 
     # -- running ------------------------------------------------------------------------------
     async def execute(self) -> None:
