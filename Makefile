@@ -71,11 +71,13 @@ test-browser: $(STAMP)
 test-binder:
 	bash binder/check.sh
 
-## make bench: grokbook vs httpx and the openai SDK on the loopback simulator, in ratios;
-## prints a table, writes docs/benchmarks.md, fails if a target is missed (about 2 minutes).
+## make bench: grokbook vs httpx, aiohttp, requests and the openai SDK on loopback servers, in
+## ratios; prints a table, writes docs/benchmarks.md, fails if a target is missed (about 20
+## minutes). BENCH_ARGS passes flags to bench/run.py: --report-only (exit 0 on a miss), --quick
+## (every case at tiny sizes, writes nothing), --only cpu,percall (some cases; see --help).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,lab,bench]'
-	$(TEST_ENV) $(BIN)/python bench/run.py
+	$(TEST_ENV) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache

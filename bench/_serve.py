@@ -34,13 +34,17 @@ def _main(latency_ms: float) -> None:
 class Server:
     """``with Server(200) as base_url: ...``: a simulator process answering after 200 ms."""
 
+    #: The script run as the server process: ``SCRIPT LATENCY_MS`` prints its base URL, then
+    #: serves until its stdin closes.
+    SCRIPT = Path(__file__).resolve()
+
     def __init__(self, latency_ms: float = 0.0) -> None:
         self.latency_ms = latency_ms
         self._proc: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> str:
         self._proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), str(self.latency_ms)],
+            [sys.executable, str(self.SCRIPT), str(self.latency_ms)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -50,7 +54,7 @@ class Server:
         line = self._proc.stdout.readline().strip()
         if not line.startswith("http://127.0.0.1:"):
             self.__exit__()
-            raise RuntimeError(f"bench: the simulator server did not start ({line!r})")
+            raise RuntimeError(f"bench: {self.SCRIPT.name} did not start ({line!r})")
         return line
 
     def __exit__(self, *exc_info: object) -> None:
