@@ -29,9 +29,11 @@ at the higher rate for all tokens in the request"):
 Sources (checked December 2026): docs.x.ai/developers/models and the per-model cards
 (grok-4.7, grok-4.6, grok-4.5), docs.x.ai/developers/model-capabilities/text/reasoning
 (efforts and defaults), docs.x.ai/developers/model-capabilities/text/multi-agent; the 2025
-records are xAI's 2025 list prices. ``Client.refresh_catalog()`` updates prices and aliases
-from the provider's ``GET /v1/language-models`` (which lists base prices only: the long-context
-tier stays as recorded here).
+records are xAI's 2025 list prices. With the tool fees (:data:`TOOL_FEES`) and the
+retirement redirect (:func:`answered_by`), these prices reproduce every real bill in
+``tests/real`` to the tick (``tests/test_real_traffic.py``). ``Client.refresh_catalog()``
+updates prices and aliases from the provider's ``GET /v1/language-models`` (which lists base
+prices only: the long-context tier stays as recorded here).
 
 (Over 500 lines because most of it is the table of model records: data, not logic.)
 """

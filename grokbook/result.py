@@ -182,7 +182,8 @@ class Completion:
 
     ``model`` is the model that answered (as the response says); ``requested_model`` the one
     asked for. They differ when an alias resolved or a retired model was served by its
-    successor; :attr:`model_notice` says so in one line.
+    successor; :attr:`model_notice` says so in one line. When the response still names a
+    retired id its successor answered, :attr:`answered_by` names the successor.
     """
 
     content: str
