@@ -8,7 +8,7 @@ JUPYTER_PORT ?= 8888
 TEST_ENV := env -u XAI_API_KEY -u AIMLAPI_KEY -u OPENROUTER_API_KEY -u GROKBOOK_PROVIDER \
 	-u GROKBOOK_BASE_URL -u GROKBOOK_WIRE -u GROKBOOK_MODEL MPLBACKEND=Agg PYTHONHASHSEED=0
 
-.PHONY: venv lab test lint typecheck unit notebooks test-browser test-binder bench demo clean
+.PHONY: venv lab test lint typecheck unit notebooks test-browser test-binder bench demo interop clean
 
 venv: $(STAMP)
 
@@ -30,8 +30,8 @@ lab: $(STAMP)
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check grokbook tests bench conftest.py
-	$(BIN)/ruff format --check grokbook tests bench conftest.py
+	$(BIN)/ruff check grokbook tests bench interop conftest.py
+	$(BIN)/ruff format --check grokbook tests bench interop conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -78,6 +78,17 @@ test-binder:
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,lab,bench]'
 	$(TEST_ENV) $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## make interop: clients nobody here wrote read `grokbook sim` as they read xAI: the openai SDK's
+## responses.create and the AI SDK's @ai-sdk/xai (versions pinned in interop/package.json,
+## installed from npm into build/interop, run with node), streamed and not. Not part of make test.
+interop: $(STAMP)
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+		echo "grokbook: make interop needs node and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	mkdir -p build/interop
+	cp interop/package.json interop/ai-sdk.mjs build/interop/
+	cd build/interop && npm install --no-audit --no-fund --no-package-lock --loglevel=error
+	$(TEST_ENV) $(BIN)/python interop/run.py build/interop
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache

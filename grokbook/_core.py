@@ -61,7 +61,10 @@ class RequestOptions(TypedDict, total=False):
     reasoning_effort: str | None
     system: str | None
     temperature: float | None
-    #: Caps the answer on Chat Completions; answer AND reasoning on Responses.
+    #: Chat Completions: caps the visible answer. Responses: sent as ``max_output_tokens``,
+    #: which xAI documents as answer plus reasoning, but real replies came back ``completed``
+    #: past it (tests/real: grok-4.3 at 16 with 111 and 199 output tokens, grok-4.5 at 64 with
+    #: 79): do not rely on it as a cap there.
     max_tokens: int | None
     top_p: float | None
     seed: int | None
@@ -503,10 +506,22 @@ def _plausible_cost(value: Any, field: str, units_per_usd: float) -> float | Non
 
 
 def compute_cost(
-    raw_usage: Mapping[str, Any] | None, usage: Usage, served_model: str, asked_model: str
+    raw_usage: Mapping[str, Any] | None,
+    usage: Usage,
+    served_model: str,
+    asked_model: str,
+    *,
+    created_at: float | None = None,
 ) -> float | None:
     """USD cost: the server's ``cost_in_usd_ticks`` when sent (1 USD = 1e10 ticks), else the
-    catalog prices of the model that answered (else the one asked for), else None."""
+    catalog prices of the model that answered (else the one asked for), else None.
+
+    The fallback reproduces xAI's bills (tests/real): tokens at the list prices (cached input
+    at the cached price, the whole request at the long-context prices once the prompt reaches
+    the threshold), plus each billed server-side tool call's fee
+    (:data:`grokbook.catalog.TOOL_FEES`; an unknown fee makes the cost unknown). A retired id
+    answered by its successor at ``created_at`` (the response's time) is priced at the
+    successor (:func:`grokbook.catalog.answered_by`)."""
     if isinstance(raw_usage, Mapping):
         ticks = _plausible_cost(raw_usage.get("cost_in_usd_ticks"), "usage.cost_in_usd_ticks", 1e10)
         if ticks is not None:
@@ -518,11 +533,14 @@ def compute_cost(
     record = catalog.get(served_model) or catalog.get(asked_model)
     if record is None:
         return None
-    return record.cost_usd(
+    record = catalog.answered_by(record.id, created_at) or record
+    tokens = record.cost_usd(
         prompt_tokens=usage.prompt_tokens,
         cached_prompt_tokens=usage.cached_prompt_tokens,
         output_tokens=usage.output_tokens,
     )
+    fees = catalog.tool_fees_usd(usage.server_side_tool_calls)
+    return None if tokens is None or fees is None else tokens + fees
 
 
 def bad_shape(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from . import catalog
 from ._core import ChatRequest, compute_cost, effort_used, unprefixed
 from .errors import IncompleteStreamError, StreamParseError, make_status_error, redact
 from .result import Completion, StreamEvent, ToolCall
@@ -48,6 +49,8 @@ class Parts:
     system_fingerprint: str | None = None
     finish_reason: str | None = None
     reported_effort: str | None = None
+    #: When the server made the response (Unix seconds, as sent; 0 or None: unknown).
+    created_at: float | None = None
 
     def cite(self, url: Any) -> None:
         if isinstance(url, str) and url and url not in self.citations:
@@ -60,6 +63,8 @@ def assemble(
     """The Completion of a finished response (streamed or not)."""
     usage = request.provider.read_usage(request.provider, parts.raw_usage)
     served = parts.model or request.model
+    # A retired id answered by its successor may still name itself (tests/real/16).
+    successor = catalog.answered_by(served, parts.created_at)
     reasoning_text = "".join(parts.reasoning) or None
     summary = "".join(parts.summary) or None
     return Completion(
@@ -71,7 +76,9 @@ def assemble(
         reasoning_effort=effort_used(request, parts.reported_effort),
         usage=usage,
         latency_s=latency_s,
-        cost_usd=compute_cost(parts.raw_usage, usage, served, request.model),
+        cost_usd=compute_cost(
+            parts.raw_usage, usage, served, request.model, created_at=parts.created_at
+        ),
         id=parts.id,
         provider=request.provider.name,
         raw=raw,
@@ -85,6 +92,7 @@ def assemble(
         tool_calls=tuple(parts.tool_calls),
         server_tool_calls=tuple(parts.server_tool_calls),
         citations=tuple(parts.citations),
+        answered_by=None if successor is None else successor.id,
     )
 
 

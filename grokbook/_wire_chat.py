@@ -82,6 +82,9 @@ def _header(parts: Parts, data: Mapping[str, Any]) -> None:
     value = data.get("system_fingerprint")
     if isinstance(value, str):
         parts.system_fingerprint = value
+    value = data.get("created")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        parts.created_at = value
     value = data.get("usage")
     if isinstance(value, dict):
         parts.raw_usage = value

@@ -5,7 +5,9 @@ Request mapping from grokbook's options (the same for every model)::
     messages            -> input (role/content items; typed items passed back unchanged)
     system=             -> instructions (not with previous_response_id: the stored
                            conversation keeps its first system prompt)
-    max_tokens          -> max_output_tokens (caps the answer AND the reasoning)
+    max_tokens          -> max_output_tokens (documented as answer plus reasoning; real
+                           grok-4.3 / grok-4.5 replies came back completed past it:
+                           tests/real 04, 05, 13)
     reasoning_effort    -> reasoning: {"effort": ...}
     tools               -> [{"type": "function", "name", "description", "parameters"}]
     store, previous_response_id, prompt_cache_key -> as named
@@ -173,6 +175,16 @@ def _read_header(parts: Parts, data: Mapping[str, Any]) -> None:
         parts.model = data["model"]
     if isinstance(data.get("usage"), dict):
         parts.raw_usage = data["usage"]
+    created = data.get("created_at")
+    if isinstance(created, int | float) and not isinstance(created, bool):
+        parts.created_at = created
+    # xAI sends the fingerprint in metadata (tests/real 04, 13, 16); read the top level too.
+    metadata = data.get("metadata")
+    for holder in (metadata if isinstance(metadata, Mapping) else {}, data):
+        fingerprint = holder.get("system_fingerprint")
+        if isinstance(fingerprint, str) and fingerprint:
+            parts.system_fingerprint = fingerprint
+            break
     reasoning = data.get("reasoning")
     if isinstance(reasoning, Mapping) and isinstance(reasoning.get("effort"), str):
         parts.reported_effort = reasoning["effort"]

@@ -29,9 +29,11 @@ at the higher rate for all tokens in the request"):
 Sources (checked December 2026): docs.x.ai/developers/models and the per-model cards
 (grok-4.7, grok-4.6, grok-4.5), docs.x.ai/developers/model-capabilities/text/reasoning
 (efforts and defaults), docs.x.ai/developers/model-capabilities/text/multi-agent; the 2025
-records are xAI's 2025 list prices. ``Client.refresh_catalog()`` updates prices and aliases
-from the provider's ``GET /v1/language-models`` (which lists base prices only: the long-context
-tier stays as recorded here).
+records are xAI's 2025 list prices. With the tool fees (:data:`TOOL_FEES`) and the
+retirement redirect (:func:`answered_by`), these prices reproduce every real bill in
+``tests/real`` to the tick (``tests/test_real_traffic.py``). ``Client.refresh_catalog()``
+updates prices and aliases from the provider's ``GET /v1/language-models`` (which lists base
+prices only: the long-context tier stays as recorded here).
 
 (Over 500 lines because most of it is the table of model records: data, not logic.)
 """
@@ -42,20 +44,25 @@ import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
     "DEFAULT_MODEL",
     "RETIREMENT_DATE",
     "TABLE_HEADERS",
+    "TOOL_FEES",
     "WIRES",
     "Model",
+    "ToolFee",
     "all_models",
+    "answered_by",
     "default_model",
     "get",
     "register",
     "resolve",
     "table_rows",
+    "tool_fees_usd",
     "update_from_language_models",
 ]
 
@@ -250,11 +257,14 @@ _BUILTIN: tuple[Model, ...] = (
         default_effort="high",
         context_window=500_000,
         input_price=2.0,
-        cached_input_price=0.30,
+        # Real grok-4.5 bills imply $0.50 cached (tests/real/05: 79 x $2 + 256 x $0.50 + 79 x
+        # $6 = 7,600,000 ticks); some public price lists say $0.30. The bills win; the long
+        # tier doubles it, as for grok-4.6 / 4.7.
+        cached_input_price=0.50,
         output_price=6.0,
         long_context_threshold=_LONG,
         long_input_price=4.0,
-        long_cached_input_price=0.60,
+        long_cached_input_price=1.0,
         long_output_price=12.0,
         description="Grok 4.5: effort low | medium | high (default); reasoning cannot be disabled.",
     ),
@@ -446,6 +456,80 @@ _BUILTIN: tuple[Model, ...] = (
         description="Grok Code Fast: agentic coding model; rejects reasoning_effort.",
     ),
 )
+
+
+@dataclass(frozen=True)
+class ToolFee:
+    """What one billed server-side tool call costs on top of the tokens."""
+
+    #: xAI's name in ``server_side_tool_usage_details`` without ``_calls`` ("web_search").
+    tool: str
+    usd_per_call: float
+    source: str
+
+
+_PRICING_PAGE = "docs.x.ai/developers/pricing, Tool Invocation Costs (checked 2026-12)"
+
+#: Server-side tool fees per billed call. A tool missing here has no known fee: a call to it
+#: leaves the fallback cost unknown (None) rather than silently low. Real bills agree:
+#: tests/real/16 bills 2 web searches at exactly $0.010 on top of grok-4.3's tokens.
+TOOL_FEES: dict[str, ToolFee] = {
+    fee.tool: fee
+    for fee in (
+        ToolFee("web_search", 0.005, f"{_PRICING_PAGE} ($5 / 1k); real bills (tests/real/16)"),
+        ToolFee("x_search", 0.005, f"{_PRICING_PAGE} ($5 / 1k)"),
+        ToolFee("code_interpreter", 0.005, f"{_PRICING_PAGE} (code execution, $5 / 1k)"),
+        ToolFee("file_search", 0.0025, f"{_PRICING_PAGE} (collections search, $2.50 / 1k)"),
+    )
+}
+
+
+def tool_fees_usd(calls: Mapping[str, int]) -> float | None:
+    """The fees of billed server-side tool calls (``Usage.server_side_tool_calls``), or None
+    when a tool with calls has no known fee.
+
+    >>> tool_fees_usd({"web_search": 2}), tool_fees_usd({}), tool_fees_usd({"mcp": 1})
+    (0.01, 0.0, None)
+    """
+    total = 0.0
+    for tool, count in calls.items():
+        if not count:
+            continue
+        fee = TOOL_FEES.get(tool)
+        if fee is None:
+            return None
+        total += count * fee.usd_per_call
+    return total
+
+
+def answered_by(model_id: str, created_at: float | None) -> Model | None:
+    """The model that answered a call to ``model_id`` made at ``created_at`` (Unix seconds),
+    when that is another model: a retired id's successor (``served_by``) from its retirement
+    date on. None when ``model_id`` answered itself (or is unknown).
+
+    xAI's response may still name the retired id (tests/real/16 says
+    grok-4-fast-non-reasoning; its fingerprint and bill are grok-4.3's). A ``created_at`` of 0
+    or None counts as after the retirement: that same recording says ``created_at: 0`` and was
+    billed at grok-4.3's prices, and this catalog was written after the retirement date, so a
+    call it prices without a date is a recent one.
+
+    >>> answered_by("grok-4-fast", 1785220807).id, answered_by("grok-4-fast", 0).id
+    ('grok-4.3', 'grok-4.3')
+    >>> answered_by("grok-4-fast", 1762189566) is None, answered_by("grok-4.3", None) is None
+    (True, True)
+    """
+    record = get(model_id)
+    if record is None or not record.retired or not record.served_by:
+        return None
+    if created_at is not None and created_at > 0:
+        try:
+            day = datetime.fromtimestamp(created_at, UTC).date().isoformat()
+        except (OverflowError, OSError, ValueError):  # not a date: as if none was sent
+            day = record.retired
+        if day < record.retired:
+            return None
+    return get(record.served_by)
+
 
 _lock = threading.Lock()
 _models: dict[str, Model] = {}

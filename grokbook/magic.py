@@ -158,7 +158,12 @@ class GrokMagics(Magics):
     @argument("-e", "--effort", help="reasoning effort, e.g. low | high (model-dependent)")
     @argument("-s", "--system", help="system prompt")
     @argument("-t", "--temperature", type=float, help="sampling temperature, 0 to 2")
-    @argument("--max-tokens", type=int, help="cap on the visible answer's tokens")
+    @argument(
+        "--max-tokens",
+        type=int,
+        help="max_tokens (Chat Completions: caps the answer; Responses: max_output_tokens, "
+        "which real grok-4.3 and grok-4.5 replies have exceeded)",
+    )
     @argument("--no-stream", action="store_true", help="wait for the whole answer")
     @argument(
         "--reasoning",

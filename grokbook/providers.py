@@ -61,7 +61,8 @@ class Provider:
     model_prefix: str
     #: Where reasoning text sits in ``message`` / ``delta``, in order of preference.
     reasoning_fields: tuple[str, ...]
-    #: How this provider counts reasoning when the arithmetic cannot tell.
+    #: Whether this provider's Chat Completions ``completion_tokens`` include the reasoning,
+    #: for when the arithmetic cannot tell (Responses ``output_tokens`` always do).
     completion_includes_reasoning: bool
     #: Which body field caps the visible answer.
     max_tokens_field: str
@@ -115,20 +116,34 @@ def _detail(raw: Mapping[str, Any], group: str, name: str) -> int | None:
 
 
 def normalize_usage(raw: Mapping[str, Any] | None, *, includes_reasoning: bool) -> Usage:
-    """Normalize a provider's ``usage`` object (either wire) to xAI's meaning.
+    """Normalize a provider's ``usage`` object (either wire) to grokbook's meaning
+    (``completion_tokens`` the visible answer, ``output_tokens = completion + reasoning``).
 
     Chat Completions name the counts ``prompt_tokens`` / ``completion_tokens`` (details in
     ``prompt_tokens_details`` / ``completion_tokens_details``); Responses name them
     ``input_tokens`` / ``output_tokens`` (``input_tokens_details`` / ``output_tokens_details``).
     The arithmetic is checked against ``total_tokens`` before trusting a convention:
-    ``total == prompt + completion + reasoning`` means the answer count excludes reasoning
-    (xAI, on both wires); ``total == prompt + completion`` means it includes it (OpenRouter,
-    OpenAI's Responses). When the total does not decide (no reasoning, or no total),
-    ``includes_reasoning`` (the provider's documented convention) does.
+    ``total == prompt + answer count`` means the answer count includes the reasoning (xAI's
+    and OpenAI's Responses API, OpenRouter, AI/ML API); ``total == prompt + answer count +
+    reasoning`` means it excludes it (xAI's Chat Completions, and the 2025 Responses example
+    in xAI's OpenAPI file, read as such when its total says so). When the total does not decide
+    (no reasoning, or no total), the wire's convention does: Responses includes the
+    reasoning (every real xAI Responses body in tests/real), and on Chat Completions
+    ``includes_reasoning`` (the provider's documented convention there) decides.
+
+    >>> u = normalize_usage({"input_tokens": 197, "output_tokens": 111, "total_tokens": 308,
+    ...     "output_tokens_details": {"reasoning_tokens": 110}}, includes_reasoning=False)
+    >>> u.completion_tokens, u.reasoning_tokens, u.output_tokens, u.convention
+    (1, 110, 111, 'reasoning-included')
+    >>> u = normalize_usage({"prompt_tokens": 197, "completion_tokens": 1, "total_tokens": 344,
+    ...     "completion_tokens_details": {"reasoning_tokens": 146}}, includes_reasoning=False)
+    >>> u.completion_tokens, u.reasoning_tokens, u.output_tokens, u.convention
+    (1, 146, 147, 'reasoning-excluded')
     """
     if not isinstance(raw, Mapping):
         return Usage()
-    if "input_tokens" in raw or "output_tokens" in raw:
+    responses = "input_tokens" in raw or "output_tokens" in raw
+    if responses:
         prompt = _count(raw, "input_tokens")
         completion = _count(raw, "output_tokens")
         cached = _detail(raw, "input_tokens_details", "cached_tokens")
@@ -143,6 +158,7 @@ def normalize_usage(raw: Mapping[str, Any] | None, *, includes_reasoning: bool) 
         # Some providers put it at the top level.
         reasoning = _count(raw, "reasoning_tokens")
 
+    fallback = "reasoning-included" if responses or includes_reasoning else "reasoning-excluded"
     convention = "unknown"
     visible = completion
     if completion is not None and reasoning:
@@ -156,11 +172,11 @@ def normalize_usage(raw: Mapping[str, Any] | None, *, includes_reasoning: bool) 
         elif total is not None and prompt is not None and total == included_total:
             convention = "reasoning-included"
         else:
-            convention = "reasoning-included" if includes_reasoning else "reasoning-excluded"
+            convention = fallback
         if convention == "reasoning-included":
             visible = completion - reasoning
     elif completion is not None:
-        convention = "reasoning-included" if includes_reasoning else "reasoning-excluded"
+        convention = fallback
 
     output = None if visible is None else visible + (reasoning or 0)
     normalized_total = prompt + output if prompt is not None and output is not None else total
@@ -174,7 +190,35 @@ def normalize_usage(raw: Mapping[str, Any] | None, *, includes_reasoning: bool) 
         convention=convention,
         num_sources_used=_count(raw, "num_sources_used"),
         num_server_side_tools_used=_count(raw, "num_server_side_tools_used"),
+        server_side_tool_calls=_tool_calls(raw.get("server_side_tool_usage_details")),
+        context_details=_context_details(raw.get("context_details")),
     )
+
+
+def _tool_calls(details: Any) -> dict[str, int]:
+    """``server_side_tool_usage_details`` as ``{"web_search": 2}``: non-zero billed counts,
+    keyed by xAI's names without ``_calls``."""
+    if not isinstance(details, Mapping):
+        return {}
+    calls: dict[str, int] = {}
+    for key, value in details.items():
+        if not isinstance(key, str):
+            continue
+        count = plausible_count(value, f"usage.server_side_tool_usage_details.{key}")
+        if count:
+            calls[key.removesuffix("_calls")] = count
+    return calls
+
+
+def _context_details(details: Any) -> dict[str, int] | None:
+    if not isinstance(details, Mapping):
+        return None
+    return {
+        key: count
+        for key, value in details.items()
+        if isinstance(key, str)
+        and (count := plausible_count(value, f"usage.context_details.{key}")) is not None
+    }
 
 
 def _read_usage(profile: Provider, raw: Mapping[str, Any] | None) -> Usage:

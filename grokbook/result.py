@@ -1,11 +1,13 @@
 """What a call returns: :class:`Completion`, its normalized :class:`Usage`, and
 :class:`StreamEvent` pieces of a streamed answer.
 
-Token counts follow xAI's meaning whatever the provider (xAI's
-documented arithmetic, checked against ``total_tokens`` on every response):
-``completion_tokens`` is the visible answer only, ``reasoning_tokens`` the thinking,
-``output_tokens = completion + reasoning`` (both billed at the output rate), and
-``total_tokens = prompt + output``. A count the server did not send is ``None``, never 0.
+Token counts have one meaning whatever the provider and wire (each response's arithmetic is
+checked against its ``total_tokens``): ``completion_tokens`` is the visible answer only,
+``reasoning_tokens`` the thinking, ``output_tokens = completion + reasoning`` (both billed at
+the output rate), and ``total_tokens = prompt + output``. On the wire, xAI's Responses
+``output_tokens`` already holds the reasoning; Chat Completions' ``completion_tokens`` does not
+(see :func:`grokbook.providers.normalize_usage`). A count the server did not send is ``None``,
+never 0.
 """
 
 from __future__ import annotations
@@ -65,12 +67,21 @@ class Usage:
     completion_tokens: int | None = None
     output_tokens: int | None = None
     total_tokens: int | None = None
-    #: How the provider counted: "reasoning-excluded" (xAI), "reasoning-included"
-    #: (OpenRouter, AI/ML API), or "unknown" when the arithmetic could not tell.
+    #: How the server counted: "reasoning-included" (the answer count holds the reasoning:
+    #: xAI's Responses API, OpenRouter, AI/ML API), "reasoning-excluded" (xAI's Chat
+    #: Completions; the 2025 Responses example in xAI's OpenAPI file), or "unknown" when
+    #: there was no answer count.
     convention: str = "unknown"
     #: Search sources read and server-side tool calls made (xAI reports both).
     num_sources_used: int | None = None
     num_server_side_tools_used: int | None = None
+    #: Billed server-side tool calls by tool, from xAI's ``server_side_tool_usage_details``:
+    #: the non-zero counts keyed by xAI's names without ``_calls``, e.g. ``{"web_search": 2}``.
+    #: Each call is billed on top of the tokens (:data:`grokbook.catalog.TOOL_FEES`).
+    server_side_tool_calls: dict[str, int] = field(default_factory=dict, hash=False)
+    #: xAI's ``context_details`` (``input_tokens`` / ``output_tokens`` of the final turn when
+    #: a server-side tool loop ran; the counts above are cumulative), as sent; None if absent.
+    context_details: dict[str, int] | None = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
         # Every way in (a server, the cache, a user) gets the same check, so a frame, a cost
@@ -79,6 +90,14 @@ class Usage:
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, plausible_count(value, f"Usage.{name}"))
+        object.__setattr__(
+            self,
+            "server_side_tool_calls",
+            _counts(self.server_side_tool_calls, "Usage.server_side_tool_calls", nonzero=True),
+        )
+        if self.context_details is not None:
+            details = _counts(self.context_details, "Usage.context_details", nonzero=False)
+            object.__setattr__(self, "context_details", details)
 
     @property
     def reasoning_share(self) -> float | None:
@@ -108,7 +127,23 @@ class Usage:
         return " · ".join(parts)
 
 
-_COUNT_FIELDS = tuple(f.name for f in fields(Usage) if f.name != "convention")
+_COUNT_FIELDS = tuple(
+    f.name
+    for f in fields(Usage)
+    if f.name not in ("convention", "server_side_tool_calls", "context_details")
+)
+
+
+def _counts(value: Any, where: str, *, nonzero: bool) -> dict[str, int]:
+    """A ``{name: count}`` dict of plausible counts (others dropped; zeros too if ``nonzero``)."""
+    if not isinstance(value, dict):
+        return {}
+    out: dict[str, int] = {}
+    for name, raw in value.items():
+        count = plausible_count(raw, f"{where}[{name!r}]") if isinstance(name, str) else None
+        if count is not None and (count or not nonzero):
+            out[name] = count
+    return out
 
 
 @dataclass(frozen=True)
@@ -147,7 +182,8 @@ class Completion:
 
     ``model`` is the model that answered (as the response says); ``requested_model`` the one
     asked for. They differ when an alias resolved or a retired model was served by its
-    successor; :attr:`model_notice` says so in one line.
+    successor; :attr:`model_notice` says so in one line. When the response still names a
+    retired id its successor answered, :attr:`answered_by` names the successor.
     """
 
     content: str
@@ -186,6 +222,11 @@ class Completion:
     server_tool_calls: tuple[dict[str, Any], ...] = field(default=(), repr=False)
     #: Source URLs the answer cites (``citations`` and ``url_citation`` annotations).
     citations: tuple[str, ...] = ()
+    #: The model that answered when the response's ``model`` names another: a retired id
+    #: that xAI answered with its successor after the retirement date (the response still
+    #: says the retired id; its fingerprint and its bill are the successor's). The fallback
+    #: cost uses this model's prices and :attr:`model_notice` says so. None otherwise.
+    answered_by: str | None = None
 
     @property
     def billed_usd(self) -> float | None:
@@ -241,6 +282,12 @@ class Completion:
         """One line when the answering model is not the one asked for, else None."""
         asked = catalog.get(self.requested_model)
         served = catalog.get(self.model)
+        if self.answered_by is not None and served is not None:
+            return (
+                f"Asked for {self.requested_model}; answered by {self.answered_by} "
+                f"({served.id} was retired on {served.retired}; billed at "
+                f"{self.answered_by}'s prices)."
+            )
         if asked is not None and served is not None:
             if asked.id == served.id:
                 return None

@@ -3,17 +3,22 @@ faults, and the official openai SDK's ``client.responses`` against the loopback 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
+from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
 import pytest
 
+import grokbook as gb
 from grokbook import catalog
 from grokbook.sim import SimTransport, Simulator, serve_in_background
 from grokbook.sim._arith import followup_prompt, solve
 from grokbook.sim._conversation import ResponseStore, StoredResponse
+from grokbook.sim._responses import LIMIT_NOT_ENFORCED
 
 from ._xai_spec import validate, validator
 from .test_sim_conformance import events
@@ -353,25 +358,52 @@ def test_a_non_arithmetic_prompt_says_it_is_simulated() -> None:
     assert "simulated" in answer(data) and "grokbook" in answer(data)
 
 
-def test_max_output_tokens_caps_reasoning_and_output() -> None:
+@pytest.mark.parametrize("model", sorted(LIMIT_NOT_ENFORCED))
+def test_max_output_tokens_does_not_cut_models_real_traffic_shows_ignoring_it(model: str) -> None:
+    # Real grok-4.3 (16, 8) and grok-4.5 (64) replies came back completed well past the limit
+    # (tests/real 04, 05, 13, 26); the simulator answers those models the same way.
     with http() as client:
-        cut = create(client, model="grok-4.6", input="What is 101*3?", max_output_tokens=50)
-        tiny = create(
-            client,
-            model="grok-4.3",
-            input="What is 101*3?",
-            max_output_tokens=2,
-            reasoning={"effort": "none"},
-        )
-    usage = cut["usage"]
-    assert usage["output_tokens"] + usage["output_tokens_details"]["reasoning_tokens"] == 50
+        free = create(client, model=model, input="What is 101*3?", store=False)
+        capped = create(client, model=model, input="What is 101*3?", store=False,
+                        max_output_tokens=2)  # fmt: skip
+    assert capped["status"] == "completed" and capped["incomplete_details"] is None
+    assert answer(capped) == answer(free) == "101 * 3 = 303"
+    assert capped["usage"] == free["usage"] and capped["usage"]["output_tokens"] > 2
+    assert capped["max_output_tokens"] == 2
+
+
+def test_the_models_that_ignore_the_limit_are_the_ones_real_traffic_shows() -> None:
+    real = Path(__file__).resolve().parent / "real"
+    past_the_limit = set()
+    for path in real.glob("*_responses_*"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        if path.suffix == ".json":
+            final = json.loads("".join(lines))
+        else:
+            final = json.loads(lines[-1])["response"]
+        limit = final.get("max_output_tokens")
+        if limit is not None and limit < final["usage"]["output_tokens"]:
+            assert final["status"] == "completed"
+            past_the_limit.add(catalog.get(final["model"]).id)  # type: ignore[union-attr]
+    assert past_the_limit == LIMIT_NOT_ENFORCED
+
+
+def test_max_output_tokens_cuts_other_models_answers_never_to_nothing() -> None:
+    # The simulator's model where no recording shows what xAI does: the visible answer is cut
+    # at the limit, the reasoning runs whole, the reply is incomplete.
+    with http() as client:
+        free = create(client, model="grok-4.6", input="What is 101*3?", store=False)
+        cut = create(client, model="grok-4.6", input="What is 101*3?", store=False,
+                     max_output_tokens=1)  # fmt: skip
     assert cut["status"] == "incomplete" and cut["incomplete_details"] == {
         "reason": "max_output_tokens"
     }
-    assert [item["type"] for item in cut["output"]] == ["reasoning"]  # no room left to answer
-    assert reasoning_item(cut)["status"] == "incomplete"
-    assert tiny["usage"]["output_tokens"] == 2 and answer(tiny) == "101 * 3 = 303"[:8]
-    assert tiny["output"][-1]["status"] == "incomplete"
+    assert answer(cut) == "101 "  # one token of the simulator's 4 characters per token
+    assert reasoning_item(cut)["status"] == "completed"
+    assert cut["output"][-1]["status"] == "incomplete"
+    reasoning = cut["usage"]["output_tokens_details"]["reasoning_tokens"]
+    assert reasoning == free["usage"]["output_tokens_details"]["reasoning_tokens"]
+    assert cut["usage"]["output_tokens"] == reasoning + 1
 
 
 def test_usage_cost_uses_the_long_context_tier() -> None:
@@ -383,8 +415,7 @@ def test_usage_cost_uses_the_long_context_tier() -> None:
     usage = data["usage"]
     record = catalog.get("grok-4.6")
     assert record is not None and usage["input_tokens"] >= 200_000
-    output = usage["output_tokens"] + usage["output_tokens_details"]["reasoning_tokens"]
-    expected = (usage["input_tokens"] * 4.0 + output * 12.0) / 1e6
+    expected = (usage["input_tokens"] * 4.0 + usage["output_tokens"] * 12.0) / 1e6
     assert usage["cost_in_usd_ticks"] == round(expected * 1e10)
 
 
@@ -503,7 +534,8 @@ def test_stream_event_sequence_without_reasoning() -> None:
 
 
 def test_a_stream_cut_short_by_max_output_tokens_ends_incomplete() -> None:
-    assert kinds("grok-4.6", max_output_tokens=40)[-1] == "response.incomplete"
+    assert kinds("grok-4.6", max_output_tokens=1)[-1] == "response.incomplete"
+    assert kinds("grok-4.3", max_output_tokens=1)[-1] == "response.completed"
 
 
 def test_the_completed_event_is_the_stored_response() -> None:
@@ -614,9 +646,8 @@ def test_openai_sdk_responses_create() -> None:
     assert reasoning.summary and reasoning.summary[0].type == "summary_text"
     usage = first.usage
     assert usage is not None
-    assert usage.total_tokens == (
-        usage.input_tokens + usage.output_tokens + usage.output_tokens_details.reasoning_tokens
-    )
+    assert usage.total_tokens == usage.input_tokens + usage.output_tokens
+    assert usage.output_tokens > usage.output_tokens_details.reasoning_tokens > 0
     assert retrieved.id == first.id and retrieved.output_text == first.output_text
 
 
@@ -636,3 +667,50 @@ def test_openai_sdk_responses_stream() -> None:
     assert completed.output_text == content and completed.usage is not None
     assert [e.sequence_number for e in seen] == list(range(len(seen)))
     assert text == final.output_text == "2 + 2 = 4"
+
+
+# -- usage as real xAI bodies count it, through grokbook's own clients ------------------------
+@pytest.mark.parametrize("streamed", [False, True])
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("wire", ["responses", "chat"])
+def test_the_simulator_counts_usage_as_each_real_wire_does(
+    wire: str, mode: str, streamed: bool
+) -> None:
+    options: dict[str, Any] = {"model": "grok-4.3", "reasoning_effort": "high", "wire": wire}
+
+    async def run_async() -> gb.Completion:
+        async with gb.AsyncClient(provider="sim", log=False) as client:
+            if not streamed:
+                return await client.chat("What is 101*3?", **options)
+            async with client.stream("What is 101*3?", **options) as stream:
+                _ = [event async for event in stream]
+            return stream.completion
+
+    if mode == "async":
+        c = asyncio.run(run_async())
+    else:
+        with gb.Client(provider="sim", log=False) as client:
+            if not streamed:
+                c = client.chat("What is 101*3?", **options)
+            else:
+                with client.stream("What is 101*3?", **options) as stream:
+                    list(stream)
+                c = stream.completion
+    raw = c.raw["usage"]
+    if wire == "responses":
+        # tests/real: output_tokens holds the reasoning, total = input + output.
+        reasoning = raw["output_tokens_details"]["reasoning_tokens"]
+        assert raw["total_tokens"] == raw["input_tokens"] + raw["output_tokens"]
+        assert raw["output_tokens"] > reasoning > 0
+        assert c.usage.convention == "reasoning-included"
+        assert c.system_fingerprint == "fp_grokbook_sim" and c.raw["metadata"] == {
+            "system_fingerprint": "fp_grokbook_sim"
+        }
+    else:
+        # tests/real/18: completion_tokens without the reasoning, total = all three.
+        reasoning = raw["completion_tokens_details"]["reasoning_tokens"]
+        assert raw["total_tokens"] == raw["prompt_tokens"] + raw["completion_tokens"] + reasoning
+        assert c.usage.convention == "reasoning-excluded"
+    assert c.usage.completion_tokens == math.ceil(len(c.content) / 4)  # the simulator's model
+    assert c.usage.output_tokens == c.usage.completion_tokens + reasoning
+    assert c.content == "101 * 3 = 303" and c.simulated

@@ -115,6 +115,25 @@ def test_grokbook_client_against_the_server() -> None:
     assert served == 3
 
 
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_responses_reply_through_provider_openai_is_known_as_simulated(streamed: bool) -> None:
+    # Responses carry the fingerprint in metadata, where xAI puts it (tests/real 04); grokbook
+    # reads it there, so a grokbook sim server reached as "openai" is still marked simulated.
+    options: dict[str, Any] = {"model": "grok-4.3", "wire": "responses"}
+    with (
+        serve_in_background(latency="none") as server,
+        gb.Client(provider="openai", base_url=server.base_url, log=False) as client,
+    ):
+        if streamed:
+            with client.stream("What is 101*3?", **options) as stream:
+                list(stream)
+            r = stream.completion
+        else:
+            r = client.chat("What is 101*3?", **options)
+    assert r.provider == "openai" and r.system_fingerprint == "fp_grokbook_sim" and r.simulated
+    assert r.usage.convention == "reasoning-included"  # as real xAI Responses count it
+
+
 def test_server_faults_over_real_sockets() -> None:
     faults = ["cut", "reset", "html502", "truncated", "notjson", "429:retry-after=0", "slow:0.1"]
     with serve_in_background(latency="none", faults=faults) as server:

@@ -266,6 +266,38 @@ def test_hit_survives_a_new_process_store() -> None:
     assert hit.billed_usd == 0.0 and hit.usage == first.usage and hit.raw == first.raw
 
 
+def test_a_cache_hit_keeps_tool_calls_context_fingerprint_and_who_answered() -> None:
+    # The final response of a real stream (tests/real/16): 2 billed web searches, context
+    # details, a fingerprint in metadata, a retired id answered by grok-4.3.
+    recording = Path(__file__).resolve().parent / "real"
+    lines = next(recording.glob("16_*")).read_text(encoding="utf-8").splitlines()
+    body = json.loads(lines[-1])["response"]
+    rec = Recorder(lambda request: httpx.Response(200, json=body))
+    options: dict[str, Any] = {"model": "grok-4-fast-non-reasoning", "wire": "responses"}
+    with client(rec) as c:
+        first = c.chat("q", cache=True, **options)
+        store.reset()  # the hit is read back from the database
+        hit = c.chat("q", cache=True, **options)
+    assert len(rec.requests) == 1 and hit.cached
+    assert hit.usage == first.usage and hit.usage.server_side_tool_calls == {"web_search": 2}
+    assert hit.usage.context_details == {"input_tokens": 3153, "output_tokens": 8}
+    assert hit.system_fingerprint == first.system_fingerprint == "fp_eb3c003fc66c14ed"
+    assert hit.answered_by == first.answered_by == "grok-4.3"
+    assert hit.model_notice == first.model_notice is not None
+
+
+def test_an_entry_stored_before_the_new_fields_still_reads() -> None:
+    with client() as c:
+        data = c.chat("q").to_dict()
+    for name in ("answered_by",):
+        del data[name]
+    for name in ("server_side_tool_calls", "context_details"):
+        del data["usage"][name]
+    old = gb.Completion.from_dict(data)
+    assert old.answered_by is None and old.usage.server_side_tool_calls == {}
+    assert old.usage.context_details is None and old.content == "303"
+
+
 def test_cache_off_by_default_and_a_failed_call_is_never_cached() -> None:
     rec = Recorder(error_response(500), ok_handler)
     with client(rec, max_retries=0) as c:

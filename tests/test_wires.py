@@ -29,11 +29,11 @@ TOOLS = [
     }
 ]
 
-# -- Responses: xAI's own example usage (input 32 + output 9 + reasoning 110 = total 151) ------
+# -- Responses: usage as real xAI bodies count it (tests/real): output 119 holds reasoning 110 --
 RESPONSES_USAGE = {
     "input_tokens": 32,
     "input_tokens_details": {"cached_tokens": 8},
-    "output_tokens": 9,
+    "output_tokens": 119,
     "output_tokens_details": {"reasoning_tokens": 110},
     "total_tokens": 151,
     "num_sources_used": 2,
@@ -233,7 +233,9 @@ def test_nothing_the_server_sends_is_lost(wire: str, mode: str, streamed: bool) 
     u = c.usage
     assert (u.prompt_tokens, u.cached_prompt_tokens) == (32, 8)
     assert (u.completion_tokens, u.reasoning_tokens, u.output_tokens) == (9, 110, 119)
-    assert u.total_tokens == 151 and u.convention == "reasoning-excluded"
+    assert u.total_tokens == 151
+    # Responses count the reasoning inside output_tokens, Chat Completions outside.
+    assert u.convention == ("reasoning-included" if wire == "responses" else "reasoning-excluded")
     assert c.num_sources_used == 2
     assert c.cost_usd == pytest.approx(3_330_000 / 1e10)
     if wire == "responses":
@@ -393,17 +395,19 @@ def test_hidden_reasoning_is_said_in_one_line() -> None:
     assert c.reasoning_note == "312 reasoning tokens; this model does not show its reasoning"
 
 
-def test_openai_convention_output_including_reasoning_is_detected() -> None:
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_the_2025_spec_example_excluding_reasoning_is_still_read(mode: str) -> None:
     body = responses_body()
-    # OpenAI's Responses convention: output_tokens includes reasoning (total = in + out).
+    # The 2025 example in xAI's OpenAPI file counts output without the reasoning (32 + 9 +
+    # 110 = 151); no real Responses body does, but the total tells, so it reads right.
     body["usage"] = {
         "input_tokens": 32,
-        "output_tokens": 119,
+        "output_tokens": 9,
         "output_tokens_details": {"reasoning_tokens": 110},
         "total_tokens": 151,
     }
-    _, c = call("sync", False, Recorder(httpx.Response(200, json=body)), wire="responses")
-    assert c.usage.convention == "reasoning-included"
+    _, c = call(mode, False, Recorder(httpx.Response(200, json=body)), wire="responses")
+    assert c.usage.convention == "reasoning-excluded"
     assert (c.usage.completion_tokens, c.usage.output_tokens) == (9, 119)
 
 

@@ -119,7 +119,8 @@ class Answer:
         return self.first_token_s + self.reasoning_s + self.content_s
 
     def usage(self) -> dict[str, Any]:
-        """xAI's usage object: completion excludes reasoning; total includes it."""
+        """xAI's Chat Completions usage object (tests/real/18): completion excludes the
+        reasoning; total includes it."""
         return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
