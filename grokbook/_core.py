@@ -569,7 +569,7 @@ def default_effort_for(model: str) -> str | None:
 def effort_label(model: Any, stored: Any, status: Any = "ok") -> str:
     """The effort to show for a logged call: the one sent, else (for an answered call) the
     default the model applied when the catalog knows it, else "default"."""
-    if isinstance(stored, str) and stored:
+    if isinstance(stored, str) and stored and stored != "default":
         return stored
     if status == "ok" and isinstance(model, str):
         return default_effort_for(model) or "default"

@@ -3,10 +3,12 @@
 >>> import grokbook as gb
 >>> df = gb.sweep(["What is 101*3?", "What is 7*8?"], models="grok-3-mini-beta",
 ...               expected=[303, 56], repeats=2, progress=False)
->>> path = gb.report(df, "build/doctest-report.html")      # or df.grok.report(...)
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as folder:
+...     path = gb.report(df, f"{folder}/report.html")      # or df.grok.report(...)
+...     text = path.read_text(encoding="utf-8")
 >>> path.name
-'doctest-report.html'
->>> text = path.read_text(encoding="utf-8")
+'report.html'
 >>> "Cheapest option with accuracy" in text, "data:image/png;base64," in text
 (True, True)
 
