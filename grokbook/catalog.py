@@ -134,10 +134,6 @@ class Model:
         return (self.id, *self.aliases)
 
     @property
-    def names_lower(self) -> frozenset[str]:
-        return frozenset(name.lower() for name in self.names)
-
-    @property
     def takes_effort(self) -> bool:
         return bool(self.efforts)
 
@@ -488,8 +484,9 @@ def _index(model: Model) -> None:
     _models[model.id] = _answered_as(model)
     for name in model.names:
         _by_name[name.lower()] = model.id
+    names = {name.lower() for name in model.names}
     for other in list(_models.values()):  # retired records this one answers follow it
-        if other.retired and other.served_by and other.served_by.lower() in model.names_lower:
+        if other.retired and other.served_by and other.served_by.lower() in names:
             _models[other.id] = _answered_as(other)
 
 

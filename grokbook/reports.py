@@ -299,10 +299,12 @@ max-width:1100px;padding:0 1em;color:#1a1a1a;line-height:1.45}
 h1{font-size:1.5em;margin-bottom:0.2em}h2{font-size:1.15em;margin-top:1.6em;
 border-bottom:1px solid #ddd;padding-bottom:0.2em}
 table{border-collapse:collapse;font-size:0.9em;margin:0.4em 0}
-th,td{padding:0.25em 0.7em;border-bottom:1px solid #e4e4e4;text-align:right;vertical-align:top}
+th,td{padding:0.25em 0.7em;border-bottom:1px solid #e4e4e4;text-align:right;vertical-align:top;
+white-space:nowrap}
 th{font-weight:600;background:#f6f6f6}td.text,th.text{text-align:left}
 table.facts th{text-align:left;background:none}table.facts td{text-align:left}
 .answers td{text-align:left;max-width:40em;white-space:pre-wrap;word-break:break-word}
+.answers th{text-align:left}
 .note{color:#555;font-size:0.85em}.sim{background:#fff4d6;border-left:4px solid #e0a000;
 padding:0.4em 0.8em}.pick{background:#eef6ee;border-left:4px solid #2e7d32;
 padding:0.5em 0.9em;white-space:pre-wrap}

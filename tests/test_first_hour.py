@@ -167,6 +167,18 @@ def test_a_retired_id_refuses_what_its_successor_refuses_before_sending(wire: st
     assert "(rejected)" not in row and "none | low | medium | high" in row
 
 
+def test_retired_ids_follow_their_successor_when_it_is_registered_again() -> None:
+    from dataclasses import replace
+
+    successor = catalog.get("grok-4.3")
+    assert successor is not None
+    catalog.register(replace(successor, efforts=("low", "high"), default_effort="low"))
+    retired = catalog.get("grok-3-beta")
+    assert retired is not None
+    # none is no longer one of grok-4.3's efforts: its default applies instead.
+    assert (retired.efforts, retired.default_effort) == (("low", "high"), "low")
+
+
 # -- history shows the effort a call used, as usage does ----------------------------------------
 def test_history_shows_the_effort_used_where_usage_does(
     grok_shell: tuple[Any, Any, Any], capsys: pytest.CaptureFixture[str]
@@ -247,18 +259,11 @@ def test_a_tour_run_writes_nothing_to_your_run_log_and_leaves_no_folder(
     client = NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
     )
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)  # the kernel inherits this environment
-    try:
-        with client.setup_kernel():
-            for _ in range(2):
-                for index, cell in enumerate(nb.cells):
-                    if cell.cell_type == "code":
-                        client.execute_cell(cell, index)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    with client.setup_kernel(env=env):  # the kernel's environment; this process's stays
+        for _ in range(2):
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type == "code":
+                    client.execute_cell(cell, index)
     assert not (data / "grokbook").exists()
     assert list(scratch.glob("grokbook-tour-*")) == []
 
