@@ -20,6 +20,8 @@ $(STAMP): pyproject.toml
 
 ## make lab: JupyterLab on the tour notebooks (offline simulator unless a key is set).
 lab: $(STAMP)
+	@$(BIN)/python -c "import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', int('$(JUPYTER_PORT)')))" 2>/dev/null \
+		|| { echo "grokbook: port $(JUPYTER_PORT) is busy (another JupyterLab?). Stop that server, or pick another port: JUPYTER_PORT=8889 make lab"; exit 1; }
 	@echo "grokbook: starting JupyterLab on notebooks/ at http://127.0.0.1:$(JUPYTER_PORT)/lab (open the URL with its token, printed below)"
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 \
 		--ServerApp.port=$(JUPYTER_PORT) --ServerApp.port_retries=0 \

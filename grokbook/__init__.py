@@ -48,6 +48,7 @@ __all__ = [
     "plot_latency",
     "problems",
     "recommend",
+    "report",
     "score",
     "scoring",
     "sweep",
@@ -84,6 +85,7 @@ _LAZY = {
     "load_cases": "cases",
     "plot_frontier": "plots",
     "plot_accuracy_latency": "plots",
+    "report": "reports",
 }
 _SUBMODULES = {
     "accuracy",
@@ -93,6 +95,7 @@ _SUBMODULES = {
     "catalog",
     "errors",
     "providers",
+    "reports",
     "widgets",
     "plots",
     "tables",
@@ -115,6 +118,7 @@ if TYPE_CHECKING:  # pragma: no cover
         plot_frontier,
         plot_latency,
     )
+    from .reports import report
     from .result import Completion, StreamEvent, ToolCall, Usage
     from .scoring import score
     from .store import cache_clear, history

@@ -570,12 +570,28 @@ def effort_used(request: ChatRequest, reported: Any = None) -> str | None:
         return request.reasoning_effort
     if isinstance(reported, str) and reported:
         return reported
-    record = catalog.get(request.model)
+    return default_effort_for(request.model)
+
+
+def default_effort_for(model: str) -> str | None:
+    """The effort ``model`` applies when a request names none (a retired id: the one its
+    successor applies to it), or None when the catalog does not know."""
+    record = catalog.get(model)
     if record is None:
         return None
     if record.retired and record.served_effort:
         return record.served_effort
     return record.default_effort
+
+
+def effort_label(model: Any, stored: Any, status: Any = "ok") -> str:
+    """The effort to show for a logged call: the one sent, else (for an answered call) the
+    default the model applied when the catalog knows it, else "default"."""
+    if isinstance(stored, str) and stored and stored != "default":
+        return stored
+    if status == "ok" and isinstance(model, str):
+        return default_effort_for(model) or "default"
+    return "default"
 
 
 def describe_error(exc: BaseException) -> str:

@@ -202,6 +202,8 @@ class PairedTest:
     accuracy_b: float
     p_value: float
     alpha: float
+    #: Distinct prompts among the pairs (``pairs`` counts prompt x repeat).
+    prompts: int | None = None
 
     @property
     def within_noise(self) -> bool:
@@ -212,10 +214,19 @@ class PairedTest:
         a, b = " ".join(self.a), " ".join(self.b)
         verdict = "within noise" if self.within_noise else f"significant at {self.alpha:g}"
         return (
-            f"{a} {self.accuracy_a:.0%} vs {b} {self.accuracy_b:.0%} over {self.pairs} paired "
-            f"prompts: {self.a_only} right only for {a}, {self.b_only} only for {b}; exact "
+            f"{a} {self.accuracy_a:.0%} vs {b} {self.accuracy_b:.0%} over {self._paired()}: "
+            f"{self.a_only} right only for {a}, {self.b_only} only for {b}; exact "
             f"McNemar p = {self.p_value:.3g} ({verdict})."
         )
+
+    def _paired(self) -> str:
+        """``15 pairs (5 prompts x 3 repeats)``, or ``5 paired prompts`` with one repeat."""
+        prompts = self.prompts
+        if prompts is None or prompts == self.pairs:
+            return f"{self.pairs} paired prompt{'s' if self.pairs != 1 else ''}"
+        if prompts and self.pairs % prompts == 0:
+            return f"{self.pairs} pairs ({prompts} prompts x {self.pairs // prompts} repeats)"
+        return f"{self.pairs} pairs (prompt x repeat) from {prompts} prompts"
 
 
 def _option(df: pd.DataFrame, option: str | tuple[str, str]) -> tuple[str, str]:
@@ -275,6 +286,7 @@ def paired_test(
         accuracy_b=float(right_b.mean()) if n else math.nan,
         p_value=mcnemar_exact(a_only, b_only),
         alpha=alpha,
+        prompts=int(paired["prompt"].nunique()),
     )
 
 

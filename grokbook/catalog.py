@@ -2,9 +2,10 @@
 
 Allowed reasoning efforts are *data* here, never hard-coded in the client: a model that
 rejects the effort parameter has ``efforts == ()``, and ``default_effort`` is the effort the
-model applies when a request names none (``None`` when xAI documents no default). Unknown ids
-are still callable (new models appear monthly): :func:`get` returns ``None`` and the client
-passes parameters through.
+model applies when a request names none (``None`` when xAI documents no default). A retired
+id takes the efforts of the model that answers it now, with the effort that model applies to
+its calls as the default. Unknown ids are still callable (new models appear monthly):
+:func:`get` returns ``None`` and the client passes parameters through.
 
 >>> from grokbook import catalog
 >>> catalog.get("grok-3-mini-latest").id
@@ -13,8 +14,10 @@ passes parameters through.
 ('low', 'high')
 >>> catalog.get("grok-4.7").efforts, catalog.get("grok-4.7").default_effort
 (('low', 'medium', 'high', 'xhigh'), 'high')
->>> catalog.get("grok-4").efforts
+>>> catalog.get("grok-4.20-0309-non-reasoning").efforts
 ()
+>>> catalog.get("grok-4").efforts, catalog.get("grok-4").default_effort   # retired: grok-4.3's
+(('none', 'low', 'medium', 'high'), 'low')
 
 Prices are USD per 1M tokens; reasoning tokens bill at the output rate. Models with a
 long-context tier bill EVERY token of a request at the long prices once its prompt reaches
@@ -205,7 +208,10 @@ _MINI_NOTE = (
     "Grok 3 mini (legacy): reasoning model that shows its thinking (reasoning_content on "
     "Chat Completions); effort low | high."
 )
-_GROK_4_NOTE = "Grok 4 family: always reasons, hides its reasoning text, rejects reasoning_effort."
+_GROK_4_NOTE = (
+    "Grok 4 family: reasoned at a fixed level and rejected reasoning_effort. Retired: grok-4.3 "
+    "answers its calls, so it takes grok-4.3's efforts."
+)
 _LONG = 200_000  # xAI's long-context threshold (prompt tokens) for every current model
 
 _BUILTIN: tuple[Model, ...] = (
@@ -340,7 +346,10 @@ _BUILTIN: tuple[Model, ...] = (
         retired=RETIREMENT_DATE,
         served_by="grok-4.3",
         served_effort="none",
-        description=_GROK_3_NOTE,
+        description=(
+            "Grok 3: strong world knowledge; rejected reasoning_effort. Retired: grok-4.3 "
+            "answers its calls, so it takes grok-4.3's efforts (none when unsent)."
+        ),
     ),
     Model(
         "grok-3-fast-beta",
@@ -453,7 +462,10 @@ _BUILTIN: tuple[Model, ...] = (
         retired=RETIREMENT_DATE,
         served_by="grok-4.3",
         served_effort="low",
-        description="Grok Code Fast: agentic coding model; rejects reasoning_effort.",
+        description=(
+            "Grok Code Fast: agentic coding model; rejected reasoning_effort. Retired: "
+            "grok-4.3 answers its calls, so it takes grok-4.3's efforts."
+        ),
     ),
 )
 
@@ -536,10 +548,30 @@ _models: dict[str, Model] = {}
 _by_name: dict[str, str] = {}
 
 
+def _answered_as(model: Model) -> Model:
+    """A retired record takes the efforts of the model that answers its calls now (xAI sends
+    them there), with the effort that model applies to them as its default."""
+    if not (model.retired and model.served_by):
+        return model
+    successor = _models.get(_by_name.get(model.served_by.lower(), ""))
+    if successor is None or successor.retired or successor.id == model.id:
+        return model
+    default = (
+        model.served_effort
+        if model.served_effort in successor.efforts
+        else successor.default_effort
+    )
+    return replace(model, efforts=successor.efforts, default_effort=default)
+
+
 def _index(model: Model) -> None:
-    _models[model.id] = model
+    _models[model.id] = _answered_as(model)
     for name in model.names:
         _by_name[name.lower()] = model.id
+    names = {name.lower() for name in model.names}
+    for other in list(_models.values()):  # retired records this one answers follow it
+        if other.retired and other.served_by and other.served_by.lower() in names:
+            _models[other.id] = _answered_as(other)
 
 
 def _strip_vendor(model_id: str) -> str:
@@ -611,11 +643,13 @@ def _readable(model: Model) -> str:
 
 
 def _context(tokens: int | None) -> str:
+    """Context windows in one style: ``131K``, ``500K``, ``2M`` (thousands rounded)."""
     if tokens is None:
         return "?"
-    if tokens >= 1_000_000 and tokens % 1_000_000 == 0:
-        return f"{tokens // 1_000_000}M"
-    return f"{tokens // 1000}K" if tokens % 1000 == 0 else f"{tokens:,}"
+    if tokens >= 1_000_000:
+        millions = tokens / 1_000_000
+        return f"{millions:g}M" if round(millions, 1) == millions else f"{tokens / 1000:,.0f}K"
+    return f"{tokens / 1000:,.0f}K" if tokens >= 1000 else str(tokens)
 
 
 def table_rows(*, include_retired: bool = True) -> list[tuple[str, ...]]:

@@ -5,10 +5,11 @@
     grokbook ask "What is 101*3?" -m grok-3-mini-beta -e high   # stream reasoning, answer, usage
     grokbook models                                             # the catalog: efforts, prices
     grokbook models --remote                                    # what the provider lists
+    grokbook compare --cases cases.csv --scorer numeric --report report.html
 
 With no API key set, every command runs on the offline simulator. Errors print one line
-(no traceback) and exit with status 1 (``compare`` too when every call failed); Ctrl-C exits
-with 130.
+(no traceback) and exit with status 1 (``compare`` too when every call failed, never for a low
+accuracy); Ctrl-C exits with 130.
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from . import store
+    from ._core import effort_label
 
     if args.limit is not None and args.limit < 0:
         print("grokbook: error: --limit must be 0 or more", file=sys.stderr)
@@ -197,7 +199,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
                 str(row["id"]),
                 when,
                 str(row["model"]),
-                str(row["reasoning_effort"]),
+                effort_label(row["model"], row["reasoning_effort"], row["status"]),
                 count(row["reasoning_tokens"]),
                 count(row["completion_tokens"]),
                 "-" if latency is None else f"{latency:.2f}",
@@ -237,8 +239,9 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         return 1
     print(f"store          {info['path']}")
     print(f"cached answers {info['cache_entries']:,}")
+    errors = f"{info['errors']:,} error{'' if info['errors'] == 1 else 's'}"
     print(
-        f"logged calls   {info['calls']:,} ({info['errors']:,} errors, "
+        f"logged calls   {info['calls']:,} ({errors}, "
         f"{info['cached_calls']:,} served from the cache)"
     )
     print(f"size           {info['bytes'] / 1e6:.2f} MB")
@@ -246,15 +249,41 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 
 # -- grokbook compare -----------------------------------------------------------------------
+#: The scorers ``--scorer`` names (grokbook.scoring's functions that need no options).
+SCORER_NAMES = ("auto", "numeric", "exact", "contains", "choice", "regex")
+
+
 def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "compare",
-        help="sweep prompts x models x efforts; print the effort summary (CSV, plot on demand)",
+        help="sweep prompts x models x efforts; print the effort summary (and accuracy with "
+        "--cases)",
         description="Run every prompt on every model at every effort (default: all the "
         "efforts each model takes, plus its default), N times each, concurrently. Put the "
-        "prompts first: grokbook compare 'What is 101*3?' -e low high -n 5",
+        "prompts first: grokbook compare 'What is 101*3?' -e low high -n 5. Or score a set "
+        "of cases: grokbook compare --cases cases.csv --scorer numeric --report report.html",
     )
-    p.add_argument("prompts", nargs="+", metavar="PROMPT", help="one or more prompts")
+    p.add_argument(
+        "prompts", nargs="*", metavar="PROMPT", help="one or more prompts (or --cases FILE)"
+    )
+    p.add_argument(
+        "--cases",
+        metavar="FILE",
+        help="CSV or JSONL of cases (prompt, expected, any other columns): score every answer",
+    )
+    p.add_argument(
+        "--scorer",
+        choices=SCORER_NAMES,
+        default="auto",
+        help="how --cases answers are scored (grokbook.scoring; default auto: numeric for "
+        "numbers, else exact)",
+    )
+    p.add_argument(
+        "--target",
+        type=float,
+        default=0.9,
+        help="accuracy the recommendation aims for (default 0.9)",
+    )
     p.add_argument(
         "-m",
         "--model",
@@ -279,21 +308,46 @@ def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("-t", "--temperature", type=float)
     p.add_argument("--provider", help="xai | aimlapi | openrouter | openai | sim")
     p.add_argument("--wire", choices=("responses", "chat"), help="protocol (default: provider's)")
+    p.add_argument(
+        "--via",
+        choices=("live", "batch", "auto"),
+        default="live",
+        help="live calls (default), the Batch API (half price, results within a day), or "
+        "auto: the Batch API from 1,000 calls up",
+    )
     p.add_argument("--csv", metavar="FILE", help="write one row per call to this CSV file")
     p.add_argument("--plot", metavar="FILE.png", help="save tokens / latency / cost plots here")
+    p.add_argument("--report", metavar="FILE.html", help="write a self-contained HTML report here")
     p.add_argument("--no-cache", action="store_true", help="call the API even for repeats seen")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=_cmd_compare)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    if bool(args.prompts) == bool(args.cases):
+        print(
+            "grokbook: error: give prompts or --cases FILE (one of them), e.g. grokbook "
+            "compare 'What is 101*3?' or grokbook compare --cases cases.csv",
+            file=sys.stderr,
+        )
+        return 2
+    if not 0 <= args.target <= 1:
+        print("grokbook: error: --target is an accuracy between 0 and 1", file=sys.stderr)
+        return 2
+    from . import scoring
     from .client import AsyncClient
+    from .reports import EFFORT_TABLE_NOTE, effort_table
     from .sweeps import sweep
     from .tables import effort_summary
 
+    prompts: object = args.prompts
+    if args.cases:
+        from .cases import load_cases
+
+        prompts = load_cases(args.cases)
     client = AsyncClient(provider=args.provider, wire=args.wire)
     df = sweep(
-        args.prompts,
+        prompts,  # type: ignore[arg-type]
         models=args.models,
         efforts=args.efforts,
         repeats=args.repeats,
@@ -303,51 +357,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         temperature=args.temperature,
         progress=not args.no_progress,
         cache=not args.no_cache,
+        scorer=getattr(scoring, args.scorer) if args.cases else None,
+        via=args.via,
+        accept_latency=args.via == "auto",
     )
+    # What the report says was run, when the frame itself does not carry it.
+    meta = df.attrs.setdefault("sweep", {})
+    meta.setdefault("provider", client.provider.name)
+    meta.setdefault("simulated", client.simulated)
     summary = effort_summary(df)
-    shown = summary[
-        [
-            "calls",
-            "cached",
-            "errors",
-            "reasoning_tokens_mean",
-            "completion_tokens_mean",
-            "output_tokens_mean",
-            "reasoning_share",
-            "latency_mean_s",
-            "cost_per_call_usd",
-            "billed_total_usd",
-        ]
-    ].rename(
-        columns={
-            "reasoning_tokens_mean": "reasoning",
-            "completion_tokens_mean": "completion",
-            "output_tokens_mean": "output",
-            "reasoning_share": "reasoning %",
-            "latency_mean_s": "latency s",
-            "cost_per_call_usd": "$/call",
-            "billed_total_usd": "$ billed",
-        }
-    )
-    print(
-        shown.to_string(
-            formatters={
-                "reasoning": "{:,.1f}".format,
-                "completion": "{:,.1f}".format,
-                "output": "{:,.1f}".format,
-                "reasoning %": lambda v: "-" if v != v else f"{100 * v:.1f}%",
-                "latency s": "{:.3f}".format,
-                "$/call": "{:.6f}".format,
-                "$ billed": "{:.6f}".format,
-            },
-            na_rep="-",
-        )
-    )
-    print(
-        "(mean tokens per successful call; latency in seconds; cost in USD; "
-        "$ billed = what this run spent)",
-        file=sys.stderr,
-    )
+    print(effort_table(summary).to_string())
+    print(f"({EFFORT_TABLE_NOTE})", file=sys.stderr)
     cached = int(summary["cached"].sum())
     if cached:
         print(
@@ -366,9 +386,23 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if len(errors):
         first = str(errors["error"].iloc[0])
         print(f"{len(errors)} of {len(df)} calls failed; first error: {first}", file=sys.stderr)
+    if args.cases and not all_failed:
+        from .accuracy import accuracy_summary, recommend
+        from .reports import ACCURACY_TABLE_NOTE, accuracy_table
+
+        print()
+        print(accuracy_table(accuracy_summary(df)).to_string())
+        print(f"({ACCURACY_TABLE_NOTE})", file=sys.stderr)
+        print()
+        print(recommend(df, target=args.target).note)
     if args.csv:
         df.to_csv(args.csv, index=False)
         print(f"wrote {len(df)} rows to {args.csv}", file=sys.stderr)
+    if args.report:
+        from .reports import report
+
+        written = report(df, args.report, target=args.target)
+        print(f"wrote the report to {written}", file=sys.stderr)
     if all_failed:
         not_plotted = f"; no plot written to {args.plot}" if args.plot else ""
         print(

@@ -830,6 +830,7 @@ def _missing(value: Any) -> bool:
 
 def _history_row(record: Mapping[Any, Any]) -> tuple[str, ...]:
     """One run-log record as table cells (formatted like the usage footer)."""
+    from ._core import effort_label
 
     def get(name: str) -> Any:
         value = record.get(name)
@@ -849,7 +850,7 @@ def _history_row(record: Mapping[Any, Any]) -> tuple[str, ...]:
     return (
         str(get("time") or "")[:19],
         str(get("model") or ""),
-        str(get("reasoning_effort") or "default"),
+        effort_label(get("model"), get("reasoning_effort"), get("status")),
         prompt,
         count("reasoning_tokens"),
         count("completion_tokens"),

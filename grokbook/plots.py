@@ -181,11 +181,12 @@ def _cached_handles(ok: pd.DataFrame, *, marker: bool = True) -> list[Any]:
 
 def plot_efforts(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Stacked bars per (model, effort): mean reasoning tokens (solid) under mean completion
-    tokens (hatched), with error bars of one standard deviation over the calls (repeats, and
-    prompts when there are several).
+    tokens (hatched), with an error bar of one standard deviation of the whole stack over the
+    calls (repeats, and prompts when there are several).
 
-    Returns the Axes; its ``containers`` are two BarContainers, "reasoning" and "completion",
-    with one bar per (model, effort).
+    Returns the Axes; its BarContainers are "reasoning" and "completion", with one bar per
+    (model, effort); the completion bars carry the one error bar (the spread of reasoning +
+    completion tokens per call, drawn at the top of the stack).
     """
     ok = _ok(df, "plot_efforts")
     ax = _axes(ax)
@@ -198,16 +199,9 @@ def plot_efforts(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
     r_mean = np.array([m for m, _s in reasoning])
     c_mean = np.array([m for m, _s in completion])
     error_style = {"ecolor": "#333333", "capsize": 3, "elinewidth": 1}
-    ax.bar(
-        xs,
-        r_mean,
-        width=0.8,
-        color=colors,
-        edgecolor="white",
-        yerr=[s for _m, s in reasoning],
-        error_kw=error_style,
-        label="reasoning",
-    )
+    # One error bar per bar, at the top of the stack: with both parts carrying one, the two
+    # sat on top of each other (the answer part is a few tokens tall).
+    ax.bar(xs, r_mean, width=0.8, color=colors, edgecolor="white", label="reasoning")
     ax.bar(
         xs,
         c_mean,
@@ -361,16 +355,18 @@ def plot_cost(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 
 # -- accuracy: what each effort buys ------------------------------------------------------------
-def _accuracy_points(data: pd.DataFrame) -> pd.DataFrame:
-    """An accuracy summary (one row per model x effort) from a scored frame or a summary."""
-    from .accuracy import accuracy_summary
+def _accuracy_points(data: pd.DataFrame, what: str) -> pd.DataFrame:
+    """An accuracy summary (one row per model x effort) from a scored frame or a summary;
+    errors name ``what`` (the plot the user called)."""
+    from .accuracy import _check, accuracy_summary
 
     if "accuracy" in data.columns and "cost_per_call_usd" in data.columns:
         summary = data
     else:
+        _check(data, what)
         summary = accuracy_summary(data)
     if summary.index.nlevels != 2:
-        raise ValueError("plot_frontier needs a summary per model x effort (accuracy_summary(df)).")
+        raise ValueError(f"{what} needs a summary per model x effort (accuracy_summary(df)).")
     return summary[summary["accuracy"].notna()]
 
 
@@ -413,7 +409,7 @@ def plot_frontier(
     columns = {"cost": "cost_per_call_usd", "latency": "latency_mean_s"}
     if x not in columns:
         raise ValueError(f"x must be 'cost' or 'latency', not {x!r}.")
-    summary = _accuracy_points(data)
+    summary = _accuracy_points(data, "plot_frontier" if x == "cost" else "plot_accuracy_latency")
     ax = _axes(ax)
     models = list(dict.fromkeys(str(m) for m, _e in summary.index))
     keys = list(summary.index)

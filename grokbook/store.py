@@ -149,6 +149,7 @@ __all__ = [
     "history",
     "read_text",
     "reset",
+    "scratch_home",
     "session_id",
     "store_home",
 ]
@@ -899,6 +900,45 @@ def _flush_at_exit() -> None:
         # exiting anyway: never turn a clean exit into a traceback
         with contextlib.suppress(Exception):
             store.close()
+
+
+# -- a scratch home (the tour notebooks) ------------------------------------------------------
+_scratch: Path | None = None
+_scratch_pid = 0
+
+
+def scratch_home(prefix: str = "grokbook-tour-") -> Path:
+    """Point ``GROKBOOK_HOME`` at a new temporary folder and return it: this process's run log
+    and cache start empty there, apart from yours (the tour notebooks' first cell).
+
+    The folder is removed when the process ends (a kernel shut down or restarted) and when
+    ``scratch_home()`` is called again (a second Run All), so none is left behind.
+    """
+    import shutil
+    import tempfile
+
+    global _scratch, _scratch_pid
+    previous, home = _scratch, Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["GROKBOOK_HOME"] = str(home)
+    _scratch, _scratch_pid = home, os.getpid()
+    if previous is None:
+        atexit.register(_remove_scratch)
+    else:
+        if _current_home == str(previous):
+            reset()  # flush and close the store in the old folder before removing it
+        shutil.rmtree(previous, ignore_errors=True)
+    return home
+
+
+def _remove_scratch() -> None:
+    import shutil
+
+    if _scratch is None or _scratch_pid != os.getpid():  # a forked child leaves it alone
+        return
+    with contextlib.suppress(Exception):  # exiting anyway: never a traceback
+        if _current_home == str(_scratch):
+            reset()
+        shutil.rmtree(_scratch, ignore_errors=True)
 
 
 def _after_fork_in_child() -> None:

@@ -42,6 +42,8 @@ from ._columns import DEFAULT_EFFORT_LABEL, TOKEN_COLUMNS, USAGE_COLUMNS, comple
 from .result import Completion
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     from matplotlib.axes import Axes
 
 __all__ = [
@@ -388,7 +390,8 @@ def effort_summary(df: pd.DataFrame) -> pd.DataFrame:
 
 @pd.api.extensions.register_dataframe_accessor("grok")
 class GrokAccessor:
-    """``df.grok.summary()`` and ``df.grok.plot(kind="efforts" | "latency" | "cost")``."""
+    """``df.grok.summary()``, ``df.grok.plot(kind="efforts" | "latency" | "cost")`` and
+    ``df.grok.report()``."""
 
     def __init__(self, df: pd.DataFrame) -> None:
         self._df = df
@@ -409,3 +412,9 @@ class GrokAccessor:
         if kind not in functions:
             raise ValueError(f"kind must be one of {', '.join(functions)}; got {kind!r}.")
         return functions[kind](self._df, ax=ax, **kwargs)
+
+    def report(self, path: str | Path | None = None, **kwargs: Any) -> Path:
+        """This usage frame as a self-contained HTML report (:func:`grokbook.report`)."""
+        from .reports import report
+
+        return report(self._df, path, **kwargs)

@@ -413,7 +413,11 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
         )
         self.follow_up.add_class("grokbook-follow-up")
         self.new_button = widgets.Button(
-            description="New conversation", icon="refresh", tooltip="Forget earlier turns"
+            description="New conversation",
+            icon="refresh",
+            tooltip="Forget earlier turns",
+            # The default button width (148px) cut the label to "New conversat...".
+            layout=widgets.Layout(width="auto", min_width="max-content"),
         )
         self.new_button.add_class("grokbook-new")
         self.status = widgets.HTML()

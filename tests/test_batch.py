@@ -263,7 +263,7 @@ def test_progress_bar_and_savings_summary(capsys: pytest.CaptureFixture[str]) ->
 
 def test_rejected_calls_are_error_rows_and_not_sent() -> None:
     client, batches = sim()
-    df = gb.sweep(PROMPTS[:1], models="grok-3-beta", efforts=["high"], client=client,
+    df = gb.sweep(PROMPTS[:1], models="grok-3-fast-beta", efforts=["high"], client=client,
                   progress=False, via="batch")  # fmt: skip
     assert df["status"].tolist() == ["error"] and "reasoning_effort" in df.loc[0, "error"]
     assert batches.created == 0

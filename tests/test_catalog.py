@@ -55,11 +55,13 @@ FOUR = ("low", "medium", "high", "xhigh")
         ("grok-4.20-multi-agent", FOUR, None),  # the effort picks the agents; no default
         ("grok-3-mini-beta", ("low", "high"), None),
         ("grok-3-mini-fast-beta", ("low", "high"), None),
-        ("grok-3-beta", (), None),
         ("grok-3-fast-beta", (), None),
-        ("grok-4", (), None),
-        ("grok-4-1-fast-reasoning", (), None),
-        ("grok-code-fast-1", (), None),
+        # Retired: grok-4.3 answers them, so they take its efforts; unsent, the effort xAI
+        # applies to the retired id (none for a model that did not reason, else low).
+        ("grok-3-beta", ("none", "low", "medium", "high"), "none"),
+        ("grok-4", ("none", "low", "medium", "high"), "low"),
+        ("grok-4-1-fast-reasoning", ("none", "low", "medium", "high"), "low"),
+        ("grok-code-fast-1", ("none", "low", "medium", "high"), "low"),
     ],
 )
 def test_efforts_and_default_efforts_are_data(
@@ -156,11 +158,19 @@ def test_table_rows_show_defaults_tiers_and_reasoning_per_wire() -> None:
     assert rows["grok-4.3"]["context"] == "1M" and rows["grok-4.3"]["reasoning text"] == "summary"
     assert rows["grok-3-mini-beta"]["reasoning text"] == "chat, summary"
     assert rows["grok-3-mini-beta"]["status"] == "legacy"
-    assert rows["grok-3-mini-beta"]["context"] == "131,072"
+    # One style for context windows: thousands as K, millions as M.
+    assert rows["grok-3-mini-beta"]["context"] == "131K" and rows["grok-4.7"]["context"] == "500K"
+    assert (
+        rows["grok-4-0709"]["context"] == "256K"
+        and rows["grok-4.20-0309-reasoning"]["context"] == "2M"
+    )
     assert rows["grok-4.20-0309-reasoning"]["efforts"] == "(rejected)"
     # A retired model is answered by grok-4.3: it shows grok-4.3's reasoning.
     assert rows["grok-code-fast-1"]["reasoning text"] == "summary"
     assert rows["grok-3-beta"]["status"] == "retired 2026-05-15 → grok-4.3"
+    # ... and takes grok-4.3's efforts, at none unless one is sent.
+    assert rows["grok-3-beta"]["efforts"] == "none | low | medium | high"
+    assert rows["grok-3-beta"]["default"] == "none"
 
 
 def test_retired_models_name_their_successor() -> None:

@@ -519,8 +519,14 @@ def test_transport_errors_retried_then_converted(
         ({"prompt": [{"role": "user"}]}, "content"),
         ({"prompt": 42}, "string or a list"),
         ({"model": "grok-3-mini-beta", "reasoning_effort": "medium"}, "low \\| high; got 'medium'"),
-        ({"model": "grok-4", "reasoning_effort": "low"}, "does not take reasoning_effort"),
-        ({"model": "grok-3-beta", "reasoning_effort": "high"}, "does not take reasoning_effort"),
+        (
+            {"model": "grok-4.20-0309-reasoning", "reasoning_effort": "low"},
+            "does not take reasoning_effort",
+        ),
+        (
+            {"model": "grok-3-fast-beta", "reasoning_effort": "high"},
+            "does not take reasoning_effort",
+        ),
         ({"model": "grok-4.3", "reasoning_effort": "extreme"}, "none \\| low \\| medium \\| high"),
         ({"temperature": 2.5}, "between 0 and 2"),
         ({"temperature": -0.1}, "between 0 and 2"),

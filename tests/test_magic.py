@@ -332,7 +332,7 @@ def test_missing_key_points_to_login(session: Session, monkeypatch: pytest.Monke
 def test_unsupported_effort_lists_allowed_values(session: Session) -> None:
     rec = session.use_mock(answer())
     session.cell("-e medium", "Hi")
-    session.cell("-m grok-4 -e high", "Hi")
+    session.cell("-m grok-4.20-0309-reasoning -e high", "Hi")
     assert rec.requests == []
     assert_friendly(session, "takes reasoning_effort low | high; got 'medium'", "grok-4.3")
 
@@ -347,21 +347,21 @@ def test_server_rejecting_effort_says_so(session: Session) -> None:
 CONFIGURED = "The effort 'high' is this session's default, set with %grok config"
 
 
-@pytest.mark.parametrize("line", ["-m grok-3-beta", "-m grok-3-beta --no-stream"])
+@pytest.mark.parametrize("line", ["-m grok-3-fast-beta", "-m grok-3-fast-beta --no-stream"])
 def test_a_session_default_effort_is_named_in_the_error_it_causes(
     session: Session, line: str
 ) -> None:
     rec = session.use_mock(answer())
     session.line("config effort=high")
     session.pub.outputs.clear()
-    session.cell(line, "Hi")  # grok-3-beta takes no effort: refused before sending
+    session.cell(line, "Hi")  # grok-3-fast-beta takes no effort: refused before sending
     assert rec.requests == []
     assert_friendly(session, "does not take reasoning_effort", CONFIGURED)
     assert "run %grok config effort=default to clear it, or pass -e" in session.all_text()
     assert CONFIGURED in session.magics.failures[-1][1]
     # An effort given on the cell is the cell's own: no word about the session default.
     session.pub.outputs.clear()
-    session.cell("-m grok-3-beta -e high", "Hi")
+    session.cell("-m grok-3-fast-beta -e high", "Hi")
     assert "does not take reasoning_effort" in session.all_text()
     assert "session's default" not in session.all_text()
     # Cleared, the same cell works.
@@ -526,8 +526,11 @@ def test_config_sets_shows_and_validates(session: Session) -> None:
     assert "reasoning must be one of collapse, show, hide" in text
     assert "Unknown provider 'nowhere'" in text
     assert text.count("takes key=value pairs") == 2
-    session.line("config model=grok-4 effort=high")
-    assert "grok-4-0709 takes reasoning_effort none (leave effort unset)" in session.all_text()
+    session.line("config model=grok-4.20-0309-reasoning effort=high")
+    assert (
+        "grok-4.20-0309-reasoning takes reasoning_effort none (leave effort unset)"
+        in session.all_text()
+    )
 
 
 def test_usage_table_has_totals(session: Session) -> None:

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 
 import pytest
 from matplotlib.colors import to_hex
-from matplotlib.container import BarContainer
+from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.figure import Figure
 
 import grokbook as gb
@@ -57,10 +57,14 @@ def test_plot_efforts_stacks_reasoning_under_completion_per_model_and_effort() -
     assert [p.get_y() for p in completion.patches] == heights  # stacked on top
     assert [p.get_height() for p in completion.patches] == [20] * 3 + [30] * 4
     assert [t.get_text() for t in ax.get_xticklabels()] == [*MINI_EFFORTS, *G43_EFFORTS]
-    # error bars over repeats: sd of (140, 150, 160) = 10 on the mini bars
-    assert reasoning.errorbar is not None and completion.errorbar is not None
-    segments = reasoning.errorbar.lines[2][0].get_segments()
-    assert segments[0][1][1] - segments[0][0][1] == pytest.approx(20.0)
+    # One error bar per bar, at the top of the stack (two used to sit on top of each other):
+    # the sd of output tokens over repeats, (160, 170, 180) -> 10 on the first mini bar.
+    assert reasoning.errorbar is None and completion.errorbar is not None
+    segments = completion.errorbar.lines[2][0].get_segments()
+    assert len(segments) == 7
+    (_x0, low), (_x1, high) = segments[0]
+    assert (low + high) / 2 == pytest.approx(170.0) and high - low == pytest.approx(20.0)
+    assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == 1
     assert to_hex(reasoning.patches[2].get_facecolor()) == EFFORT_COLORS["high"]
     assert "tokens" in ax.get_ylabel() and ax.get_xlabel() == "reasoning effort"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]

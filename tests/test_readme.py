@@ -7,7 +7,10 @@
 * A top-level expression whose comment is a Python literal (``x, y   # ('303', True)``, text
   after a ``;`` is prose) must evaluate to that literal.
 * A block marked ``<!-- output: ... -->`` must be exactly what the runnable block before it
-  printed.
+  printed; when the block before it is a shell block of one ``grokbook ...`` command, the
+  command is run (``grokbook.cli.main``, in README order, in the same folder) and its standard
+  output must be that block. Columns headed ``latency s`` are wall-clock time: their values are
+  masked on both sides. The blocks run in a temporary folder (files they write stay there).
 * A block marked ``<!-- not-run: REASON -->`` is not run (say why: e.g. needs a real key);
   there may be at most ``NOT_RUN_LIMIT`` of them.
 * Every ``grokbook ...`` command in a shell block or inline code parses with the CLI's own
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import io
+import itertools
 import re
 import shlex
 import subprocess
@@ -142,9 +146,10 @@ def run_block(shell: Any, block: Block, source: str) -> int:
 
 
 @pytest.fixture
-def fresh_shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The InteractiveShell with an empty namespace; a %%grok error fails the test (the magic
-    shows errors instead of raising them)."""
+def fresh_shell(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
+    """The InteractiveShell with an empty namespace, in a temporary folder; a %%grok error
+    fails the test (the magic shows errors instead of raising them)."""
+    monkeypatch.chdir(tmp_path)
 
     def fail(self: GrokMagics, message: str, *, exc: BaseException | None = None) -> None:
         raise AssertionError(f"%%grok showed an error: {message}")
@@ -170,14 +175,20 @@ def test_the_readme_python_blocks_run_and_their_claims_hold(
     assert len(runnable) >= 8, [b.line for b in runnable]
     assert len(not_run) <= NOT_RUN_LIMIT, f"too many not-run blocks: {[b.line for b in not_run]}"
     assert all(b.reason for b in not_run), "a not-run marker must say why"
+    shown = [before for before, after in itertools.pairwise(blocks) if after.marker == "output"]
+    commands = [b for b in shown if b.lang in _SHELL_LANGS]
+    assert commands, "a command's output is shown and checked"
     printed: dict[int, str] = {}
     claims = 0
     capsys.readouterr()
     with serve_in_background(latency="none") as server:
-        for block in runnable:
-            source = block.source.replace(SIM_SERVER_URL, server.base_url)
+        for block in sorted([*runnable, *commands], key=lambda b: b.line):
             try:
-                claims += run_block(fresh_shell, block, source)
+                if block in commands:
+                    run_command(block)
+                else:
+                    source = block.source.replace(SIM_SERVER_URL, server.base_url)
+                    claims += run_block(fresh_shell, block, source)
             except Exception as exc:
                 raise AssertionError(f"README.md:{block.line}: the block fails: {exc!r}") from exc
             printed[block.line] = capsys.readouterr().out
@@ -186,13 +197,49 @@ def test_the_readme_python_blocks_run_and_their_claims_hold(
     outputs = [b for b in blocks if b.marker == "output"]
     assert outputs, "the streaming example's output is shown and checked"
     for block in outputs:
-        before = [b for b in runnable if b.line < block.line]
+        before = [b for b in [*runnable, *commands] if b.line < block.line]
         assert before, f"README.md:{block.line}: an output block needs a block above it"
-        actual = printed[before[-1].line]
-        assert _lines(actual) == _lines(block.source), (
+        actual = printed[max(before, key=lambda b: b.line).line]
+        assert _masked(_lines(actual)) == _masked(_lines(block.source)), (
             f"README.md:{block.line} shows an output the block above does not print; "
             f"it prints:\n{actual}"
         )
+
+
+_SHELL_LANGS = ("bash", "sh", "shell", "console")
+
+
+def run_command(block: Block) -> None:
+    """The one ``grokbook ...`` command of a shell block, run by the CLI's own main()."""
+    from grokbook.cli import main
+
+    lines = [line for line in block.source.splitlines() if shlex.split(line, comments=True)]
+    assert len(lines) == 1, f"README.md:{block.line}: a shown output needs one command"
+    argv = shlex.split(lines[0], comments=True)
+    assert argv[0] == "grokbook", f"README.md:{block.line}: only grokbook commands are run"
+    assert main(argv[1:]) == 0, f"README.md:{block.line}: {lines[0]} failed"
+
+
+#: The header of a column of wall-clock times (masked when outputs are compared).
+_WALL_CLOCK = "latency s"
+
+
+def _masked(lines: list[str]) -> list[str]:
+    """``lines`` with the values under each ``latency s`` header replaced by ``#``s (a table
+    runs from its header to the next blank line; values are right-aligned under it)."""
+    out: list[str] = []
+    end: int | None = None
+    for line in lines:
+        if _WALL_CLOCK in line:
+            end = line.index(_WALL_CLOCK) + len(_WALL_CLOCK)
+        elif not line.strip():
+            end = None
+        elif end is not None and len(line) >= end:
+            value = re.search(r"\S+$", line[:end])
+            if value:
+                line = line[: value.start()] + "#" * len(value.group()) + line[end:]
+        out.append(line)
+    return out
 
 
 def _lines(text: str) -> list[str]:
@@ -221,7 +268,7 @@ def _shell_commands(text: str) -> list[list[str]]:
     usage synopses (``[PROMPT ...]``) are left out."""
     commands: list[list[str]] = []
     for block in parse_blocks(text):
-        if block.lang in ("bash", "sh", "shell", "console"):
+        if block.lang in _SHELL_LANGS:
             for line in block.source.splitlines():
                 words = shlex.split(line, comments=True)
                 if words:

@@ -212,7 +212,7 @@ def test_every_catalog_model_answers(model: str) -> None:
     assert served is not None
     reasons = bool(r.usage.reasoning_tokens)
     assert (r.reasoning is not None) == (served.returns_reasoning_text and reasons)
-    assert reasons == (served.reasoning and (record.served_effort or effort) != "none")
+    assert reasons == (served.reasoning and (effort or record.served_effort) != "none")
 
 
 def test_aliases_resolve_to_the_canonical_id() -> None:
@@ -399,10 +399,12 @@ def test_max_tokens_caps_the_visible_answer() -> None:
 # -- errors -----------------------------------------------------------------------------------
 def test_effort_on_a_model_that_rejects_it_is_a_400() -> None:
     with pytest.raises(errors.BadRequestError) as info:
-        client().chat("hi", model="grok-4-0709", extra_body={"reasoning_effort": "high"})
+        client().chat(
+            "hi", model="grok-4.20-0309-reasoning", extra_body={"reasoning_effort": "high"}
+        )
     assert info.value.status_code == 400
     assert info.value.server_message == (
-        "Model grok-4-0709 does not support parameter reasoningEffort."
+        "Model grok-4.20-0309-reasoning does not support parameter reasoningEffort."
     )
     assert isinstance(info.value.body, dict) and set(info.value.body) == {"code", "error"}
 

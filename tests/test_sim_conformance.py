@@ -144,7 +144,7 @@ def test_error_bodies_are_xai_shaped() -> None:
         response = client.post(
             "/chat/completions",
             json={
-                "model": "grok-4-0709",
+                "model": "grok-4.20-0309-reasoning",
                 "messages": [{"role": "user", "content": "hi"}],
                 "reasoning_effort": "low",
             },
@@ -152,7 +152,7 @@ def test_error_bodies_are_xai_shaped() -> None:
     assert response.status_code == 400
     assert response.json() == {
         "code": "Client specified an invalid argument",
-        "error": "Model grok-4-0709 does not support parameter reasoningEffort.",
+        "error": "Model grok-4.20-0309-reasoning does not support parameter reasoningEffort.",
     }
 
 

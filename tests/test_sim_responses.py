@@ -120,7 +120,7 @@ def test_effort_none_on_grok_4_3_has_no_reasoning_item() -> None:
     [
         ("grok-4.20-0309-reasoning", "low", "does not support parameter reasoningEffort"),
         ("grok-4.20-0309-non-reasoning", "high", "does not support parameter reasoningEffort"),
-        ("grok-4", "low", "does not support parameter reasoningEffort"),
+        ("grok-4", "xhigh", "takes one of: none, low, medium, high"),  # retired: grok-4.3's
         ("grok-4.5", "xhigh", "takes one of: low, medium, high"),
         ("grok-4.3", "xhigh", "takes one of: none, low, medium, high"),
         ("grok-4.7", "none", "takes one of: low, medium, high, xhigh"),

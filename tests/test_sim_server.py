@@ -82,7 +82,7 @@ def test_openai_sdk_lists_models_and_sees_xai_errors() -> None:
         ids = [m.id for m in client.models.list()]
         with pytest.raises(openai.BadRequestError) as bad:
             client.chat.completions.create(
-                model="grok-4-0709", messages=MESSAGES, reasoning_effort="high"
+                model="grok-4.20-0309-reasoning", messages=MESSAGES, reasoning_effort="high"
             )
         with pytest.raises(openai.NotFoundError):
             client.chat.completions.create(model="grok-9", messages=MESSAGES)
@@ -90,7 +90,7 @@ def test_openai_sdk_lists_models_and_sees_xai_errors() -> None:
     assert bad.value.status_code == 400
     # xAI's shape, which the SDK keeps as the raw body rather than parsing.
     assert bad.value.response.json()["error"] == (
-        "Model grok-4-0709 does not support parameter reasoningEffort."
+        "Model grok-4.20-0309-reasoning does not support parameter reasoningEffort."
     )
 
 

@@ -83,7 +83,7 @@ def test_cache_info_and_clear(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["cache", "info"]) == 0
     out = capsys.readouterr().out
     assert "cached answers 2" in out
-    assert "logged calls   4 (1 errors, 1 served from the cache)" in out
+    assert "logged calls   4 (1 error, 1 served from the cache)" in out
     assert cli.main(["cache", "clear"]) == 0
     assert "Removed 2 cached answers" in capsys.readouterr().out
     assert cli.main(["cache", "clear"]) == 0

@@ -47,14 +47,16 @@ def prompt_of(request: httpx.Request) -> str:
 
 # -- the grid -------------------------------------------------------------------------------------
 def test_grid_defaults_to_catalog_efforts_plus_default() -> None:
-    jobs = grid(["a", "b"], models=[MINI, "grok-4.3", "grok-4", "my-own-model"], repeats=2)
+    jobs = grid(
+        ["a", "b"], models=[MINI, "grok-4.3", "grok-4.20-0309-reasoning", "my-own-model"], repeats=2
+    )
     per_prompt = {(j.model, j.effort) for j in jobs if j.prompt == "a"}
     assert per_prompt == {
         (MINI, None),
         (MINI, "low"),
         (MINI, "high"),
         *(("grok-4.3", e) for e in (None, "none", "low", "medium", "high")),
-        ("grok-4", None),
+        ("grok-4.20-0309-reasoning", None),
         ("my-own-model", None),
     }
     assert len(jobs) == 2 * len(per_prompt) * 2
@@ -126,13 +128,13 @@ def test_effort_a_model_does_not_take_gives_error_rows_and_sends_nothing() -> No
     recorder = Recorder(ok_response)
     df = sweep(
         "What is 101*3?",
-        models=[MINI, "grok-4"],
+        models=[MINI, "grok-4.20-0309-reasoning"],
         efforts=["low", "high"],
         client=mock_client(recorder),
         progress=False,
     )
     assert len(df) == 4
-    bad = df[df["model"] == "grok-4"]
+    bad = df[df["model"] == "grok-4.20-0309-reasoning"]
     assert list(bad["status"]) == ["error", "error"]
     assert bad["error"].str.contains("does not take reasoning_effort").all()
     assert bad["reasoning_tokens"].isna().all()
@@ -491,8 +493,19 @@ def test_compare_exits_non_zero_when_every_call_failed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     png = tmp_path / "efforts.png"
-    # grok-4 takes no effort: every call is rejected before sending.
-    code = main(["compare", "What is 101*3?", "-m", "grok-4", "-e", "high", "--plot", str(png)])
+    # grok-4.20-0309-reasoning takes no effort: every call is rejected before sending.
+    code = main(
+        [
+            "compare",
+            "What is 101*3?",
+            "-m",
+            "grok-4.20-0309-reasoning",
+            "-e",
+            "high",
+            "--plot",
+            str(png),
+        ]
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert "1 of 1 calls failed" in err and "does not take reasoning_effort" in err

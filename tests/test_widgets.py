@@ -73,7 +73,7 @@ def test_picker_follows_the_frontend_controls() -> None:
     ("model", "why"),
     [
         ("grok-3-fast-beta", "not a reasoning model"),
-        ("grok-4-0709", "rejects reasoning_effort (HTTP 400)"),
+        ("grok-4.20-0309-reasoning", "rejects reasoning_effort (HTTP 400)"),
     ],
 )
 def test_picker_disables_effort_for_models_that_reject_it(model: str, why: str) -> None:

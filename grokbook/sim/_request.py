@@ -78,5 +78,9 @@ def resolve_model(
         successor = catalog.get(asked.served_by)
         if successor is not None:
             served = successor
-            used = asked.served_effort or default_effort(successor)
+            # It takes the successor's efforts (the catalog says so); unsent, the one xAI
+            # applies to this retired id.
+            used = (
+                chosen if chosen is not None else asked.served_effort or default_effort(successor)
+            )
     return asked, served, used

@@ -324,3 +324,17 @@ def test_comparer_renders_table_and_chart_in_browser(lab: Lab, page: Any) -> Non
     answers = comparer.locator(".grokbook-answers").inner_text()
     assert "303" in answers, answers
     comparer.screenshot(path=str(SCREENSHOTS / "effort-comparer.png"))
+
+
+def test_playground_buttons_show_their_whole_labels(lab: Lab, page: Any) -> None:
+    """ipywidgets' default button width cut "New conversation" to "New conversat..."."""
+    playground = page.locator(".grokbook-playground")
+    for name, label in (("new", "New conversation"), ("run", "Run")):
+        button = playground.locator(f"button.grokbook-{name}")
+        button.wait_for(state="visible")
+        assert button.inner_text().strip() == label
+        # A truncated label overflows its box (text-overflow: ellipsis hides the rest).
+        assert button.evaluate("b => b.scrollWidth <= b.clientWidth"), label
+    playground.locator("button.grokbook-new").screenshot(
+        path=str(SCREENSHOTS / "playground-new-conversation.png")
+    )
