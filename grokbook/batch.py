@@ -166,6 +166,8 @@ class _Spec:
     provider: str
     base_url: str
     cache: bool = True
+    #: "default" resolved to each model's documented effort (False: a batch recorded before).
+    defaults_resolved: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -180,6 +182,7 @@ class _Spec:
             "provider": self.provider,
             "base_url": self.base_url,
             "cache": self.cache,
+            "defaults_resolved": self.defaults_resolved,
         }
 
     @classmethod
@@ -197,6 +200,7 @@ class _Spec:
             provider=str(data["provider"]),
             base_url=str(data["base_url"]),
             cache=bool(data.get("cache", True)),
+            defaults_resolved=bool(data.get("defaults_resolved", False)),
         )
 
     @property
@@ -209,7 +213,13 @@ class _Spec:
     def jobs(self) -> list[Job]:
         from .sweeps import grid
 
-        return grid(list(self.prompts), list(self.models), self.efforts, self.repeats)
+        return grid(
+            list(self.prompts),
+            list(self.models),
+            self.efforts,
+            self.repeats,
+            resolve_defaults=self.defaults_resolved,
+        )
 
 
 def _spec(

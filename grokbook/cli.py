@@ -251,8 +251,9 @@ def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "compare",
         help="sweep prompts x models x efforts; print the effort summary (CSV, plot on demand)",
         description="Run every prompt on every model at every effort (default: all the "
-        "efforts each model takes, plus its default), N times each, concurrently. Put the "
-        "prompts first: grokbook compare 'What is 101*3?' -e low high -n 5",
+        "efforts each model takes), N times each, concurrently; 'default' is resolved to the "
+        "model's documented effort, so no request is sent twice. Put the prompts first: "
+        "grokbook compare 'What is 101*3?' -e low high -n 5",
     )
     p.add_argument("prompts", nargs="+", metavar="PROMPT", help="one or more prompts")
     p.add_argument(
@@ -271,7 +272,8 @@ def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         action="extend",
         nargs="+",
         metavar="EFFORT",
-        help="effort(s), e.g. -e low high; 'default' = not sent (default: all)",
+        help="effort(s), e.g. -e low high; 'default' = the model's documented default, sent "
+        "once as that effort (default: all)",
     )
     p.add_argument("-n", "--repeats", type=int, default=1, help="calls per cell (default 1)")
     p.add_argument("-c", "--concurrency", type=int, default=8, help="calls in flight (default 8)")

@@ -6,7 +6,7 @@
 >>> ax = gb.plot_latency(df)      # latency vs output tokens, one colour per effort
 >>> ax = gb.plot_cost(df)         # cost per call by effort
 >>> [label.get_text() for label in ax.get_xticklabels()]   # one bar per effort
-['default', 'none', 'low', 'medium', 'high']
+['none', 'low', 'medium', 'high']
 
 Each function takes ``ax=None`` (a new Figure, without pyplot, when None) and returns the
 Axes; none calls ``plt.show()`` or chooses a backend. An effort has the same colour in every

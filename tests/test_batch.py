@@ -503,3 +503,19 @@ def test_results_pages_shrink_when_a_page_is_past_the_size_cap(
     df = gb.sweep(prompts, models=MODEL, efforts=["low"], client=client, progress=False,
                   cache=False, via="batch")  # fmt: skip
     assert len(df) == 12 and set(df["status"]) == {"ok"}
+
+
+def test_a_batch_grid_resolves_default_but_one_recorded_before_keeps_its_jobs() -> None:
+    """Job indices of a recorded batch must keep meaning what they meant when it was sent."""
+    client, _ = sim()
+    spec, jobs = batch._spec(
+        ["What is 101*3?"], "grok-4.3", [None, "low", "high"], 1, client=client, system=None,
+        temperature=None, seed=0, cache=True,
+    )  # fmt: skip
+    assert [j.effort for j in jobs] == ["low", "high"] == [j.effort for j in spec.jobs()]
+    recorded = spec.to_dict()
+    assert recorded["defaults_resolved"] is True
+    del recorded["defaults_resolved"]  # a batch recorded by an earlier grokbook
+    legacy = batch._Spec.from_dict(recorded)
+    assert [j.effort for j in legacy.jobs()] == [None, "low", "high"]
+    assert legacy.key != spec.key  # so a rerun never adopts it for the new grid
