@@ -623,9 +623,16 @@ def _via_batch(
     or None when it is to run live."""
     from . import batch
 
-    calls = len(grid(prompts, models, efforts, repeats))
+    planned = grid(prompts, models, efforts, repeats)
     provider = client.provider.name if isinstance(client, Client | AsyncClient) else None
-    if batch.engine(via, calls, accept_latency=accept_latency, provider=provider) != "batch":
+    chosen = batch.engine(
+        via,
+        len(planned),
+        accept_latency=accept_latency,
+        provider=provider,
+        models={job.model for job in planned},
+    )
+    if chosen != "batch":
         return None
     listed, expected_list, cases = _scoring_inputs(prompts, expected, scorer)
     jobs = grid(listed, models, efforts, repeats)
@@ -747,11 +754,13 @@ def sweep(
 
     Raises :class:`SweepInterrupted` (with ``.frame``) on Ctrl-C.
 
-    ``via="batch"`` runs the grid on xAI's Batch API instead (half price, outside the rate
-    limits, results within a day; resumable: see :mod:`grokbook.batch`), polling every
-    ``poll_interval`` seconds; the rows are the same, plus ``via``. ``via="auto"`` does so
-    when the grid has at least ``grokbook.batch.AUTO_BATCH_MIN_CALLS`` calls and
-    ``accept_latency=True``; otherwise the sweep runs live.
+    ``via="batch"`` runs the grid on xAI's Batch API instead (each model's batch price, as
+    billed; outside the rate limits, results within a day; resumable: see
+    :mod:`grokbook.batch`), polling every ``poll_interval`` seconds; the rows are the same,
+    plus ``via``. A model xAI marks "Batch API: Not supported" (grok-4.5, 4.6, 4.7) is refused
+    before anything is uploaded. ``via="auto"`` runs on the Batch API when the grid has at
+    least ``grokbook.batch.AUTO_BATCH_MIN_CALLS`` calls, ``accept_latency=True`` and no such
+    model; otherwise the sweep runs live.
     """
     if via != "live":
         batched = _via_batch(
