@@ -712,9 +712,9 @@ class BatchTerms:
 
 _BATCH_GUIDE = "docs.x.ai/developers/advanced-api-usage/batch-api"
 _NOT_SUPPORTED = "docs.x.ai/developers/models/{id}: 'Batch API: Not supported'"
-#: Per model, from xAI's model pages. The batch guide said "50% off" in early 2026 and now
-#: says only "reduced pricing" (details per model); a model whose page states no discount
-#: has ``discount=None``.
+#: Per model, from xAI's model pages. The batch guide once stated one flat discount for every
+#: model and now says only "reduced pricing" (details per model); a model whose page states
+#: no discount has ``discount=None``.
 _BATCH_TERMS: dict[str, BatchTerms] = {
     "grok-4.20-0309-reasoning": BatchTerms(
         "grok-4.20-0309-reasoning",

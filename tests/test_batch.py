@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -637,3 +638,21 @@ def test_a_batch_total_sent_as_a_decimal_string_is_read() -> None:
     assert batch._breakdown_usd({"cost_breakdown": {"total_cost_usd_ticks": 25_000_000}}) == 0.0025
     assert batch._breakdown_usd({"cost_breakdown": {}}) is None
     assert batch._breakdown_usd({}) is None
+
+
+def test_no_text_in_the_repository_promises_half_price_batches() -> None:
+    """xAI's batch discount is per model (20% for grok-4.20, unknown for grok-4.3, no batch
+    for grok-4.5 / 4.6 / 4.7): no doc, notebook or docstring may say "half price" or "50%"."""
+    root = Path(__file__).resolve().parents[1]
+    promise = re.compile(r"half[- ]price|half the (?:live )?price|50\s*%|at half|x 0\.5", re.I)
+    files = [root / "README.md", *root.glob("docs/*.md"), *root.glob("notebooks/*.ipynb")]
+    files += [*root.glob("grokbook/**/*.py")]
+    found = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".ipynb":  # the cells' sources, not their outputs (PNG data)
+            text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
+        for number, line in enumerate(text.splitlines(), 1):
+            if promise.search(line):
+                found.append(f"{path.relative_to(root)}:{number}: {line.strip()[:100]}")
+    assert found == []
