@@ -414,6 +414,8 @@ class _BatchRun:
         return tags
 
     def _set(self, index: int, row: dict[str, Any]) -> None:
+        if row.get("provider") is None:  # an error row: no answer says who would have answered
+            row["provider"], row["simulated"] = self.spec.provider, self.client.simulated
         self.rows[index] = row
         if self.on_result is not None:
             self.on_result(dict(row))

@@ -151,10 +151,11 @@ def _add_history(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.set_defaults(func=_cmd_history)
 
 
-#: The columns of ``grokbook history``: every one labelled (times are local).
+#: The columns of ``grokbook history``: every one labelled (times are local; "sim" marks a
+#: call grokbook's offline simulator answered).
 HISTORY_HEADERS = (
     *("id", "time", "model", "effort", "reasoning tok", "answer tok"),
-    *("latency s", "cost $", "status", "prompt"),
+    *("latency s", "cost $", "status", "sim", "prompt"),
 )
 
 
@@ -203,6 +204,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
                 "-" if latency is None else f"{latency:.2f}",
                 "-" if cost is None else f"{cost:.6f}",
                 flag,
+                "sim" if row["simulated"] else "",
                 prompt if len(prompt) <= 40 else prompt[:39] + "…",
             )
         )
@@ -211,6 +213,12 @@ def _cmd_history(args: argparse.Namespace) -> int:
         print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
         if index == 0:
             print("  ".join("-" * w for w in widths))
+    simulated = sum(1 for row in rows if row["simulated"])
+    if simulated:
+        print(
+            f"simulated: {simulated} of {len(rows)} calls were answered by grokbook's offline "
+            "simulator (sim); their figures are its model, not Grok's."
+        )
     return 0
 
 
@@ -357,10 +365,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             "original calls', billed $0 now (--no-cache calls the API again).",
             file=sys.stderr,
         )
-    if client.simulated:
+    from .tables import simulated_note
+
+    note = simulated_note(df)  # also a `grokbook sim` server reached with --provider openai
+    if note is not None:
         print(
-            "simulated: these numbers come from grokbook's offline simulator, not Grok; "
-            "set XAI_API_KEY to measure the real API.",
+            f"{note}: these numbers are the simulator's model; set XAI_API_KEY to measure "
+            "the real API.",
             file=sys.stderr,
         )
     errors = df[df["status"] == "error"]

@@ -519,6 +519,8 @@ class _Run:
                 prompt=job.prompt,
                 repeat=job.repeat,
                 error=f"{type(exc).__name__}: {exc}",
+                provider=self.client.provider.name,
+                simulated=self.client.simulated,
             )
             row["answer"] = None
             row["model_served"] = None

@@ -948,9 +948,14 @@ class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ign
             if cached
             else ""
         )
+        from .tables import simulated_note
+
+        simulated = simulated_note(ok)
+        simulated_html = f"<br><b>{html.escape(simulated)}</b>" if simulated else ""
         note = (
             '<div style="font-size:0.8em;color:var(--jp-ui-font-color2,#666)">'
-            f"mean ± standard deviation over the repeats{html.escape(from_cache)}</div>"
+            f"mean ± standard deviation over the repeats{html.escape(from_cache)}"
+            f"{simulated_html}</div>"
         )
         return html_table + note
 
