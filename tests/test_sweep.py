@@ -724,3 +724,33 @@ def test_a_prefetched_miss_that_the_sweep_then_answers_is_a_hit_afterwards(
     assert client.chat("What is 3*3?", cache=True).cached is True  # no stale "absent"
     client.forget_prefetched(keys)
     gb.store.reset()
+
+
+def test_make_demo_writes_only_into_build() -> None:
+    """`make demo` leaves the checkout clean: every file it names is under build/ (the README
+    figures in docs/ are redrawn by `make readme-images` alone)."""
+    import re
+    import shlex
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    recipes: dict[str, list[str]] = {}
+    target = None
+    for line in makefile.replace("\\\n", " ").splitlines():
+        header = re.match(r"^([\w-]+):", line)
+        if header:
+            target = header.group(1)
+            recipes[target] = []
+        elif line.startswith("\t") and target is not None:
+            recipes[target].append(line.strip())
+    written = []
+    for command in recipes["demo"]:
+        words = shlex.split(command.replace("$(BIN)/", ""))
+        for flag in ("--plot", "--csv"):
+            if flag in words:
+                written.append(words[words.index(flag) + 1])
+        if words[:2] == ["python", "docs/frontier.py"]:
+            written.append(words[2])
+    assert written and all(path.startswith("build/") for path in written), written
+    images = " ".join(recipes["readme-images"])
+    assert "--plot docs/efforts.png" in images and "docs/frontier.py docs/frontier.png" in images
+    assert "--provider sim" in images  # the README figure is always the simulator's, labelled
