@@ -160,7 +160,7 @@ DB_NAME = "grokbook.db"
 #: call came from.
 #: Whether the simulator answered a logged call (:func:`grokbook.result.is_simulated`, in SQL).
 _SIMULATED_SQL = (
-    f"(provider = 'sim' OR coalesce(system_fingerprint, '') LIKE '%{SIM_FINGERPRINT_MARK}%' "
+    f"(provider = 'sim' OR instr(coalesce(system_fingerprint, ''), '{SIM_FINGERPRINT_MARK}') > 0 "
     "OR (response_id GLOB 'sim-[0-9a-f]*' AND length(response_id) = 28))"
 )
 
