@@ -8,7 +8,7 @@ JUPYTER_PORT ?= 8888
 TEST_ENV := env -u XAI_API_KEY -u AIMLAPI_KEY -u OPENROUTER_API_KEY -u GROKBOOK_PROVIDER \
 	-u GROKBOOK_BASE_URL -u GROKBOOK_WIRE -u GROKBOOK_MODEL MPLBACKEND=Agg PYTHONHASHSEED=0
 
-.PHONY: venv lab test lint typecheck unit notebooks test-browser test-binder bench demo interop clean
+.PHONY: venv lab test lint typecheck unit notebooks test-browser test-binder bench demo interop readme-images clean
 
 venv: $(STAMP)
 
@@ -44,11 +44,21 @@ unit: $(STAMP)
 		--nbval-current-env --doctest-modules -p no:cacheprovider --ignore=tests/browser \
 		tests grokbook notebooks
 
-## make demo: compare reasoning efforts offline (simulator unless a key is set); plots to docs/
-## (efforts.png; frontier.png: accuracy vs cost on the built-in problems, simulator only).
+## make demo: compare reasoning efforts offline (simulator unless a key is set); writes only
+## into build/ (efforts.png, efforts.csv; frontier.png: accuracy vs cost on the built-in
+## problems, simulator only), so the checkout stays clean.
 demo: $(STAMP)
-	$(BIN)/grokbook compare "What is 101*3?" -n 5 --plot docs/efforts.png
-	$(BIN)/python docs/frontier.py
+	@mkdir -p build
+	$(BIN)/grokbook compare "What is 101*3?" -n 5 --plot build/efforts.png --csv build/efforts.csv
+	$(BIN)/python docs/frontier.py build/frontier.png
+
+## make readme-images: redraw the README's figures (docs/efforts.png, docs/frontier.png) on the
+## offline simulator, always (no key is read), with its default `demo` latency and a fresh
+## run log: the one step that writes into docs/.
+readme-images: $(STAMP)
+	$(TEST_ENV) GROKBOOK_HOME=$$(mktemp -d) $(BIN)/grokbook compare "What is 101*3?" -n 5 \
+		--provider sim --no-progress --plot docs/efforts.png
+	$(TEST_ENV) GROKBOOK_HOME=$$(mktemp -d) $(BIN)/python docs/frontier.py docs/frontier.png
 
 ## make test-browser: the widgets in JupyterLab, driven in Debian's Chromium by Playwright.
 ## Installs chromium with apt-get when missing (as root) and the `browser` extra; screenshots

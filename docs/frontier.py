@@ -1,12 +1,15 @@
 """Draw docs/frontier.png (the README's accuracy/cost figure) on the offline simulator.
 
-Run: ``make demo`` (or ``.venv/bin/python docs/frontier.py``). The accuracy is the simulator's
-documented accuracy model (README, "The offline simulator"), not a measurement of Grok.
+Run: ``make readme-images`` (``make demo`` writes build/frontier.png instead), or
+``.venv/bin/python docs/frontier.py [OUT.png]`` (default: build/frontier.png). The accuracy is
+the simulator's documented accuracy model (README, "The offline simulator"), not a measurement
+of Grok.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -36,7 +39,8 @@ def main() -> None:
     gb.plot_frontier(df, ax=left, target=0.9)
     gb.plot_accuracy_latency(df, ax=right, target=0.9)
     figure.suptitle("gb.problems() on grokbook's offline simulator (simulated accuracy model)")
-    out = Path(__file__).with_name("frontier.png")
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("build") / "frontier.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out, dpi=100)
     print(gb.recommend(df, target=0.9))
     print(f"wrote {out}")

@@ -4,7 +4,9 @@ Shared by tables (DataFrames), sweeps, the run log's history and widgets, so tha
 table grokbook shows has the same columns. No pandas here: rows are dicts; ``tables`` turns
 them into DataFrames with nullable integer dtypes.
 
-``latency_s`` and ``cost_usd`` are the call's own figures, the same whether this run made the
+``provider`` and ``simulated`` say who answered: a row with ``simulated=True`` holds the
+offline simulator's numbers, never Grok's. ``latency_s`` and ``cost_usd`` are the call's own
+figures, the same whether this run made the
 call or answered it from grokbook's cache (``cached``); ``billed_usd`` (0 on a cache hit) and
 ``fetch_s`` (the lookup's time on a hit) say what *this* run spent.
 """
@@ -42,6 +44,8 @@ USAGE_COLUMNS = (
     "fetch_s",
     "status",
     "error",
+    "provider",
+    "simulated",
 )
 
 
@@ -68,11 +72,20 @@ def completion_row(
         "fetch_s": completion.fetch_s,
         "status": "ok",
         "error": None,
+        "provider": completion.provider,
+        "simulated": completion.simulated,
     }
 
 
 def error_row(
-    *, model: str, reasoning_effort: str | None, prompt: str, repeat: int, error: str
+    *,
+    model: str,
+    reasoning_effort: str | None,
+    prompt: str,
+    repeat: int,
+    error: str,
+    provider: str | None = None,
+    simulated: bool | None = None,
 ) -> dict[str, Any]:
     """One usage-frame row for a failed call: counts are missing (None), never 0."""
     row: dict[str, Any] = dict.fromkeys(USAGE_COLUMNS)
@@ -84,5 +97,7 @@ def error_row(
         cached=False,
         status="error",
         error=error,
+        provider=provider,
+        simulated=simulated,
     )
     return row

@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from ._columns import DEFAULT_EFFORT_LABEL
-from .tables import order_efforts
+from .tables import order_efforts, simulated_flags
 
 __all__ = [
     "PairedTest",
@@ -57,6 +57,7 @@ SUMMARY_COLUMNS = (
     "cost_per_correct_usd",
     "latency_mean_s",
     "reasoning_tokens_mean",
+    "simulated",
 )
 
 
@@ -139,6 +140,7 @@ def _record(group: pd.DataFrame, z: float) -> dict[str, Any]:
         "cost_per_correct_usd": float(cost.sum()) / correct if correct and len(cost) else math.nan,
         "latency_mean_s": float(latency.mean()) if len(latency) else math.nan,
         "reasoning_tokens_mean": float(reasoning.mean()) if len(reasoning) else math.nan,
+        "simulated": bool(simulated_flags(group).any()),
     }
 
 
@@ -152,7 +154,9 @@ def accuracy_summary(
     ``accuracy_high`` (95% for the default ``z``); ``mean_score``; ``cost_per_call_usd`` and
     ``latency_mean_s`` (means over successful calls; cached rows keep their original cost);
     ``cost_per_correct_usd`` (the calls' total cost / correct answers; NaN with none right);
-    ``reasoning_tokens_mean``. Efforts are in the usual order (default, none, low, ...).
+    ``reasoning_tokens_mean``; ``simulated`` (True when any of the group's calls was answered
+    by grokbook's offline simulator: its accuracy is the simulator's model, not Grok's).
+    Efforts are in the usual order (default, none, low, ...).
     """
     _check(df, "accuracy_summary")
     extra = [by] if isinstance(by, str) else list(by or [])
@@ -183,6 +187,8 @@ def accuracy_summary(
     )
     for name in ("calls", "errors", "scored", "correct"):
         summary[name] = summary[name].astype("int64")
+    summary["simulated"] = summary["simulated"].astype(bool)
+    summary.attrs["simulated"] = bool(summary["simulated"].any())
     return summary
 
 
@@ -309,6 +315,8 @@ class Recommendation:
     vs_cheaper: PairedTest | None = None
     #: The paired test against the most accurate option, when that is another one.
     vs_best: PairedTest | None = None
+    #: True when the figures come from grokbook's offline simulator (the note says so first).
+    simulated: bool = False
 
     @property
     def note(self) -> str:
@@ -319,10 +327,15 @@ class Recommendation:
             f"${self.cost_per_call_usd:.6f} per call, "
             f"${self.cost_per_correct_usd:.6f} per correct answer."
         )
+        lines = (
+            ["Simulated: these figures come from grokbook's offline simulator, not Grok."]
+            if self.simulated
+            else []
+        )
         if self.met:
-            lines = [f"Cheapest option with accuracy >= {self.target:.0%}: {head}"]
+            lines.append(f"Cheapest option with accuracy >= {self.target:.0%}: {head}")
         else:
-            lines = [f"No option reached {self.target:.0%}; the most accurate is {head}"]
+            lines.append(f"No option reached {self.target:.0%}; the most accurate is {head}")
         if self.vs_cheaper is not None:
             cheaper = " ".join(self.vs_cheaper.b)
             if self.vs_cheaper.within_noise:
@@ -342,7 +355,11 @@ class Recommendation:
         return self.note
 
     def __repr__(self) -> str:
-        return f"Recommendation({self.model!r}, {self.effort!r}, met={self.met})\n{self.note}"
+        simulated = ", simulated=True" if self.simulated else ""
+        return (
+            f"Recommendation({self.model!r}, {self.effort!r}, met={self.met}{simulated})\n"
+            f"{self.note}"
+        )
 
 
 def recommend(data: pd.DataFrame, target: float = 0.9, *, alpha: float = 0.05) -> Recommendation:
@@ -394,4 +411,5 @@ def recommend(data: pd.DataFrame, target: float = 0.9, *, alpha: float = 0.05) -
         met=met,
         vs_cheaper=vs_cheaper,
         vs_best=vs_best,
+        simulated=bool(summary["simulated"].any()) if "simulated" in summary.columns else False,
     )

@@ -1,19 +1,26 @@
-"""Sweeps on xAI's Batch API: half the price, outside the rate limits, resumable.
+"""Sweeps on xAI's Batch API: outside the rate limits, resumable, at each model's batch price.
 
 A sweep too large for one notebook's rate limits (10,000 prompts x 4 efforts x 3 repeats is
 120,000 calls) can run on xAI's Batch API instead: the requests are queued and processed in the
-background, at 50% of the live price, without counting towards the rate limits, typically within
-24 hours [xAI: docs.x.ai/developers/advanced-api-usage/batch-api]. ``via="batch"`` makes it
-feel like a normal sweep, with the same rows::
+background, without counting towards the rate limits, typically within 24 hours, at "reduced
+pricing" [xAI: docs.x.ai/developers/advanced-api-usage/batch-api]. How much is reduced is per
+model, and grokbook keeps it as catalog data with its source (:func:`grokbook.catalog.
+batch_terms`): the grok-4.20-0309-reasoning page says batch requests are billed at a 20%
+discount; the grok-4.5, 4.6, 4.7 and grok-build-0.1 pages say "Batch API: Not supported"
+(``via="batch"`` refuses them before anything is uploaded, naming the models that can);
+grok-4.3's page states no discount, so grokbook assumes none (unknown stays unknown).
+``via="batch"`` makes it feel like a normal sweep, with the same rows::
 
     >>> import grokbook as gb
-    >>> df = gb.sweep(["What is 101*3?", "What is 7*8?"], models="grok-3-mini-beta",
-    ...               efforts=["low", "high"], via="batch", progress=False)
+    >>> df = gb.sweep(["What is 101*3?", "What is 7*8?"], models="grok-4.20-0309-reasoning",
+    ...               efforts=[None], via="batch", progress=False)
     >>> len(df), set(df["via"]), df["status"].tolist()
-    (4, {'batch'}, ['ok', 'ok', 'ok', 'ok'])
-    >>> summary = df.attrs["sweep"]
-    >>> summary["batches"], summary["saved_usd"] > 0     # half of what the live calls cost
-    (1, True)
+    (2, {'batch'}, ['ok', 'ok'])
+    >>> summary = df.attrs["sweep"]        # the simulator bills the documented 20% discount
+    >>> summary["batches"], summary["cost_basis"], summary["cost_usd"] < summary["live_usd"]
+    (1, 'billed', True)
+    >>> round(summary["saved_usd"] / summary["live_usd"], 2)
+    0.2
 
 What happens: the grid is built as :func:`grokbook.sweep` builds it; each call becomes a
 JSONL line ``{custom_id, method, url, body}`` with the very body a live call sends on the
@@ -36,16 +43,24 @@ far; the batches keep running. The one unrecorded moment is between the server's
 ``POST /v1/batches`` and the run-log write that follows it: a crash exactly there leaves a
 batch the next run does not know about (it is listed in xAI's console).
 
-**Cost.** A row's ``cost_usd`` is the server's ``cost_in_usd_ticks`` when it sends them (xAI
-does, at the batch price), else the catalog price times :data:`BATCH_DISCOUNT`. The summary in
-``df.attrs["sweep"]`` (and printed when ``progress`` is on) gives ``cost_usd``, ``live_usd``
-(the same tokens at the catalog's live prices) and ``saved_usd``.
+**Cost: what was billed, never an assumed discount.** A row's ``cost_usd`` is the result's
+``cost_in_usd_ticks`` when it carries them (the billed batch price). Without them, the batch's
+own ``cost_breakdown.total_cost_usd_ticks`` (xai-sdk's ``BatchCostBreakdown``) is its billed
+total, and the rows get an estimate from the model's documented discount or, when none is
+documented, no cost at all (NaN). The summary in ``df.attrs["sweep"]`` (printed when
+``progress`` is on) gives ``cost_usd`` (billed, else estimated, else None), ``cost_basis``
+(``"billed"``, ``"estimate"`` or None), ``live_usd`` (the same tokens at the catalog's live
+prices), ``saved_usd`` (live minus billed; an estimate when the cost is one; None when the
+discount is unknown and nothing was billed) and ``saved_note`` (where the figure comes from:
+the discount's source and date for an estimate). On the simulator, batch requests bill each
+model's documented discount and no discount where none is documented
+(:mod:`grokbook.sim._batch`).
 
 **Choosing the engine.** ``via="auto"`` runs on the Batch API when the grid has at least
 :data:`AUTO_BATCH_MIN_CALLS` calls *and* ``accept_latency=True`` (results may take up to a
-day); otherwise live. For a handful of long calls, :func:`defer` sends a deferred completion
-(``deferred: true``; fetched once from ``GET /v1/chat/deferred-completion/{id}``, 202 until
-ready) without blocking a connection.
+day) *and* no model of the grid is one xAI does not batch; otherwise live. For a handful of
+long calls, :func:`defer` sends a deferred completion (``deferred: true``; fetched once from
+``GET /v1/chat/deferred-completion/{id}``, 202 until ready) without blocking a connection.
 
 **Limits** (chosen within xAI's documented ones): at most :data:`MAX_REQUESTS_PER_BATCH`
 requests and :data:`MAX_FILE_BYTES` bytes of JSONL per batch (xAI: files up to 50 MB;
@@ -83,7 +98,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Unpack
 from urllib.parse import urlsplit
 
-from . import _batch_store
+from . import _batch_store, catalog
 from ._columns import DEFAULT_EFFORT_LABEL, completion_row, error_row
 from ._core import CallOptions, Messages, compute_cost
 from ._wire import wire_for
@@ -106,7 +121,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "AUTO_BATCH_MIN_CALLS",
-    "BATCH_DISCOUNT",
     "CREATE_INTERVAL_S",
     "DEFAULT_POLL_S",
     "MAX_FILE_BYTES",
@@ -123,8 +137,6 @@ __all__ = [
     "engine",
 ]
 
-#: xAI bills Batch API requests at half the live price.
-BATCH_DISCOUNT = 0.5
 #: Requests per batch at most (xAI: batches above 100,000 requests may be throttled).
 MAX_REQUESTS_PER_BATCH = 50_000
 #: JSONL bytes per batch at most (xAI: uploads up to 50 MB; kept below with a margin).
@@ -166,6 +178,8 @@ class _Spec:
     provider: str
     base_url: str
     cache: bool = True
+    #: "default" resolved to each model's documented effort (False: a batch recorded before).
+    defaults_resolved: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -180,6 +194,7 @@ class _Spec:
             "provider": self.provider,
             "base_url": self.base_url,
             "cache": self.cache,
+            "defaults_resolved": self.defaults_resolved,
         }
 
     @classmethod
@@ -197,6 +212,7 @@ class _Spec:
             provider=str(data["provider"]),
             base_url=str(data["base_url"]),
             cache=bool(data.get("cache", True)),
+            defaults_resolved=bool(data.get("defaults_resolved", False)),
         )
 
     @property
@@ -209,7 +225,13 @@ class _Spec:
     def jobs(self) -> list[Job]:
         from .sweeps import grid
 
-        return grid(list(self.prompts), list(self.models), self.efforts, self.repeats)
+        return grid(
+            list(self.prompts),
+            list(self.models),
+            self.efforts,
+            self.repeats,
+            resolve_defaults=self.defaults_resolved,
+        )
 
 
 def _spec(
@@ -339,6 +361,21 @@ class _Part:
     fresh: bool = False
     #: Why the provider rejected the batch (``cancel_by_xai_message``), if it did.
     rejection: str | None = None
+    #: The batch's billed total (``cost_breakdown.total_cost_usd_ticks``), USD, if sent.
+    billed_total_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class _Priced:
+    """What one landed row cost on the Batch API, and what the same tokens cost live."""
+
+    model: str
+    #: The row's batch cost: billed ticks, an estimate from a known discount, or None.
+    cost_usd: float | None
+    #: "billed" (the result's ``cost_in_usd_ticks``), "estimate" or "unknown".
+    basis: str
+    #: The same tokens at the catalog's live prices (None when a price is unknown).
+    live_usd: float | None
 
 
 class _BatchRun:
@@ -364,8 +401,7 @@ class _BatchRun:
         self.rows: list[dict[str, Any] | None] = [None] * len(jobs)
         self.parts: list[_Part] = []
         self.store: Store | None = get_store()
-        self.cost_usd = 0.0
-        self.live_usd = 0.0
+        self.priced: dict[int, _Priced] = {}
         self.submitted = 0
         self._bar: Any = None
         self._started = time.perf_counter()
@@ -378,6 +414,8 @@ class _BatchRun:
         return tags
 
     def _set(self, index: int, row: dict[str, Any]) -> None:
+        if row.get("provider") is None:  # an error row: no answer says who would have answered
+            row["provider"], row["simulated"] = self.spec.provider, self.client.simulated
         self.rows[index] = row
         if self.on_result is not None:
             self.on_result(dict(row))
@@ -500,6 +538,7 @@ class _BatchRun:
         status = batch_status(data)
         if data.get("cancel_by_xai_message"):
             part.rejection = redact(str(data["cancel_by_xai_message"]), self.client._secrets())
+        part.billed_total_usd = _breakdown_usd(data) if data else part.billed_total_usd
         moved = state != part.record.state or status != part.record.status
         part.record.state, part.record.status = state, status
         if moved and self.store is not None:
@@ -563,10 +602,11 @@ class _BatchRun:
             return True
         earlier = None if part.fresh else self._already_landed(call)
         if earlier is not None:  # collected before (a resumed or partial collection)
+            self.priced[index] = _priced(earlier, payload, job.model)
             self._set(index, _row(job, earlier))
             return True
         try:
-            completion = self._completion(call, payload, part)
+            completion = self._completion(call, payload, part, index)
         except APIError as exc:
             call.record(None, exc)
             self._set(index, _row(job, None, f"{type(exc).__name__}: {exc}"))
@@ -575,7 +615,9 @@ class _BatchRun:
         self._set(index, _row(job, completion))
         return True
 
-    def _completion(self, call: _Call, payload: dict[str, Any], part: _Part) -> Completion:
+    def _completion(
+        self, call: _Call, payload: dict[str, Any], part: _Part, index: int
+    ) -> Completion:
         request = call.request
         completion: Completion = wire_for(request).parse(
             request,
@@ -584,18 +626,13 @@ class _BatchRun:
             status_code=200,
             secrets=self.client._secrets(),
         )
-        usage = payload.get("usage")
-        ticks = isinstance(usage, Mapping) and isinstance(
-            usage.get("cost_in_usd_ticks"), int | float
+        priced = _priced(completion, payload, request.model)
+        self.priced[index] = priced
+        # Without billed ticks the parser's cost is the live list price: the row says what
+        # the batch cost instead (an estimate from a documented discount), or nothing.
+        return (
+            completion if priced.basis == "billed" else completion.replace(cost_usd=priced.cost_usd)
         )
-        if not ticks and completion.cost_usd is not None:
-            completion = completion.replace(cost_usd=completion.cost_usd * BATCH_DISCOUNT)
-        live = compute_cost(None, completion.usage, completion.model, request.model)
-        if live is None and completion.cost_usd is not None:
-            live = completion.cost_usd / BATCH_DISCOUNT
-        self.cost_usd += completion.cost_usd or 0.0
-        self.live_usd += live or 0.0
-        return completion
 
     def _already_landed(self, call: _Call) -> Completion | None:
         if call.key is None or self.store is None:
@@ -624,13 +661,15 @@ class _BatchRun:
                 cost_usd=self._part_cost(part),
             )
 
-    def _part_cost(self, part: _Part) -> float:
-        total = 0.0
-        for index in part.landed:
-            row = self.rows[index]
-            if row is not None and row.get("cost_usd") is not None:
-                total += float(row["cost_usd"])
-        return total
+    def _part_cost(self, part: _Part) -> float | None:
+        """The batch's cost: its billed total when the results carry no ticks of their own,
+        else the sum of its rows' costs (None when one is unknown)."""
+        rows = [self.priced[i] for i in part.landed if i in self.priced]
+        if part.billed_total_usd is not None and any(p.basis != "billed" for p in rows):
+            return part.billed_total_usd
+        if any(p.cost_usd is None for p in rows):
+            return None
+        return sum(p.cost_usd or 0.0 for p in rows)
 
     # -- progress and results ---------------------------------------------------------------------
     def _done(self) -> tuple[int, int, int]:
@@ -678,10 +717,47 @@ class _BatchRun:
             "batches": len(self.parts),
             "batch_ids": [part.record.batch_id for part in self.parts],
             "submitted": self.submitted,
-            "cost_usd": self.cost_usd,
-            "live_usd": self.live_usd,
-            "saved_usd": self.live_usd - self.cost_usd,
+            **self._costs(),
             "elapsed_s": time.perf_counter() - self._started,
+        }
+
+    def _costs(self) -> dict[str, Any]:
+        """``cost_usd`` (what the batches cost), ``cost_basis``, ``live_usd`` (the same tokens
+        at live prices), ``saved_usd`` and ``saved_note`` (see the module doc, **Cost**)."""
+        cost: float | None = 0.0
+        bases: set[str] = set()
+        for part in self.parts:
+            rows = [self.priced[i] for i in part.landed if i in self.priced]
+            if part.billed_total_usd is not None and any(p.basis != "billed" for p in rows):
+                bases.add("billed")  # the batch's cost_breakdown, when results carry no ticks
+                cost = None if cost is None else cost + part.billed_total_usd
+                continue
+            for priced in rows:
+                bases.add(priced.basis)
+                cost = None if cost is None or priced.cost_usd is None else cost + priced.cost_usd
+        lives = [p.live_usd for p in self.priced.values()]
+        live = None if None in lives else sum(v or 0.0 for v in lives)
+        models = sorted({p.model for p in self.priced.values() if p.basis != "billed"})
+        terms = [catalog.batch_terms(m) for m in models]
+        if not self.priced:
+            basis, saved, note = "billed", 0.0, "nothing collected yet"
+        elif "unknown" in bases or cost is None:
+            basis, saved = None, None
+            unknown = [t.discount_label for t in terms if t.discount is None]
+            note = "no billed cost and " + "; ".join(unknown or ["no price known"])
+        elif "estimate" in bases:
+            basis = "estimate"
+            saved = None if live is None else live - cost
+            note = "estimate: " + "; ".join(t.discount_label for t in terms)
+        else:
+            basis, note = "billed", "from billed ticks and the catalog's live prices"
+            saved = None if live is None else live - cost
+        return {
+            "cost_usd": cost,
+            "cost_basis": basis,
+            "live_usd": live,
+            "saved_usd": saved,
+            "saved_note": note,
         }
 
     def frame(self) -> pd.DataFrame:
@@ -776,6 +852,65 @@ class _JsonlWriter:
             self._file = None
 
 
+# -- what a batch costs ---------------------------------------------------------------------------
+def _ticks_usd(value: Any) -> float | None:
+    """USD from a ticks figure (an int, or the decimal string protobuf's JSON makes of one)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return None
+    return float(value) / 1e10
+
+
+def _breakdown_usd(data: Mapping[str, Any]) -> float | None:
+    """A batch's billed total: ``cost_breakdown.total_cost_usd_ticks`` (xai-sdk's
+    ``BatchCostBreakdown``), or None when the batch object carries none."""
+    breakdown = data.get("cost_breakdown")
+    return (
+        _ticks_usd(breakdown.get("total_cost_usd_ticks"))
+        if isinstance(breakdown, Mapping)
+        else None
+    )
+
+
+def _priced(completion: Completion, payload: Mapping[str, Any], model: str) -> _Priced:
+    """A landed row's batch cost and live cost, from its billed ticks when it has them."""
+    live = compute_cost(None, completion.usage, completion.model, model)
+    usage = payload.get("usage")
+    if isinstance(usage, Mapping) and _ticks_usd(usage.get("cost_in_usd_ticks")) is not None:
+        return _Priced(model, completion.cost_usd, "billed", live)
+    discount = catalog.batch_terms(model).discount
+    if discount is None or live is None:
+        return _Priced(model, None, "unknown", live)
+    return _Priced(model, live * (1 - discount), "estimate", live)
+
+
+def _unbatchable(models: Iterable[str]) -> list[catalog.BatchTerms]:
+    """The terms of the models in ``models`` that xAI marks "Batch API: Not supported"."""
+    found = {}
+    for model in models:
+        terms = catalog.batch_terms(model)
+        if terms.supported is False:
+            found[model] = terms
+    return list(found.values())
+
+
+def _refuse_unbatchable(models: Iterable[str]) -> None:
+    refused = _unbatchable(models)
+    if not refused:
+        return
+    names = ", ".join(t.model for t in refused)
+    able = ", ".join(
+        f"{m} ({catalog.batch_terms(m).discount_label.split(' for ')[0]})"
+        for m in catalog.batch_models()
+    )
+    raise UnsupportedParameterError(
+        f"{names} cannot run on xAI's Batch API ({refused[0].source}; checked "
+        f"{refused[0].checked}). Run the sweep live (via='live'), or pick a model xAI serves "
+        f"in batches: {able or 'none known'}. Nothing was uploaded."
+    )
+
+
 # -- the entry points ----------------------------------------------------------------------------
 def engine(
     via: str,
@@ -783,16 +918,24 @@ def engine(
     *,
     accept_latency: bool = False,
     provider: str | None = None,
+    models: Iterable[str] = (),
 ) -> str:
     """``"batch"`` or ``"live"`` for ``via`` ("live" | "batch" | "auto") and a grid size.
 
     ``auto`` picks the Batch API only with ``accept_latency=True`` (results can take up to a
-    day), at least :data:`AUTO_BATCH_MIN_CALLS` calls and a provider that serves it.
+    day), at least :data:`AUTO_BATCH_MIN_CALLS` calls, a provider that serves it and no model
+    in ``models`` that xAI marks "Batch API: Not supported"
+    (:func:`grokbook.catalog.batch_terms`).
+
+    >>> engine("auto", 5000, accept_latency=True, models=["grok-4.3"])
+    'batch'
+    >>> engine("auto", 5000, accept_latency=True, models=["grok-4.3", "grok-4.7"])
+    'live'
     """
     if via not in ("live", "batch", "auto"):
         raise UnsupportedParameterError(f"via must be 'live', 'batch' or 'auto'; got {via!r}.")
     if via == "auto":
-        batchable = provider is None or provider in _BATCH_PROVIDERS
+        batchable = (provider is None or provider in _BATCH_PROVIDERS) and not _unbatchable(models)
         return "batch" if accept_latency and calls >= AUTO_BATCH_MIN_CALLS and batchable else "live"
     return via
 
@@ -841,6 +984,7 @@ def batch_sweep(
             seed=seed,
             cache=cache,
         )
+        _refuse_unbatchable(spec.models)  # before anything is uploaded
         run = _BatchRun(
             sync, spec, jobs, progress=progress, poll_interval=poll_interval, on_result=on_result
         )
@@ -859,12 +1003,18 @@ def batch_sweep(
             sync.close()
 
 
+def _usd(value: float | None) -> str:
+    return "unknown" if value is None else f"${value:.6f}"
+
+
 def _print_summary(summary: Mapping[str, Any]) -> None:
+    basis = summary["cost_basis"] or "not billed"
     print(
         f"grokbook batch: {summary['finished']} of {summary['calls']} calls in "
         f"{summary['batches']} batch(es), {summary['errors']} errors; "
-        f"${summary['cost_usd']:.6f} at the batch price, ${summary['live_usd']:.6f} live: "
-        f"${summary['saved_usd']:.6f} saved.",
+        f"{_usd(summary['cost_usd'])} on the Batch API ({basis}), "
+        f"{_usd(summary['live_usd'])} at live prices; saved {_usd(summary['saved_usd'])} "
+        f"({summary['saved_note']}).",
         file=sys.stderr,
     )
 

@@ -56,14 +56,19 @@ __all__ = [
     "TABLE_HEADERS",
     "TOOL_FEES",
     "WIRES",
+    "BatchTerms",
     "Model",
     "ToolFee",
     "all_models",
     "answered_by",
+    "batch_models",
+    "batch_terms",
+    "default_effort_note",
     "default_model",
     "get",
     "register",
     "resolve",
+    "resolve_effort",
     "table_rows",
     "tool_fees_usd",
     "update_from_language_models",
@@ -747,3 +752,144 @@ def reset() -> None:
 
 
 reset()
+
+
+# -- default efforts and Batch API terms (issue 21) ---------------------------------------------
+#: The label of "no effort sent" (also ``grokbook._columns.DEFAULT_EFFORT_LABEL``).
+_DEFAULT_LABEL = "default"
+
+
+def resolve_effort(model_id: str, effort: str | None) -> str | None:
+    """The effort a request applies: ``effort`` itself, or for ``None`` / ``"default"`` the
+    model's documented default (None when the catalog documents none, e.g. an unknown model,
+    a retired id or a model that rejects the parameter).
+
+    Sweeps resolve "default" before building their grid, so a grid never sends one request
+    twice under two names:
+
+    >>> resolve_effort("grok-4.3", "default"), resolve_effort("grok-4.7", None)
+    ('low', 'high')
+    >>> resolve_effort("grok-3-mini-beta", None), resolve_effort("grok-4.3", "none")
+    (None, 'none')
+    """
+    if effort is not None and effort != _DEFAULT_LABEL:
+        return effort
+    record = get(model_id)
+    if record is None or record.retired:
+        return None
+    return record.default_effort
+
+
+def default_effort_note(model_id: str) -> str | None:
+    """One line when sending no effort makes ``model_id`` reason at a high price (its default
+    is its most expensive effort, or ``high``), else None.
+
+    >>> default_effort_note("grok-4.5")
+    "grok-4.5: no effort means 'high', its most expensive effort; pass a lower one to spend less."
+    >>> default_effort_note("grok-4.3") is None
+    True
+    """
+    record = get(model_id)
+    if record is None or record.retired or record.default_effort is None:
+        return None
+    default = record.default_effort
+    above = record.efforts[record.efforts.index(default) + 1 :]
+    if not above:
+        how = ", its most expensive effort"
+    elif default == "high":
+        how = f" (only {' and '.join(repr(e) for e in above)} costs more)"
+    else:
+        return None
+    return f"{record.id}: no effort means {default!r}{how}; pass a lower one to spend less."
+
+
+@dataclass(frozen=True)
+class BatchTerms:
+    """What xAI says about a model on the Batch API, with the source and the date it was read.
+
+    Unknown stays unknown: ``supported`` is None when no page says, ``discount`` is None
+    when no page states one for the model (grokbook never assumes a discount).
+    """
+
+    #: The model whose terms these are (for a retired id: the model that answers it).
+    model: str
+    #: True / False as xAI's page for the model says; None when none says.
+    supported: bool | None
+    #: Fraction off the live price (0.2 = a 20% discount); None when unknown.
+    discount: float | None
+    source: str
+    #: ISO date the source was read.
+    checked: str
+
+    @property
+    def discount_label(self) -> str:
+        """``"20% discount (source, checked date)"`` or ``"discount unknown (...)"``."""
+        head = "discount unknown" if self.discount is None else f"{self.discount:.0%} discount"
+        return f"{head} for {self.model} ({self.source}; checked {self.checked})"
+
+
+_BATCH_GUIDE = "docs.x.ai/developers/advanced-api-usage/batch-api"
+_NOT_SUPPORTED = "docs.x.ai/developers/models/{id}: 'Batch API: Not supported'"
+#: Per model, from xAI's model pages. The batch guide once stated one flat discount for every
+#: model and now says only "reduced pricing" (details per model); a model whose page states
+#: no discount has ``discount=None``.
+_BATCH_TERMS: dict[str, BatchTerms] = {
+    "grok-4.20-0309-reasoning": BatchTerms(
+        "grok-4.20-0309-reasoning",
+        supported=True,
+        discount=0.20,
+        source="docs.x.ai/developers/models/grok-4.20-0309: 'Batch API: Supported', 'Batch "
+        "API requests are billed at a 20% discount to standard rates'",
+        checked="2026-12-07",
+    ),
+    **{
+        model_id: BatchTerms(
+            model_id,
+            supported=False,
+            discount=None,
+            source=_NOT_SUPPORTED.format(id=model_id),
+            checked="2026-12-07",
+        )
+        for model_id in ("grok-4.7", "grok-4.6", "grok-4.5", "grok-build-0.1")
+    },
+    "grok-4.3": BatchTerms(
+        "grok-4.3",
+        supported=None,
+        discount=None,
+        source=f"docs.x.ai/developers/models/grok-4.3 states no batch discount; {_BATCH_GUIDE} "
+        "says 'reduced pricing'",
+        checked="2026-12-07",
+    ),
+}
+
+
+def batch_terms(model_id: str) -> BatchTerms:
+    """The Batch API terms of ``model_id`` (an id or alias; a retired id takes the terms of
+    the model that answers it).
+
+    >>> batch_terms("grok-4.20-reasoning").discount, batch_terms("grok-4.7").supported
+    (0.2, False)
+    >>> terms = batch_terms("grok-4-0709")          # retired: answered by grok-4.3
+    >>> terms.model, terms.supported, terms.discount
+    ('grok-4.3', None, None)
+    """
+    record = get(model_id)
+    if record is not None and record.retired and record.served_by:
+        record = get(record.served_by) or record
+    key = record.id if record is not None else _strip_vendor(model_id).lower()
+    found = _BATCH_TERMS.get(key)
+    if found is not None:
+        return found
+    return BatchTerms(
+        key,
+        supported=None,
+        discount=None,
+        source=f"no xAI page grokbook knows states batch terms for {key}; {_BATCH_GUIDE} says "
+        "'reduced pricing'",
+        checked="2026-12-07",
+    )
+
+
+def batch_models() -> list[str]:
+    """The models xAI's pages mark as served by the Batch API."""
+    return [model_id for model_id, terms in _BATCH_TERMS.items() if terms.supported]

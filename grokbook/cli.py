@@ -152,10 +152,11 @@ def _add_history(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.set_defaults(func=_cmd_history)
 
 
-#: The columns of ``grokbook history``: every one labelled (times are local).
+#: The columns of ``grokbook history``: every one labelled (times are local; "sim" marks a
+#: call grokbook's offline simulator answered).
 HISTORY_HEADERS = (
     *("id", "time", "model", "effort", "reasoning tok", "answer tok"),
-    *("latency s", "cost $", "status", "prompt"),
+    *("latency s", "cost $", "status", "sim", "prompt"),
 )
 
 
@@ -205,6 +206,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
                 "-" if latency is None else f"{latency:.2f}",
                 "-" if cost is None else f"{cost:.6f}",
                 flag,
+                "sim" if row["simulated"] else "",
                 prompt if len(prompt) <= 40 else prompt[:39] + "…",
             )
         )
@@ -213,6 +215,12 @@ def _cmd_history(args: argparse.Namespace) -> int:
         print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
         if index == 0:
             print("  ".join("-" * w for w in widths))
+    simulated = sum(1 for row in rows if row["simulated"])
+    if simulated:
+        print(
+            f"simulated: {simulated} of {len(rows)} calls were answered by grokbook's offline "
+            "simulator (sim); their figures are its model, not Grok's."
+        )
     return 0
 
 
@@ -259,8 +267,8 @@ def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="sweep prompts x models x efforts; print the effort summary (and accuracy with "
         "--cases)",
         description="Run every prompt on every model at every effort (default: all the "
-        "efforts each model takes, plus its default), N times each, concurrently. Put the "
-        "prompts first: grokbook compare 'What is 101*3?' -e low high -n 5. Or score a set "
+        "efforts each model takes), N times each, concurrently; 'default' is resolved to the "
+        "model's documented effort, so no request is sent twice. Put the prompts first: grokbook compare 'What is 101*3?' -e low high -n 5. Or score a set "
         "of cases: grokbook compare --cases cases.csv --scorer numeric --report report.html",
     )
     p.add_argument(
@@ -300,7 +308,8 @@ def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         action="extend",
         nargs="+",
         metavar="EFFORT",
-        help="effort(s), e.g. -e low high; 'default' = not sent (default: all)",
+        help="effort(s), e.g. -e low high; 'default' = the model's documented default, sent "
+        "once as that effort (default: all)",
     )
     p.add_argument("-n", "--repeats", type=int, default=1, help="calls per cell (default 1)")
     p.add_argument("-c", "--concurrency", type=int, default=8, help="calls in flight (default 8)")
@@ -375,10 +384,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             "original calls', billed $0 now (--no-cache calls the API again).",
             file=sys.stderr,
         )
-    if client.simulated:
+    from .tables import simulated_note
+
+    note = simulated_note(df)  # also a `grokbook sim` server reached with --provider openai
+    if note is not None:
         print(
-            "simulated: these numbers come from grokbook's offline simulator, not Grok; "
-            "set XAI_API_KEY to measure the real API.",
+            f"{note}: these numbers are the simulator's model; set XAI_API_KEY to measure "
+            "the real API.",
             file=sys.stderr,
         )
     errors = df[df["status"] == "error"]

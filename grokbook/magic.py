@@ -617,6 +617,12 @@ class GrokMagics(Magics):
             ". The total is what this session spent: tokens and billed USD of calls not "
             "cached, seconds spent fetching."
         )
+        simulated = sum(1 for c in self.calls if c.simulated)
+        if simulated:
+            caption += (
+                f" Simulated: {simulated} of {len(self.calls)} calls were answered by grokbook's "
+                "offline simulator; their figures are its model, not Grok's."
+            )
         if self.failures:
             caption += f" {len(self.failures)} call(s) failed; the last: {self.failures[-1][1]}"
         self._show_table(headers, rows, caption=caption)
@@ -846,6 +852,8 @@ def _history_row(record: Mapping[Any, Any]) -> tuple[str, ...]:
     status = str(get("status") or "")
     if get("cached"):
         status = f"{status} (cached)"
+    if get("simulated"):
+        status = f"{status} (simulated)"
     latency = get("latency_s")
     return (
         str(get("time") or "")[:19],

@@ -6,7 +6,7 @@
 >>> ax = gb.plot_latency(df)      # latency vs output tokens, one colour per effort
 >>> ax = gb.plot_cost(df)         # cost per call by effort
 >>> [label.get_text() for label in ax.get_xticklabels()]   # one bar per effort
-['default', 'none', 'low', 'medium', 'high']
+['none', 'low', 'medium', 'high']
 
 Each function takes ``ax=None`` (a new Figure, without pyplot, when None) and returns the
 Axes; none calls ``plt.show()`` or chooses a backend. An effort has the same colour in every
@@ -14,6 +14,8 @@ plot (:data:`EFFORT_COLORS`). Failed calls (``status != "ok"``) are left out.
 
 Rows answered from grokbook's cache keep their original call's cost and latency, so a re-run
 draws the same panels; their points are hollow and the legend says how many were cached.
+When any row was answered by grokbook's offline simulator, the title gets a second line,
+:data:`SIMULATED_SUBTITLE`: its figures are the simulator's model, not Grok's.
 
 In a script::
 
@@ -37,10 +39,11 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from ._columns import DEFAULT_EFFORT_LABEL
-from .tables import order_efforts
+from .tables import order_efforts, simulated_flags
 
 __all__ = [
     "EFFORT_COLORS",
+    "SIMULATED_SUBTITLE",
     "effort_color",
     "pareto_front",
     "plot_accuracy_latency",
@@ -60,6 +63,8 @@ EFFORT_COLORS: dict[str, str] = {
     "high": "#d62728",
 }
 _EXTRA_COLORS = ("#9467bd", "#8c564b", "#e377c2", "#2ca02c")
+#: The title's second line on a plot of simulated calls.
+SIMULATED_SUBTITLE = "simulated: grokbook's offline simulator, not Grok"
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 
@@ -146,6 +151,12 @@ def _label_models(ax: Axes, groups: Sequence[tuple[str, str, Any]], centres: lis
         ax.text(centre, -0.14, model, transform=transform, ha="center", va="top", fontsize=9)
 
 
+def _mark_simulated(ax: Axes, data: pd.DataFrame) -> None:
+    """Add :data:`SIMULATED_SUBTITLE` under the title when any row of ``data`` is simulated."""
+    if len(data) and simulated_flags(data).any():
+        ax.set_title(f"{ax.get_title()}\n{SIMULATED_SUBTITLE}")
+
+
 def _legend_for_efforts(efforts: Sequence[str]) -> list[Patch]:
     return [Patch(facecolor=effort_color(e), label=e) for e in efforts]
 
@@ -230,6 +241,7 @@ def plot_efforts(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.legend(handles=handles, fontsize=8, loc="upper left", framealpha=0.9)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
+    _mark_simulated(ax, ok)
     return ax
 
 
@@ -287,6 +299,7 @@ def plot_latency(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
         ax.legend(handles=handles, title="effort", fontsize=8, title_fontsize=8)
     ax.grid(alpha=0.3)
     ax.set_axisbelow(True)
+    _mark_simulated(ax, ok)
     return ax
 
 
@@ -351,6 +364,7 @@ def plot_cost(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
     )
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
+    _mark_simulated(ax, ok)
     return ax
 
 
@@ -487,6 +501,7 @@ def plot_frontier(
         ax.legend(handles=handles, fontsize=8, title="model · effort", title_fontsize=8)
     ax.grid(alpha=0.3)
     ax.set_axisbelow(True)
+    _mark_simulated(ax, summary)
     return ax
 
 

@@ -13,6 +13,7 @@ never 0.
 from __future__ import annotations
 
 import json
+import re
 import time
 import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -21,7 +22,30 @@ from typing import Any, Literal
 from . import catalog
 from .errors import ImplausibleUsageWarning
 
-__all__ = ["Completion", "StreamEvent", "ToolCall", "Usage"]
+__all__ = ["Completion", "StreamEvent", "ToolCall", "Usage", "is_simulated"]
+
+#: What grokbook's simulator writes into its ``system_fingerprint`` (``fp_grokbook_sim``).
+SIM_FINGERPRINT_MARK = "grokbook_sim"
+#: The shape of the simulator's response ids (``grokbook.sim``: ``sim-`` and 24 hex digits).
+SIM_ID = re.compile(r"sim-[0-9a-f]{24}")
+
+
+def is_simulated(provider: str | None, fingerprint: str | None, response_id: str | None) -> bool:
+    """True when grokbook's offline simulator answered: the ``sim`` provider, or a server
+    whose replies carry the simulator's fingerprint or ids (``grokbook sim`` reached through
+    ``provider="openai"``, on either wire).
+
+    >>> is_simulated("openai", None, "sim-0123456789abcdef01234567")
+    True
+    >>> is_simulated("openai", "fp_grokbook_sim", None), is_simulated("xai", None, "resp_1")
+    (True, False)
+    """
+    return (
+        provider == "sim"
+        or SIM_FINGERPRINT_MARK in (fingerprint or "")
+        or (isinstance(response_id, str) and SIM_ID.fullmatch(response_id) is not None)
+    )
+
 
 EventKind = Literal["reasoning", "content"]
 
@@ -248,8 +272,9 @@ class Completion:
 
     @property
     def simulated(self) -> bool:
-        """True when the offline simulator answered (never mistaken for Grok)."""
-        return self.provider == "sim" or "grokbook_sim" in (self.system_fingerprint or "")
+        """True when the offline simulator answered (never mistaken for Grok), also through
+        ``provider="openai"`` at a ``grokbook sim`` server (:func:`is_simulated`)."""
+        return is_simulated(self.provider, self.system_fingerprint, self.id)
 
     @property
     def encrypted_reasoning(self) -> str | None:

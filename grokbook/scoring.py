@@ -21,10 +21,11 @@ the same shape is a scorer too, and :func:`any_of` / :func:`all_of` combine them
 
 - :func:`exact`: equal after :func:`normalize` (case, whitespace, quotes, markdown emphasis,
   trailing punctuation and a leading "the answer is").
-- :func:`numeric`: the answer's final number (:func:`final_number`: after the last "answer
-  is" / "answer:" / ``\\boxed{}`` / ``####`` if there is one, else after the last "=", else
-  the last number; thousands separators, signs, ``$`` and ``%`` understood; units ignored)
-  within ``abs_tol`` / ``rel_tol`` of the expected number.
+- :func:`numeric`: the number the answer ends on (:func:`final_number`: a ``\\boxed{}``
+  value, else the one after the last "answer is" / "answer:" / ``####``, else the last bold
+  number, else the last number; intermediate equations and a trailing "Check: ..." never win;
+  thousands separators, signs, ``$``, ``%`` and ``≈`` understood; units ignored) within
+  ``abs_tol`` / ``rel_tol`` of the expected number.
 - :func:`regex`: the expected pattern matches; or, with ``pattern=``, what it captures equals
   the expected text.
 - :func:`contains`: the expected text appears as whole words.
@@ -92,9 +93,25 @@ _NUMBER = re.compile(
     r"(?<![\w.,])[-−]?[$€£]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?%?(?![\w])"
     r"|(?<![\w.,])[-−]?[$€£]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?=[A-Za-z])"
 )
-_ANSWER_MARKER = re.compile(
-    r"(?:final\s+answer|answer\s+is|answer\s*[:=]|result\s+is|\\boxed\{|####)", re.I
+_ANSWER_MARKER = re.compile(r"(?:final\s+answer|answer\s+is|answer\s*[:=]|result\s+is|####)", re.I)
+#: Where the sentence holding a marked answer ends: a line break, or ``.!?;`` before a space
+#: (a decimal point is followed by a digit, so "3.14" does not end it).
+_SENTENCE_END = re.compile(r"\n|[.!?;](?=\s|$)")
+#: An arithmetic operator right after a number: the number starts an equation, not the answer.
+_OPERATOR_AFTER = re.compile(r"\s*(?:[-+*/×÷^·]|x\s*\d)")
+_EQUALS = re.compile(r"[=≈]")
+#: A bold span on one line (``**44**``, ``__44__``); bounded, so scanning stays linear.
+_BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*|__([^_\n]{1,200})__")
+#: Bold labels that are not answers ("**Step 2:**", "**Part 1**").
+_BOLD_LABEL = re.compile(r"\s*(?:step|part|case|method|option|approach|problem|question)\b", re.I)
+#: A check written after the answer ("Check: 22*2=44"), at the start of a line or sentence.
+_CHECK = re.compile(
+    r"(?:^|(?<=\n)|(?<=[.!?] ))[ \t>*_#-]*(?:check|verification|verify|sanity check)\b\**\s*[:,-]",
+    re.I,
 )
+_PARENTHESIS = re.compile(r"[()]")
+_BOXED = "\\boxed{"
+_FRACTION = re.compile(r"\\d?frac\{\s*([-\d.,]+)\s*\}\{\s*([-\d.,]+)\s*\}")
 
 
 def normalize(text: Any) -> str:
@@ -128,13 +145,103 @@ def _numbers(text: str) -> list[float]:
     return [v for v in values if v is not None]
 
 
+def _boxed(body: str) -> str | None:
+    """The content of the last ``\\boxed{...}`` (braces balanced; one linear scan)."""
+    start = body.rfind(_BOXED)
+    if start == -1:
+        return None
+    depth, at = 1, start + len(_BOXED)
+    for index in range(at, len(body)):
+        char = body[index]
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return body[at:index]
+    return body[at:]
+
+
+def _boxed_value(content: str) -> float | None:
+    content = content.replace("{,}", ",").replace("\\!", "").replace("\\,", "")
+    fraction = _FRACTION.search(content)
+    if fraction:
+        top, bottom = _to_float(fraction.group(1)), _to_float(fraction.group(2))
+        if top is not None and bottom:
+            return top / bottom
+    return _marked_value(content)
+
+
+def _marked_value(segment: str) -> float | None:
+    """The answer a marked segment states: its first number, or, when that number starts an
+    equation ("22 × 2 = 44"), the first number after the equation's sign."""
+    first = _NUMBER.search(segment)
+    if first is None:
+        return None
+    if _OPERATOR_AFTER.match(segment, first.end()):
+        sign = _EQUALS.search(segment, first.end())
+        if sign is not None:
+            after = _numbers(segment[sign.end() :])
+            if after:
+                return after[0]
+    return _to_float(first.group(0))
+
+
+def _after_marker(body: str, end: int) -> float | None:
+    """The number of the sentence that follows an answer marker ending at ``end``."""
+    rest = body[end:]
+    skip = len(rest) - len(rest.lstrip(" \t\r\n:=*_"))
+    stop = _SENTENCE_END.search(rest, skip)
+    return _marked_value(rest[skip : stop.start() if stop else len(rest)])
+
+
+def _last_bold(body: str) -> float | None:
+    """The value of the last bold span holding a number (labels such as "Step 2" aside)."""
+    value = None
+    for match in _BOLD.finditer(body):
+        content = match.group(1) or match.group(2) or ""
+        if content.rstrip().endswith(":") or _BOLD_LABEL.match(content):
+            continue
+        found = _marked_value(content)
+        if found is not None:
+            value = found
+    return value
+
+
+def _last_outside_parentheses(body: str) -> float | None:
+    """The last number not inside parentheses ("44 (in 2 steps)" ends on 44), else the last."""
+    depth, last_outside, last_any = 0, None, None
+    marks = (m.start() for m in _PARENTHESIS.finditer(body))
+    next_mark = next(marks, None)
+    for match in _NUMBER.finditer(body):
+        while next_mark is not None and next_mark < match.start():
+            depth = depth + 1 if body[next_mark] == "(" else max(0, depth - 1)
+            next_mark = next(marks, None)
+        value = _to_float(match.group(0))
+        if value is None:
+            continue
+        last_any = value
+        if depth == 0:
+            last_outside = value
+    return last_outside if last_outside is not None else last_any
+
+
 def final_number(text: Any) -> float | None:
-    """The number an answer ends on (None when it has none); see the module doc.
+    """The number an answer ends on, read as a person would (None when it has none).
+
+    In order: the last ``\\boxed{}`` (``\\frac`` and ``{,}`` understood); else the sentence
+    after the last explicit marker ("answer is", "Answer:", "final answer", "result is",
+    ``####``), where "22 × 2 = 44" gives 44; else the last bold span holding a number
+    (``**44**``; labels such as "**Step 2:**" skipped); else the last number outside
+    parentheses. A check written after the answer ("Check: 22*2=44") is not the answer.
+    Intermediate equations never win: "17 + 5 = 22, then double it to get 44" ends on 44.
 
     >>> final_number("First 12, then 30. The answer is -7 degrees. (I first thought 8.)")
     -7.0
     >>> final_number("12 + 7 * 2 = 26"), final_number("$1,234.50 total"), final_number("none")
     (26.0, 1234.5, None)
+    >>> final_number("We add 17 + 5 = 22, then double it to get 44.")
+    44.0
     """
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return None
@@ -143,17 +250,23 @@ def final_number(text: Any) -> float | None:
     if isinstance(text, numbers.Real):
         return float(text) if math.isfinite(float(text)) else None
     body = _THINK.sub(" ", unicodedata.normalize("NFKC", str(text)).replace("−", "-"))
+    boxed = _boxed(body)
+    if boxed is not None:
+        value = _boxed_value(boxed)
+        if value is not None:
+            return value
+    checks = [m.start() for m in _CHECK.finditer(body)]
+    if checks and _NUMBER.search(body, 0, checks[-1]):
+        body = body[: checks[-1]]  # what follows is the check of an answer already given
     markers = list(_ANSWER_MARKER.finditer(body))
     if markers:
-        after = _numbers(body[markers[-1].end() :])
-        if after:
-            return after[0]
-    if "=" in body:
-        after = _numbers(body[body.rindex("=") + 1 :])
-        if after:
-            return after[0]
-    found = _numbers(body)
-    return found[-1] if found else None
+        value = _after_marker(body, markers[-1].end())
+        if value is not None:
+            return value
+    value = _last_bold(body)
+    if value is not None:
+        return value
+    return _last_outside_parentheses(body)
 
 
 def _is_number(value: Any) -> bool:

@@ -127,7 +127,7 @@ from ._store_rows import (
 )
 from ._store_schema import BUSY_TIMEOUT_S, MIGRATIONS
 from .errors import redact
-from .result import Completion
+from .result import SIM_FINGERPRINT_MARK, Completion
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -159,12 +159,17 @@ DB_NAME = "grokbook.db"
 
 #: Columns of :func:`history`: the usage-frame columns plus id, time, answer, and where a
 #: call came from.
+#: Whether the simulator answered a logged call (:func:`grokbook.result.is_simulated`, in SQL).
+_SIMULATED_SQL = (
+    f"(provider = 'sim' OR instr(coalesce(system_fingerprint, ''), '{SIM_FINGERPRINT_MARK}') > 0 "
+    "OR (response_id GLOB 'sim-[0-9a-f]*' AND length(response_id) = 28))"
+)
+
 HISTORY_COLUMNS: tuple[str, ...] = (
     "id",
     "time",
-    *USAGE_COLUMNS,
+    *USAGE_COLUMNS,  # with provider and simulated
     "answer",
-    "provider",
     "model_served",
     "sweep_id",
     "session_id",
@@ -627,7 +632,8 @@ class Store:
             "SELECT id, time, model, reasoning_effort, prompt, repeat, "
             f"{', '.join(TOKEN_COLUMNS)}, latency_s, cost_usd, cached, billed_usd, fetch_s, "
             "status, error, error_type, "
-            "answer, provider, response_model AS model_served, sweep_id, session_id, source "
+            f"answer, provider, {_SIMULATED_SQL} AS simulated, "
+            "response_model AS model_served, sweep_id, session_id, source "
             "FROM calls"
         )
         if where:
@@ -650,6 +656,7 @@ class Store:
             row = dict(zip(names, values, strict=True))
             row["reasoning_effort"] = row["reasoning_effort"] or DEFAULT_EFFORT_LABEL
             row["cached"] = bool(row["cached"])
+            row["simulated"] = bool(row["simulated"])
             if row["error"] is not None and row["error_type"]:  # as a sweep's error rows say it
                 row["error"] = f"{row['error_type']}: {row['error']}"
             out.append({name: row[name] for name in HISTORY_COLUMNS})
@@ -857,9 +864,12 @@ def history(
     """The run log as a DataFrame, newest first.
 
     Columns: ``id``, ``time`` (UTC), the usage-frame columns (``model`` is the model asked
-    for), ``answer``, then ``provider``, ``model_served`` (the model that answered),
-    ``sweep_id``, ``session_id``, ``source``. Token counts and ``repeat`` are nullable
-    integers (``<NA>`` when not reported, never 0); ``cached`` is a nullable boolean, as in
+    for; ``provider``; ``simulated``: True for a call grokbook's offline simulator answered,
+    also one made through ``provider="openai"`` at a ``grokbook sim`` server, read from the
+    logged fingerprint and response id, so older run logs need no migration), ``answer``,
+    ``model_served`` (the model that answered), ``sweep_id``, ``session_id``, ``source``.
+    Token counts and ``repeat`` are nullable integers (``<NA>`` when not reported, never 0);
+    ``cached`` and ``simulated`` are nullable booleans, as in
     :func:`grokbook.usage_frame`. A cached row keeps the original call's ``latency_s`` and
     ``cost_usd``; its ``billed_usd`` is 0 and ``fetch_s`` the lookup's time.
     ``model`` matches the model asked for or the one that answered; ``since`` takes a
@@ -882,8 +892,10 @@ def history(
     for name in ("latency_s", "cost_usd", "billed_usd", "fetch_s"):
         frame[name] = frame[name].astype("float64")
     frame["cached"] = frame["cached"].astype("boolean")
+    frame["simulated"] = frame["simulated"].astype("boolean")
     for name in ("model", "reasoning_effort", "prompt", "status", "error", "answer"):
         frame[name] = frame[name].astype("object")
+    frame.attrs["simulated"] = bool(frame["simulated"].any())
     return frame
 
 

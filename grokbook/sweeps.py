@@ -11,9 +11,13 @@ model            reasoning_effort
 grok-3-mini-beta low                   4       0
                  high                  4       0
 
-Efforts default to every effort the catalog lists for each model, plus ``"default"`` (the
-parameter is not sent, so the model's own default applies). An effort a model does not take
-gives error rows for that model (rejected before sending), never an exception.
+Efforts default to every effort the catalog lists for each model. ``"default"`` (or None) is
+resolved to the model's documented default before the grid is built (grok-4.3: low; grok-4.5,
+4.6, 4.7: high) and recorded as that effort, so ``efforts=[None, "low", "high"]`` on grok-4.3
+sends each distinct request once; it stays "default" (not sent) only for a model whose default
+the catalog does not know. When "default" means a model's most expensive effort, the sweep
+says so once (stderr). An effort a model does not take gives error rows for that model
+(rejected before sending), never an exception.
 
 **Scripts and notebooks.** :func:`sweep` works in both: with no event loop running in the
 calling thread it uses :func:`asyncio.run`; inside Jupyter (whose event loop is already
@@ -185,12 +189,20 @@ def grid(
     models: str | Iterable[str] | None = None,
     efforts: str | Iterable[str | None] | None = None,
     repeats: int = 1,
+    *,
+    resolve_defaults: bool = True,
 ) -> list[Job]:
     """The calls a sweep makes, in row order: prompt, then model, effort, repeat.
 
-    ``efforts=None`` means each model's catalog efforts plus "default" (not sent); a model the
-    catalog does not know gets "default" only. "default" or None in ``efforts`` = not sent.
-    ``prompts`` may be a DataFrame of cases with a ``prompt`` column (``Job.case`` is its row).
+    "default" (or None) is resolved to the model's documented default effort first
+    (:func:`grokbook.catalog.resolve_effort`: grok-4.3 -> low, grok-4.5 / 4.6 / 4.7 -> high),
+    sent and recorded as that effort; it stays "default" (not sent) only for a model whose
+    default the catalog does not know. Efforts that name the same request are sent once, so no
+    call is paid twice under two names. ``efforts=None`` means each model's catalog efforts
+    (plus "default" when its default is unknown); a model the catalog does not know gets
+    "default" only. ``prompts`` may be a DataFrame of cases with a ``prompt`` column
+    (``Job.case`` is its row). ``resolve_defaults=False`` keeps "default" unsent (the grid of
+    a batch recorded before defaults were resolved).
     """
     listed: Any = _cases(prompts, None)[0]
     prompt_list = _as_list(listed, "prompts") or []
@@ -206,17 +218,51 @@ def grid(
         if not explicit:
             raise UnsupportedParameterError("efforts is empty: leave it None for every effort.")
     jobs: list[Job] = []
+    efforts_of = {model: _model_efforts(model, explicit, resolve_defaults) for model in model_list}
     for case, prompt in enumerate(prompt_list):
         for model in model_list:
-            if explicit is not None:
-                model_efforts = list(dict.fromkeys(explicit))
-            else:
-                record = catalog.get(model)
-                model_efforts = [None, *(record.efforts if record else ())]
-            for effort in model_efforts:
+            for effort in efforts_of[model]:
                 for repeat in range(repeats):
                     jobs.append(Job(len(jobs), prompt, model, effort, repeat, case))
     return jobs
+
+
+def _model_efforts(
+    model: str, explicit: list[str | None] | None, resolve: bool = True
+) -> list[str | None]:
+    """The distinct efforts a grid sends to ``model``, "default" resolved to its effort."""
+
+    def resolved(effort: str | None) -> str | None:
+        return catalog.resolve_effort(model, effort) if resolve else effort
+
+    if explicit is None:
+        record = catalog.get(model)
+        efforts: list[str | None] = list(record.efforts) if record else []
+        default = resolved(None)
+        if default not in efforts:
+            efforts.insert(0, default)
+        return efforts
+    return list(dict.fromkeys(resolved(e) for e in explicit))
+
+
+#: Models whose "default means its most expensive effort" note was printed (once per process).
+_NOTED_DEFAULTS: set[str] = set()
+
+
+def _note_expensive_defaults(
+    models: str | Iterable[str] | None, efforts: str | Iterable[str | None] | None
+) -> None:
+    """Say once per model (stderr) when a "default" in ``efforts`` means its priciest effort."""
+    if efforts is None:
+        return  # every effort is run anyway: nothing is hidden behind "default"
+    raw = [efforts] if isinstance(efforts, str) else list(efforts)
+    if not any(e in (None, DEFAULT_EFFORT_LABEL) for e in raw):
+        return
+    for model in _as_list(models, "models") or [default_model()]:
+        note = catalog.default_effort_note(model)
+        if note is not None and note not in _NOTED_DEFAULTS:
+            _NOTED_DEFAULTS.add(note)
+            print(f"grokbook: {note}", file=sys.stderr)
 
 
 class AdaptiveLimit:
@@ -473,6 +519,8 @@ class _Run:
                 prompt=job.prompt,
                 repeat=job.repeat,
                 error=f"{type(exc).__name__}: {exc}",
+                provider=self.client.provider.name,
+                simulated=self.client.simulated,
             )
             row["answer"] = None
             row["model_served"] = None
@@ -534,6 +582,7 @@ def _prepare(
         )
     listed, expected_list, cases = _scoring_inputs(prompts, expected, scorer)
     jobs = grid(listed, models, efforts, repeats)
+    _note_expensive_defaults(models, efforts)
     async_client, created = _async_client(client)
     return _Run(
         jobs,
@@ -576,12 +625,20 @@ def _via_batch(
     or None when it is to run live."""
     from . import batch
 
-    calls = len(grid(prompts, models, efforts, repeats))
+    planned = grid(prompts, models, efforts, repeats)
     provider = client.provider.name if isinstance(client, Client | AsyncClient) else None
-    if batch.engine(via, calls, accept_latency=accept_latency, provider=provider) != "batch":
+    chosen = batch.engine(
+        via,
+        len(planned),
+        accept_latency=accept_latency,
+        provider=provider,
+        models={job.model for job in planned},
+    )
+    if chosen != "batch":
         return None
     listed, expected_list, cases = _scoring_inputs(prompts, expected, scorer)
     jobs = grid(listed, models, efforts, repeats)
+    _note_expensive_defaults(models, efforts)
     frame = batch.batch_sweep(
         listed,
         models,
@@ -699,11 +756,13 @@ def sweep(
 
     Raises :class:`SweepInterrupted` (with ``.frame``) on Ctrl-C.
 
-    ``via="batch"`` runs the grid on xAI's Batch API instead (half price, outside the rate
-    limits, results within a day; resumable: see :mod:`grokbook.batch`), polling every
-    ``poll_interval`` seconds; the rows are the same, plus ``via``. ``via="auto"`` does so
-    when the grid has at least ``grokbook.batch.AUTO_BATCH_MIN_CALLS`` calls and
-    ``accept_latency=True``; otherwise the sweep runs live.
+    ``via="batch"`` runs the grid on xAI's Batch API instead (each model's batch price, as
+    billed; outside the rate limits, results within a day; resumable: see
+    :mod:`grokbook.batch`), polling every ``poll_interval`` seconds; the rows are the same,
+    plus ``via``. A model xAI marks "Batch API: Not supported" (grok-4.5, 4.6, 4.7) is refused
+    before anything is uploaded. ``via="auto"`` runs on the Batch API when the grid has at
+    least ``grokbook.batch.AUTO_BATCH_MIN_CALLS`` calls, ``accept_latency=True`` and no such
+    model; otherwise the sweep runs live.
     """
     if via != "live":
         batched = _via_batch(

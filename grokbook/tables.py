@@ -53,6 +53,8 @@ __all__ = [
     "effort_summary",
     "frame_from_rows",
     "order_efforts",
+    "simulated_flags",
+    "simulated_note",
     "usage_frame",
 ]
 
@@ -63,8 +65,9 @@ FRAME_COLUMNS: tuple[str, ...] = (*USAGE_COLUMNS, "answer", "model_served")
 EFFORT_ORDER: tuple[str, ...] = (DEFAULT_EFFORT_LABEL, "none", "minimal", "low", "medium", "high")
 
 _FLOAT_COLUMNS = ("latency_s", "cost_usd", "billed_usd", "fetch_s")
+_FLAG_COLUMNS = ("cached", "simulated")
 _FRAME_COLUMN_SET = frozenset(FRAME_COLUMNS)
-_TYPED_COLUMNS = frozenset((*TOKEN_COLUMNS, "repeat", *_FLOAT_COLUMNS, "cached"))
+_TYPED_COLUMNS = frozenset((*TOKEN_COLUMNS, "repeat", *_FLOAT_COLUMNS, *_FLAG_COLUMNS))
 
 
 def order_efforts(efforts: Iterable[Any]) -> list[str]:
@@ -79,7 +82,7 @@ def frame_from_rows(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
 
     Columns: :data:`FRAME_COLUMNS` first, then any extra keys the rows carry. Token counts and
     ``repeat`` become ``Int64`` (missing = ``<NA>``), latency, cost, billed and fetch time
-    ``float64``, ``cached`` a nullable boolean.
+    ``float64``, ``cached`` and ``simulated`` nullable booleans.
     """
     records = [row if isinstance(row, dict) else dict(row) for row in rows]
     # Extra keys in order of first appearance, gathered at C speed.
@@ -93,7 +96,8 @@ def frame_from_rows(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         frame[name] = frame[name].astype("Int64")
     for name in _FLOAT_COLUMNS:
         frame[name] = frame[name].astype("float64")
-    frame["cached"] = frame["cached"].astype("boolean")
+    for name in _FLAG_COLUMNS:
+        frame[name] = frame[name].astype("boolean")
     for name in columns:
         if name not in _TYPED_COLUMNS:
             frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
@@ -250,6 +254,8 @@ def _completions_frame(items: Sequence[Completion]) -> pd.DataFrame:
         fetch_s=np.where(hits, _floats(lookup), latency_s),
         status=_objects(["ok"] * n),
         error=_objects([None] * n),
+        provider=_objects([c.provider for c in items]),
+        simulated=pd.array([c.simulated for c in items], dtype="boolean"),
         answer=_objects([c.content for c in items]),
         model_served=_objects([c.model for c in items]),
     )
@@ -283,6 +289,7 @@ _SUMMARY_COLUMNS = (
     "cost_total_usd",
     "cost_per_call_usd",
     "billed_total_usd",
+    "simulated",
 )
 
 
@@ -313,6 +320,8 @@ def effort_summary(df: pd.DataFrame) -> pd.DataFrame:
       the calls cost, the same on a re-run from the cache.
     - ``billed_total_usd``: the money this run spent (sum of ``billed_usd``; a cache hit
       bills 0).
+    - ``simulated``: True when any of the group's calls was answered by grokbook's offline
+      simulator (its numbers are the simulator's model, not Grok's).
     """
     _check_frame(df, "effort_summary")
     nan = float("nan")
@@ -343,6 +352,7 @@ def effort_summary(df: pd.DataFrame) -> pd.DataFrame:
             "latency": numeric("latency_s").where(ok).to_numpy(),
             "cost": numeric("cost_usd").to_numpy(),
             "billed": numeric("billed_usd").to_numpy(),
+            "simulated": simulated_flags(df).to_numpy(),
         },
         index=df.index,
     )
@@ -364,6 +374,7 @@ def effort_summary(df: pd.DataFrame) -> pd.DataFrame:
         cost_per_call_usd=("cost", "mean"),
         billed_total_usd=("billed", "sum"),
         billed_known=("billed", "count"),
+        simulated=("simulated", "any"),
     )
     # Rows: models in order of appearance, each model's efforts in display order.
     efforts_of: dict[str, list[str]] = {}
@@ -377,15 +388,37 @@ def effort_summary(df: pd.DataFrame) -> pd.DataFrame:
     # A sum over no known value is unknown (NaN), not 0.
     stats["cost_total_usd"] = stats["cost_total_usd"].where(stats["cost_known"] > 0, nan)
     stats["billed_total_usd"] = stats["billed_total_usd"].where(stats["billed_known"] > 0, nan)
+    dtypes = {name: "int64" for name in _SUMMARY_COUNTS} | {"simulated": "bool"}
     summary = pd.DataFrame(
         {
-            name: stats[name].to_numpy(dtype="int64" if name in _SUMMARY_COUNTS else "float64")
+            name: stats[name].to_numpy(dtype=dtypes.get(name, "float64"))
             for name in _SUMMARY_COLUMNS
         },
         index=pd.MultiIndex.from_tuples(order, names=["model", "reasoning_effort"]),
         columns=list(_SUMMARY_COLUMNS),
     )
+    summary.attrs["simulated"] = bool(summary["simulated"].any())
     return summary
+
+
+def simulated_flags(df: pd.DataFrame) -> pd.Series:
+    """Per row, whether grokbook's offline simulator answered: the ``simulated`` column, else
+    (a frame from before it existed) ``provider == "sim"``; False when neither is there."""
+    if "simulated" in df.columns:
+        return df["simulated"].astype("boolean").fillna(False).astype(bool)
+    if "provider" in df.columns:
+        return (df["provider"] == "sim").fillna(False).astype(bool)
+    return pd.Series(False, index=df.index, dtype=bool)
+
+
+def simulated_note(df: pd.DataFrame) -> str | None:
+    """One line when any row of ``df`` was simulated ("simulated: 12 of 12 calls ..."), else
+    None: what every table, summary and plot of such a frame says."""
+    flags = simulated_flags(df)
+    count = int(flags.sum())
+    if not count:
+        return None
+    return f"simulated: {count} of {len(flags)} calls from grokbook's offline simulator, not Grok"
 
 
 @pd.api.extensions.register_dataframe_accessor("grok")

@@ -746,17 +746,31 @@ class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ign
     # -- what will run ----------------------------------------------------------------------
     @property
     def efforts(self) -> list[str | None]:
-        """The efforts compared for the chosen model (``[None]``: the model's default only)."""
+        """The efforts compared for the chosen model (``[None]``: the model's default only).
+
+        "default" is the model's documented default effort (grok-4.3: low), so it is one
+        column with that effort, never a second request for the same answer.
+        """
+        model = self.picker.model
         if self._efforts is not None:
-            return [None if e in (None, _NO_EFFORT) else e for e in self._efforts]
-        record = catalog.get(self.picker.model)
+            resolved = (catalog.resolve_effort(model, e) for e in self._efforts)
+            return list(dict.fromkeys(resolved))
+        record = catalog.get(model)
         return list(record.efforts) if record is not None and record.efforts else [None]
 
     def _show_plan(self, _: Any = None) -> None:
         labels = [e or _NO_EFFORT for e in self.efforts]
-        note = ""
+        notes = []
         if self.efforts == [None]:
-            note = f" ({html.escape(_effort_reason(self.picker.model) or '')})"
+            notes.append(_effort_reason(self.picker.model) or "")
+        if self._efforts is not None and any(e in (None, _NO_EFFORT) for e in self._efforts):
+            default = catalog.resolve_effort(self.picker.model, None)
+            if default is not None:
+                notes.append(
+                    catalog.default_effort_note(self.picker.model)
+                    or f"default = {default} for {self.picker.model}"
+                )
+        note = "".join(f" ({html.escape(n, quote=False)})" for n in notes if n)
         self.plan.value = (
             '<div style="font-size:0.85em;color:var(--jp-ui-font-color2,#666)">'
             f"Compares effort {html.escape(' vs '.join(labels))}{note}.</div>"
@@ -938,9 +952,14 @@ class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ign
             if cached
             else ""
         )
+        from .tables import simulated_note
+
+        simulated = simulated_note(ok)
+        simulated_html = f"<br><b>{html.escape(simulated)}</b>" if simulated else ""
         note = (
             '<div style="font-size:0.8em;color:var(--jp-ui-font-color2,#666)">'
-            f"mean ± standard deviation over the repeats{html.escape(from_cache)}</div>"
+            f"mean ± standard deviation over the repeats{html.escape(from_cache)}"
+            f"{simulated_html}</div>"
         )
         return html_table + note
 

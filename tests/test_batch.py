@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pandas as pd
 import pytest
 
@@ -64,14 +67,15 @@ def test_batch_rows_equal_a_live_sweep_of_the_same_grid(wire: str) -> None:
     assert batches.created == 1 and len(df) == len(live) == 12
     pd.testing.assert_frame_equal(df[SAME], live[SAME])
     assert set(df["via"]) == {"batch"} and "via" not in live.columns
-    # The simulator bills batch requests at half price (in ticks, rounded down).
-    ratio = df["cost_usd"] / live["cost_usd"]
-    assert ratio.between(0.49, 0.5).all()
+    # xAI documents no batch discount for grok-3-mini: the simulator bills the live ticks,
+    # and the rows say what was billed.
+    assert df["cost_usd"].tolist() == live["cost_usd"].tolist()
     summary = df.attrs["sweep"]
     assert summary["submitted"] == 1 and summary["errors"] == 0
+    assert summary["cost_basis"] == "billed"
     assert summary["cost_usd"] == pytest.approx(df["cost_usd"].sum())
-    assert summary["live_usd"] == pytest.approx(live["cost_usd"].sum(), rel=1e-3)
-    assert summary["saved_usd"] == pytest.approx(summary["live_usd"] / 2, rel=1e-3)
+    assert summary["live_usd"] == pytest.approx(live["cost_usd"].sum(), rel=1e-9)
+    assert summary["saved_usd"] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_results_land_in_the_run_log_and_cache_like_live_calls() -> None:
@@ -258,7 +262,8 @@ def test_progress_bar_and_savings_summary(capsys: pytest.CaptureFixture[str]) ->
     gb.sweep(PROMPTS[:1], models=MODEL, efforts=EFFORTS, client=client, via="batch")
     err = capsys.readouterr().err
     assert "grokbook batch" in err and "pending=0" in err
-    assert "2 of 2 calls in 1 batch(es), 0 errors" in err and "saved." in err
+    assert "2 of 2 calls in 1 batch(es), 0 errors" in err
+    assert "on the Batch API (billed)" in err and "saved $0.000000" in err
 
 
 def test_rejected_calls_are_error_rows_and_not_sent() -> None:
@@ -503,3 +508,151 @@ def test_results_pages_shrink_when_a_page_is_past_the_size_cap(
     df = gb.sweep(prompts, models=MODEL, efforts=["low"], client=client, progress=False,
                   cache=False, via="batch")  # fmt: skip
     assert len(df) == 12 and set(df["status"]) == {"ok"}
+
+
+def test_a_batch_grid_resolves_default_but_one_recorded_before_keeps_its_jobs() -> None:
+    """Job indices of a recorded batch must keep meaning what they meant when it was sent."""
+    client, _ = sim()
+    spec, jobs = batch._spec(
+        ["What is 101*3?"], "grok-4.3", [None, "low", "high"], 1, client=client, system=None,
+        temperature=None, seed=0, cache=True,
+    )  # fmt: skip
+    assert [j.effort for j in jobs] == ["low", "high"] == [j.effort for j in spec.jobs()]
+    recorded = spec.to_dict()
+    assert recorded["defaults_resolved"] is True
+    del recorded["defaults_resolved"]  # a batch recorded by an earlier grokbook
+    legacy = batch._Spec.from_dict(recorded)
+    assert [j.effort for j in legacy.jobs()] == [None, "low", "high"]
+    assert legacy.key != spec.key  # so a rerun never adopts it for the new grid
+
+
+class _Unbilled(httpx.BaseTransport):
+    """The simulator, with the billed figures a server might leave out taken away: each
+    result's ``cost_in_usd_ticks`` and/or the batch object's ``cost_breakdown``."""
+
+    def __init__(self, simulator: Simulator, *, ticks: bool, breakdown: bool) -> None:
+        self.inner = SimTransport(simulator=simulator)
+        self.ticks, self.breakdown = ticks, breakdown
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        path = request.url.path
+        if request.method != "GET" or not path.startswith("/v1/batches/"):
+            return response
+        data = json.loads(response.read())
+        if path.endswith("/results") and not self.ticks:
+            for item in data["results"]:
+                for body in item["batch_result"].get("response", {}).values():
+                    del body["usage"]["cost_in_usd_ticks"]
+        if not path.endswith("/results") and not self.breakdown:
+            data.pop("cost_breakdown", None)
+        return httpx.Response(response.status_code, json=data)
+
+
+LIVE_20 = "grok-4.20-0309-reasoning"
+
+
+@pytest.mark.parametrize(
+    ("model", "ticks", "breakdown", "basis", "share", "row_share", "note"),
+    [
+        # billed per result: the rows and the total are the ticks
+        (LIVE_20, True, True, "billed", 0.8, 0.8, "billed ticks"),
+        ("grok-4.3", True, True, "billed", 1.0, 1.0, "billed ticks"),
+        # only the batch's cost_breakdown is billed: the total is that
+        (LIVE_20, False, True, "billed", 0.8, 0.8, "billed ticks"),
+        ("grok-4.3", False, True, "billed", 1.0, None, "billed ticks"),
+        # nothing billed: an estimate from a documented discount, with its source...
+        (LIVE_20, False, False, "estimate", 0.8, 0.8, "20% discount for " + LIVE_20),
+        # ... or nothing at all when the discount is unknown (never an assumed 50%)
+        ("grok-4.3", False, False, None, None, None, "discount unknown for grok-4.3"),
+    ],
+)
+def test_a_batch_costs_what_was_billed_else_a_sourced_estimate_else_nothing(
+    model: str,
+    ticks: bool,
+    breakdown: bool,
+    basis: str | None,
+    share: float | None,
+    row_share: float | None,
+    note: str,
+) -> None:
+    simulator = Simulator(latency="none", batch_delay=0.0)
+    transport = _Unbilled(simulator, ticks=ticks, breakdown=breakdown)
+    client = gb.Client(provider="sim", transport=transport)
+    live_client = gb.Client(provider="sim", transport=SimTransport(simulator=simulator))
+    live = gb.sweep(PROMPTS, models=model, efforts=[None], client=live_client, progress=False,
+                    cache=False)  # fmt: skip
+    df = gb.sweep(PROMPTS, models=model, efforts=[None], client=client, progress=False,
+                  cache=False, via="batch")  # fmt: skip
+    summary = df.attrs["sweep"]
+    live_usd = live["cost_usd"].sum()
+    assert summary["live_usd"] == pytest.approx(live_usd, rel=1e-9)
+    assert summary["cost_basis"] == basis
+    assert note in summary["saved_note"]
+    if share is None:
+        assert summary["cost_usd"] is None and summary["saved_usd"] is None
+    else:
+        assert summary["cost_usd"] == pytest.approx(live_usd * share, rel=1e-6)
+        assert summary["saved_usd"] == pytest.approx(live_usd * (1 - share), rel=1e-6, abs=1e-12)
+    if row_share is None:
+        assert df["cost_usd"].isna().all()
+    else:
+        assert df["cost_usd"].tolist() == pytest.approx((live["cost_usd"] * row_share).tolist())
+    assert "0.5" not in summary["saved_note"] and "50%" not in summary["saved_note"]
+
+
+@pytest.mark.parametrize("model", ["grok-4.7", "grok-4.6", "grok-4.5"])
+@pytest.mark.parametrize("entry", ["sweep", "asweep"])
+def test_a_model_xai_does_not_batch_is_refused_before_any_upload(model: str, entry: str) -> None:
+    simulator = Simulator(latency="none", batch_delay=0.0)
+    transport = SimTransport(simulator=simulator)
+    client = gb.Client(provider="sim", transport=transport)
+    kwargs: dict[str, Any] = dict(models=[model], efforts=["low"], client=client, progress=False,
+                                  via="batch")  # fmt: skip
+    with pytest.raises(gb.errors.UnsupportedParameterError) as caught:
+        if entry == "sweep":
+            gb.sweep(PROMPTS, **kwargs)
+        else:
+            asyncio.run(gb.asweep(PROMPTS, **kwargs))
+    message = str(caught.value)
+    assert model in message and "Batch API: Not supported" in message
+    assert "grok-4.20-0309-reasoning (20% discount)" in message  # the models that can
+    assert "via='live'" in message
+    assert transport.requests_served == 0 and simulator.batches.created == 0
+
+
+def test_auto_never_picks_the_batch_api_for_a_model_xai_does_not_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(batch, "AUTO_BATCH_MIN_CALLS", 2)
+    assert batch.engine("auto", 10**6, accept_latency=True, models=["grok-4.7"]) == "live"
+    assert batch.engine("auto", 10**6, accept_latency=True, models=[LIVE_20]) == "batch"
+    client, batches = sim()
+    df = gb.sweep(PROMPTS, models=["grok-4.7", LIVE_20], efforts=[None], client=client,
+                  progress=False, via="auto", accept_latency=True)  # fmt: skip
+    assert batches.created == 0 and "via" not in df.columns and (df["status"] == "ok").all()
+
+
+def test_a_batch_total_sent_as_a_decimal_string_is_read() -> None:
+    assert batch._breakdown_usd({"cost_breakdown": {"total_cost_usd_ticks": "25000000"}}) == 0.0025
+    assert batch._breakdown_usd({"cost_breakdown": {"total_cost_usd_ticks": 25_000_000}}) == 0.0025
+    assert batch._breakdown_usd({"cost_breakdown": {}}) is None
+    assert batch._breakdown_usd({}) is None
+
+
+def test_no_text_in_the_repository_promises_half_price_batches() -> None:
+    """xAI's batch discount is per model (20% for grok-4.20, unknown for grok-4.3, no batch
+    for grok-4.5 / 4.6 / 4.7): no doc, notebook or docstring may say "half price" or "50%"."""
+    root = Path(__file__).resolve().parents[1]
+    promise = re.compile(r"half[- ]price|half the (?:live )?price|50\s*%|at half|x 0\.5", re.I)
+    files = [root / "README.md", *root.glob("docs/*.md"), *root.glob("notebooks/*.ipynb")]
+    files += [*root.glob("grokbook/**/*.py")]
+    found = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".ipynb":  # the cells' sources, not their outputs (PNG data)
+            text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
+        for number, line in enumerate(text.splitlines(), 1):
+            if promise.search(line):
+                found.append(f"{path.relative_to(root)}:{number}: {line.strip()[:100]}")
+    assert found == []

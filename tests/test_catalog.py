@@ -235,3 +235,53 @@ def test_update_from_language_models_converts_cents_per_100m() -> None:
     assert new is not None and new.output_price == pytest.approx(15.0) and new.efforts == ()
     catalog.reset()
     assert catalog.get("grok-5") is None
+
+
+# -- Batch API terms and default efforts (issue 21) ----------------------------------------------
+@pytest.mark.parametrize(
+    ("model", "terms_of", "supported", "discount"),
+    [
+        ("grok-4.20-0309-reasoning", "grok-4.20-0309-reasoning", True, 0.20),
+        ("x-ai/grok-4.20-reasoning", "grok-4.20-0309-reasoning", True, 0.20),
+        ("grok-4.7", "grok-4.7", False, None),
+        ("grok-4.6-latest", "grok-4.6", False, None),
+        ("grok-4.5", "grok-4.5", False, None),
+        ("grok-build-0.1", "grok-build-0.1", False, None),
+        ("grok-4.3", "grok-4.3", None, None),  # the page states no discount: unknown
+        ("grok-4-0709", "grok-4.3", None, None),  # retired: grok-4.3 answers it, on its terms
+        ("grok-code-fast-1", "grok-4.3", None, None),
+        ("grok-3-mini-beta", "grok-3-mini-beta", None, None),
+        ("grok-4.20-0309-non-reasoning", "grok-4.20-0309-non-reasoning", None, None),
+        ("my-own-model", "my-own-model", None, None),
+    ],
+)
+def test_batch_terms_are_sourced_catalog_data_and_unknown_stays_unknown(
+    model: str, terms_of: str, supported: bool | None, discount: float | None
+) -> None:
+    terms = catalog.batch_terms(model)
+    assert (terms.model, terms.supported, terms.discount) == (terms_of, supported, discount)
+    assert terms.source and terms.checked[:4] == "2026"
+    assert terms.discount != 0.5  # never the old universal "half price"
+    label = terms.discount_label
+    assert ("discount unknown" in label) == (discount is None) and terms.source in label
+
+
+def test_batch_models_are_the_ones_xai_marks_supported() -> None:
+    assert catalog.batch_models() == ["grok-4.20-0309-reasoning"]
+
+
+@pytest.mark.parametrize(
+    ("model", "note"),
+    [
+        ("grok-4.5", "grok-4.5: no effort means 'high', its most expensive effort"),
+        ("grok-4.7", "grok-4.7: no effort means 'high' (only 'xhigh' costs more)"),
+        ("grok-4.6", "grok-4.6: no effort means 'high' (only 'xhigh' costs more)"),
+        ("grok-4.3", None),  # low: not its most expensive
+        ("grok-3-mini-beta", None),  # no documented default
+        ("grok-4", None),
+        ("unknown-model", None),
+    ],
+)
+def test_default_effort_note(model: str, note: str | None) -> None:
+    got = catalog.default_effort_note(model)
+    assert got == note if note is None else (got is not None and got.startswith(note))

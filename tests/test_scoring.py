@@ -50,6 +50,126 @@ def test_final_number(text: Any, number: float | None) -> None:
     assert scoring.final_number(text) == number
 
 
+#: Answers in the shapes Grok writes them, and the number a person reads as the answer.
+READS_AS_A_PERSON_WOULD = [
+    # intermediate equations never win over the number the answer ends on (issue 21)
+    ("We add 17 + 5 = 22, then double it to get 44.", 44),
+    ("17 + 5 = 22, so doubling gives 44", 44),
+    ("First, 6 × 7 = 42. Then subtract 2: 40.", 40),
+    ("12 / 4 = 3, and 3 + 10 = 13. So the total is 13 apples.", 13),
+    ("(48 + 12) / 4 = 15", 15),
+    ("So we get 44 (in 2 steps).", 44),
+    ("Total: 3 × (4 + 5) = 27", 27),
+    # explicit markers: the number of the sentence after the last one
+    ("The answer is 22 × 2 = 44.", 44),
+    ("The final answer is 44 (from 17 + 5 = 22, doubled).", 44),
+    ("Answer: 5x5 = 25", 25),
+    ("Answer: -7", -7),
+    ("**Answer:** 1,024", 1024),
+    ("The answer is:\n\n**44**", 44),
+    ("My first answer is 40, but recomputing, the final answer is 44.", 44),
+    ("Final answer: approximately 3.14.", 3.14),
+    ("The result is 8 km/h.", 8),
+    # a check after the answer is not the answer
+    ("The answer is 22. Check: 22*2=44", 22),
+    ("17 + 5 = **22**\n\nCheck: 22 × 2 = 44", 22),
+    ("x = 22\nCheck: 22*2 = 44", 22),
+    ("So the sum is 22.\n\n**Verification:** 22 - 5 = 17 ✓", 22),
+    # markdown bold: the last bold number, labels skipped
+    ("17 + 5 = **22**", 22),
+    ("**Step 1:** 17 + 5 = 22\n**Step 2:** 22 × 2 = **44**", 44),
+    ("**Step 1**: add them, 17 + 5 = 22.\n**Step 2**: double: 44", 44),
+    ("The total is **$1,234.50**.", 1234.5),
+    ("So **x = 5**.", 5),
+    ("The distance is **≈ 3.6 km**", 3.6),
+    ("Half of it: __21__", 21),
+    # LaTeX
+    ("So the final answer is $\\boxed{128}$.", 128),
+    ("\\[ 17 + 5 = 22, \\quad 22 \\times 2 = \\boxed{44} \\]", 44),
+    ("$$\\boxed{1{,}234}$$", 1234),
+    ("\\boxed{\\frac{3}{4}}", 0.75),
+    ("\\boxed{-12}", -12),
+    ("\\boxed{44 \\text{ km}} (17 + 5 = 22 first)", 44),
+    # approximations, units, separators, signs, percentages
+    ("π ≈ 3.14159", 3.14159),
+    ("It comes to ≈ 2.72", 2.72),
+    ("about −12 °C", -12),
+    ("The population is 1,000,000 people.", 1000000),
+    ("It costs $1,234.50 in total.", 1234.5),
+    ("12kg", 12),
+    ("A 25% discount.", 25),
+    ("The balance falls to -$40.", -40),
+    ("#### 72", 72),
+    ("1. Add: 17 + 5 = 22\n2. Double: 22 × 2 = 44", 44),
+    ("2^10 = 1024", 1024),
+    # no number at all
+    ("**xAI**", None),
+    ("I don't know.", None),
+]
+
+
+def _real_answers() -> list[tuple[str, str]]:
+    """(recording, answer text) of the real xAI answers in tests/data (provenance there)."""
+    import json
+    from pathlib import Path
+
+    data = json.loads((Path(__file__).parent / "data" / "real_answer_texts.json").read_text())
+    return [(a["recording"], a["text"]) for a in data["answers"]]
+
+
+#: The number each real answer ends on (none has a marker, bold number or boxed value).
+REAL_ANSWER_NUMBERS = {
+    "02_responses_grok-4-fast-reasoning_web-search-citations.json": 2024,  # "...in 2024, ..."
+    "04_responses_grok-4.3_reasoning-summary.json": None,  # "hello"
+    "08_responses_grok-code-fast-1_reasoning-summary.chunks.txt": None,  # bold headings only
+    "10_responses_grok-code-fast-1_encrypted-reasoning.chunks.txt": None,
+    "16_responses_grok-4-fast-non-reasoning_web-search-sources.chunks.txt": None,  # "**xAI**"
+    "18_chat_grok-4.3_reasoning-content.json": None,
+    "19_chat_grok-3-mini_reasoning-content.json": None,
+}
+
+
+@pytest.mark.parametrize(("text", "number"), READS_AS_A_PERSON_WOULD)
+def test_final_number_reads_answers_as_a_person_would(text: str, number: float | None) -> None:
+    assert scoring.final_number(text) == number
+
+
+def test_final_number_reads_real_answers() -> None:
+    answers = _real_answers()
+    assert len(READS_AS_A_PERSON_WOULD) + len(answers) >= 40
+    assert {name for name, _ in answers} == set(REAL_ANSWER_NUMBERS)
+    for name, text in answers:
+        assert scoring.final_number(text) == REAL_ANSWER_NUMBERS[name], name
+
+
+def test_numeric_does_not_take_an_intermediate_result() -> None:
+    answer = "We add 17 + 5 = 22, then double it to get 44."
+    assert not scoring.numeric(answer, 22)
+    assert scoring.numeric(answer, 44)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 200_000 + "7",
+        "**" * 100_000 + "7",
+        "answer is " * 20_000 + "7",
+        "\\boxed{" * 20_000 + "7",
+        "1," * 100_000,
+        "= " * 100_000 + "7",
+        "Check: 1. " * 20_000,
+        "\n" + " " * 200_000 + "Check: 7",
+    ],
+    ids=["parens", "bold", "markers", "boxed", "separators", "equals", "checks", "spaces"],
+)
+def test_final_number_stays_linear_on_adversarial_text(text: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    scoring.final_number(text)
+    assert time.perf_counter() - started < 2.0  # quadratic work on 200k characters takes minutes
+
+
 @pytest.mark.parametrize(
     ("answer", "expected", "right"),
     [

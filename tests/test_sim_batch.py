@@ -30,6 +30,30 @@ BATCH_STATE = {
         for name in ("num_requests", "num_pending", "num_success", "num_error", "num_cancelled")
     },
 }
+#: xai-sdk's ``BatchCostBreakdown`` (``total_cost_usd_ticks``, ``endpoint_costs`` of
+#: ``EndpointCost {endpoint, cost_usd_ticks, request_count}``, ``calculation_time``).
+BATCH_COST_BREAKDOWN = {
+    "type": "object",
+    "required": ["total_cost_usd_ticks"],
+    "properties": {
+        "total_cost_usd_ticks": {"type": "integer", "minimum": 0},
+        "endpoint_costs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["endpoint", "cost_usd_ticks", "request_count"],
+                "properties": {
+                    "endpoint": {"type": "string"},
+                    "cost_usd_ticks": {"type": "integer", "minimum": 0},
+                    "request_count": {"type": "integer", "minimum": 0},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "calculation_time": {"type": "string", "format": "date-time"},
+    },
+    "additionalProperties": False,
+}
 BATCH = {
     "type": "object",
     "required": ["batch_id", "name", "create_time", "expire_time", "state", "input_file_id"],
@@ -42,6 +66,7 @@ BATCH = {
         "cancel_by_xai_message": {"type": "string"},
         "input_file_id": {"type": "string"},
         "state": BATCH_STATE,
+        "cost_breakdown": BATCH_COST_BREAKDOWN,
     },
     "additionalProperties": False,
 }
@@ -166,14 +191,56 @@ def test_a_batch_runs_its_lines_as_the_live_endpoints_answer_them() -> None:
     validate("ChatResponse", chat)
     validate("ModelResponse", responses)
     assert chat["choices"][0]["message"]["content"] == "0 + 1 = 1"
-    # Half the live price: the same request answered live costs twice the ticks.
+    # grok-3-mini's batch discount is not documented: the simulator bills the live ticks.
     live = client.post("/chat/completions", json=json.loads(line("x", "/v1/chat/completions",
                        "What is 0+1?"))["body"]).json()  # fmt: skip
-    assert chat["usage"]["cost_in_usd_ticks"] == live["usage"]["cost_in_usd_ticks"] // 2
+    assert chat["usage"]["cost_in_usd_ticks"] == live["usage"]["cost_in_usd_ticks"]
+    # The batch object carries what the finished requests billed (xai-sdk's cost_breakdown).
+    billed = sum(
+        next(iter(r["batch_result"]["response"].values()))["usage"]["cost_in_usd_ticks"]
+        for r in results
+    )
+    breakdown = client.get(f"/batches/{batch['batch_id']}").json()["cost_breakdown"]
+    assert breakdown["total_cost_usd_ticks"] == billed > 0
+    assert sorted(e["request_count"] for e in breakdown["endpoint_costs"]) == [2, 3]
     assert simulator.batches.created == 1
     listed = client.get("/batches", params={"limit": 10}).json()
     assert [b["batch_id"] for b in listed["batches"]] == [batch["batch_id"]]
     assert listed["pagination_token"] is None
+
+
+@pytest.mark.parametrize(
+    ("model", "batch_share"),
+    [
+        ("grok-4.20-0309-reasoning", 0.8),  # docs.x.ai: "billed at a 20% discount"
+        ("grok-4.20-reasoning", 0.8),  # an alias of it
+        ("grok-4.3", 1.0),  # no documented discount: none invented
+        ("grok-3-mini-beta", 1.0),
+        ("grok-4-0709", 1.0),  # retired: grok-4.3 answers, on grok-4.3's terms
+        ("grok-4.7", None),  # "Batch API: Not supported"
+        ("grok-4.5", None),
+    ],
+)
+@pytest.mark.parametrize("url", ["/v1/chat/completions", "/v1/responses"])
+def test_the_simulator_bills_batches_on_each_models_documented_terms(
+    model: str, batch_share: float | None, url: str
+) -> None:
+    client, _ = http()
+    request = line("r0", url, "What is 0+1?", model=model)
+    batch = create(client, request)
+    (result,) = client.get(f"/batches/{batch['batch_id']}/results").json()["results"]
+    jsonschema.validate(result, RESULT)
+    breakdown = client.get(f"/batches/{batch['batch_id']}").json()["cost_breakdown"]
+    if batch_share is None:
+        error = result["batch_result"]["error"]
+        assert error["code"] == 3 and "Batch API" in error["message"]
+        assert breakdown["total_cost_usd_ticks"] == 0
+        return
+    body = next(iter(result["batch_result"]["response"].values()))
+    live = client.post(url.removeprefix("/v1"), json=json.loads(request)["body"]).json()
+    live_ticks = live["usage"]["cost_in_usd_ticks"]
+    assert body["usage"]["cost_in_usd_ticks"] == round(live_ticks * batch_share)
+    assert breakdown["total_cost_usd_ticks"] == body["usage"]["cost_in_usd_ticks"]
 
 
 def test_requests_finish_over_the_delay_and_cancel_stops_the_rest() -> None:

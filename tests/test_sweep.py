@@ -52,16 +52,79 @@ def test_grid_defaults_to_catalog_efforts_plus_default() -> None:
     )
     per_prompt = {(j.model, j.effort) for j in jobs if j.prompt == "a"}
     assert per_prompt == {
-        (MINI, None),
+        (MINI, None),  # grok-3-mini documents no default: "default" stays a request of its own
         (MINI, "low"),
         (MINI, "high"),
-        *(("grok-4.3", e) for e in (None, "none", "low", "medium", "high")),
+        # grok-4.3's default is low: already in the grid, so no second "default" request
+        *(("grok-4.3", e) for e in ("none", "low", "medium", "high")),
         ("grok-4.20-0309-reasoning", None),
         ("my-own-model", None),
     }
     assert len(jobs) == 2 * len(per_prompt) * 2
     assert [j.index for j in jobs] == list(range(len(jobs)))
     assert [j.repeat for j in jobs[:2]] == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("model", "efforts", "sent"),
+    [
+        ("grok-4.3", [None, "low", "high"], ["low", "high"]),  # grok-4.3's default is low
+        ("grok-4.3", ["default", "low"], ["low"]),
+        ("grok-4.3", ["default"], ["low"]),
+        ("grok-4.5", ["default", "high", "low"], ["high", "low"]),
+        ("grok-4.7", [None, "xhigh"], ["high", "xhigh"]),
+        ("grok-4.6-latest", [None, "high"], ["high"]),  # an alias: the model's default
+        (MINI, [None, "low"], [None, "low"]),  # no documented default: stays unsent
+        ("grok-4", [None], [None]),  # takes no effort
+        ("my-own-model", ["default", None], [None]),
+    ],
+)
+def test_grid_resolves_default_to_the_models_effort_and_sends_it_once(
+    model: str, efforts: list[str | None], sent: list[str | None]
+) -> None:
+    jobs = grid(["a"], models=model, efforts=efforts)
+    assert [j.effort for j in jobs] == sent
+
+
+@pytest.mark.parametrize("wire", ["responses", "chat"])
+@pytest.mark.parametrize("entry", ["sweep", "asweep"])
+def test_a_default_effort_is_never_paid_twice_under_two_names(wire: str, entry: str) -> None:
+    """grok-4.3 with efforts [None, "low", "high"]: "default" IS low, so each distinct request
+    is sent once (counted on the transport), recorded as the effort it applied."""
+    from grokbook.sim import SimTransport
+
+    transport = SimTransport(latency="none")
+    client = gb.AsyncClient(provider="sim", wire=wire, transport=transport)
+    options: dict[str, Any] = {
+        "models": "grok-4.3",
+        "efforts": [None, "low", "high"],
+        "repeats": 2,
+        "client": client,
+        "progress": False,
+        "cache": False,  # not the cache: the grid itself holds each request once
+    }
+    prompts = ["What is 101*3?", "What is 7*8?"]
+    df = sweep(prompts, **options) if entry == "sweep" else asyncio.run(asweep(prompts, **options))
+    assert transport.requests_served == len(df) == 2 * 2 * 2
+    assert list(df["reasoning_effort"]) == (["low"] * 2 + ["high"] * 2) * 2
+    assert (df["status"] == "ok").all()
+
+
+def test_a_default_that_is_the_priciest_effort_is_said_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import grokbook.sweeps as module
+
+    module._NOTED_DEFAULTS.clear()
+    client = mock_client(ok_response)
+    for _ in range(2):
+        sweep("x", models=["grok-4.5", "grok-4.3"], efforts=[None], client=client, progress=False)
+    err = capsys.readouterr().err
+    note = "grok-4.5: no effort means 'high', its most expensive effort"
+    assert err.count(note) == 1
+    assert "grok-4.3" not in err  # its default (low) is not its priciest
+    sweep("x", models="grok-4.5", efforts=["low", "high"], client=client, progress=False)
+    assert capsys.readouterr().err == ""  # no "default" asked for: nothing to say
 
 
 def test_sweep_rows_columns_and_wire(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,7 +137,7 @@ def test_sweep_rows_columns_and_wire(monkeypatch: pytest.MonkeyPatch) -> None:
         progress=False,
     )
     assert list(df.columns) == list(FRAME_COLUMNS)
-    assert len(df) == 2 * (3 + 5) * 2 == len(recorder.requests)
+    assert len(df) == 2 * (3 + 4) * 2 == len(recorder.requests)
     assert (df["status"] == "ok").all()
     assert str(df["reasoning_tokens"].dtype) == "Int64"
     assert str(df["repeat"].dtype) == "Int64"
@@ -84,9 +147,9 @@ def test_sweep_rows_columns_and_wire(monkeypatch: pytest.MonkeyPatch) -> None:
     assert list(first["repeat"]) == [0, 1] * 3
     assert set(df["model_served"]) == {MINI, "grok-4.3"}
     assert (df["answer"] == "303").all()
-    # "default" means the parameter is not sent at all.
+    # "default" means the parameter is not sent at all (grok-3-mini documents no default).
     sent = [b.get("reasoning_effort", "<absent>") for b in recorder.bodies]
-    assert sent.count("<absent>") == 2 * 2 * 2
+    assert sent.count("<absent>") == 2 * 2
     assert sent.count("medium") == 2 * 2
     assert df.attrs["sweep"]["calls"] == len(df)
 
@@ -489,6 +552,21 @@ def test_make_demo_twice_draws_the_same_cost_and_latency_panels(
     assert notes2.count(f"{len(again)} of {len(again)} calls cached (original figures)") == 2
 
 
+def test_compare_sends_default_and_its_effort_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from grokbook.sim import serve_in_background
+
+    with serve_in_background(latency="none") as server:
+        monkeypatch.setenv("GROKBOOK_BASE_URL", server.base_url)
+        argv = ["compare", "What is 101*3?", "-e", "default", "low", "high", "-n", "2"]
+        assert main([*argv, "--provider", "openai", "--no-progress", "--no-cache"]) == 0
+        served = server.requests_served
+    out = capsys.readouterr().out
+    assert served == 2 * 2  # low and high, twice each: "default" is grok-4.3's low
+    assert " low " in out and " high " in out and "default" not in out
+
+
 def test_compare_exits_non_zero_when_every_call_failed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -659,3 +737,33 @@ def test_a_prefetched_miss_that_the_sweep_then_answers_is_a_hit_afterwards(
     assert client.chat("What is 3*3?", cache=True).cached is True  # no stale "absent"
     client.forget_prefetched(keys)
     gb.store.reset()
+
+
+def test_make_demo_writes_only_into_build() -> None:
+    """`make demo` leaves the checkout clean: every file it names is under build/ (the README
+    figures in docs/ are redrawn by `make readme-images` alone)."""
+    import re
+    import shlex
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    recipes: dict[str, list[str]] = {}
+    target = None
+    for line in makefile.replace("\\\n", " ").splitlines():
+        header = re.match(r"^([\w-]+):", line)
+        if header:
+            target = header.group(1)
+            recipes[target] = []
+        elif line.startswith("\t") and target is not None:
+            recipes[target].append(line.strip())
+    written = []
+    for command in recipes["demo"]:
+        words = shlex.split(command.replace("$(BIN)/", ""))
+        for flag in ("--plot", "--csv"):
+            if flag in words:
+                written.append(words[words.index(flag) + 1])
+        if words[:2] == ["python", "docs/frontier.py"]:
+            written.append(words[2])
+    assert written and all(path.startswith("build/") for path in written), written
+    images = " ".join(recipes["readme-images"])
+    assert "--plot docs/efforts.png" in images and "docs/frontier.py docs/frontier.png" in images
+    assert "--provider sim" in images  # the README figure is always the simulator's, labelled

@@ -333,7 +333,8 @@ def test_effort_summary_matches_its_definitions(seed: int) -> None:
             )
     assert list(summary.columns)[:4] == ["calls", "ok", "errors", "cached"]
     assert {str(t) for t in summary.dtypes.iloc[:4]} == {"int64"}
-    assert {str(t) for t in summary.dtypes.iloc[4:]} == {"float64"}
+    assert {str(t) for t in summary.dtypes.iloc[4:-1]} == {"float64"}
+    assert list(summary.columns)[-1] == "simulated" and str(summary.dtypes.iloc[-1]) == "bool"
 
 
 def test_usage_frame_keeps_the_largest_plausible_counts_exact_and_drops_absurd_ones() -> None:

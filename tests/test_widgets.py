@@ -370,6 +370,32 @@ async def test_comparer_for_a_model_without_efforts_compares_its_default() -> No
     assert frame is not None and list(frame["reasoning_effort"]) == ["default"]
 
 
+@pytest.mark.parametrize(
+    ("model", "efforts", "compared", "note"),
+    [
+        ("grok-4.3", ["default", "low", "high"], ["low", "high"], "default = low for grok-4.3"),
+        ("grok-4.5", [None, "low"], ["high", "low"], "its most expensive effort"),
+        ("grok-4.7", ["default", "high", "xhigh"], ["high", "xhigh"], "only 'xhigh' costs more"),
+    ],
+)
+async def test_comparer_runs_default_and_its_effort_once(
+    model: str, efforts: list[str | None], compared: list[str], note: str
+) -> None:
+    from grokbook.sim import SimTransport
+
+    transport = SimTransport(latency="none")
+    client = AsyncClient(provider="sim", transport=transport)
+    cmp = EffortComparer(
+        PROMPT, model=model, efforts=efforts, repeats=2, client=client, cache=False
+    )
+    assert cmp.efforts == compared
+    assert cmp.plan.value.count(note) == 1  # said once, in the plan line
+    frame = await cmp.run()
+    assert frame is not None
+    assert transport.requests_served == len(frame) == 2 * len(compared)
+    assert sorted(set(frame["reasoning_effort"])) == sorted(compared)
+
+
 async def test_comparer_shows_failed_calls_and_stays_usable() -> None:
     cmp = EffortComparer(PROMPT, model="grok-3-mini-beta", efforts=["low", "medium"], repeats=1)
     frame = await cmp.run()

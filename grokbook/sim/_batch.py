@@ -7,9 +7,11 @@ Routes (the shapes follow xAI; sources below):
   ``GET`` / ``DELETE /v1/files/{id}``.
 - ``POST /v1/batches`` ``{name, input_file_id}`` -> a ``Batch``: ``{batch_id, name,
   create_time, expire_time, input_file_id, state: {num_requests, num_pending, num_success,
-  num_error, num_cancelled}}`` (+ ``cancel_time`` / ``cancel_by_xai_message`` once cancelled
-  or rejected). The JSONL file holds one ``{custom_id, method, url, body}`` per line, ``url``
-  ``/v1/chat/completions`` or ``/v1/responses``; a file that does not parse is rejected the
+  num_error, num_cancelled}, cost_breakdown: {total_cost_usd_ticks, endpoint_costs: [{endpoint,
+  cost_usd_ticks, request_count}], calculation_time}}`` (+ ``cancel_time`` /
+  ``cancel_by_xai_message`` once cancelled or rejected). The JSONL file holds one
+  ``{custom_id, method, url, body}`` per line, ``url`` ``/v1/chat/completions`` or
+  ``/v1/responses``; a file that does not parse is rejected the
   way xAI reports it: ``cancel_by_xai_message`` set, every count 0.
 - ``GET /v1/batches`` (``limit``, ``pagination_token``) -> ``{batches, pagination_token}``;
   ``GET /v1/batches/{id}``; ``POST /v1/batches/{id}:cancel`` (pending requests are cancelled).
@@ -33,12 +35,17 @@ The simulator's model, not measurements of xAI: every request of a batch finishe
 ``delay_s`` seconds, spread evenly in file order (0: at once); ``failures`` (a fraction,
 chosen by a hash of the ``custom_id``, or a set of ``custom_id`` values) fail with a
 simulated internal error, and a request the live endpoint rejects (a 4xx) fails with its
-message; answers are the ones the live endpoint gives, with ``cost_in_usd_ticks`` at half
-price (xAI bills batch requests at 50%). Answers are computed when they are needed (to count
-outcomes, to serve results) and never kept: a batch holds its uploaded file and one byte per
-request in memory.
-``cost_breakdown`` is not sent. State is in memory: by default one store per process, shared
-by every in-process simulator (as a server would be); a loopback server has its own.
+message, as does a request for a model whose xAI page says "Batch API: Not supported"
+(:func:`grokbook.catalog.batch_terms`; what xAI answers then is not recorded anywhere: this is
+the simulator's model). Answers are the ones the live endpoint gives, with
+``cost_in_usd_ticks`` reduced by the model's documented batch discount (grok-4.20-0309-reasoning:
+20%, docs.x.ai) and *not* reduced where xAI documents none (grok-4.3, legacy models): the
+simulator invents no discount. The batch object's ``cost_breakdown`` (shape: xai-sdk's
+``BatchCostBreakdown``) sums the ticks of the requests finished so far. Answers are computed
+when they are needed (to count outcomes, to serve results) and never kept: a batch holds its
+uploaded file and nine bytes per request (an outcome byte and the request's ticks) in memory.
+State is in memory: by default one store per process, shared by every in-process simulator
+(as a server would be); a loopback server has its own.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ import threading
 import time
 import uuid
 import zlib
+from array import array
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -55,6 +63,7 @@ from typing import Any
 
 import httpx
 
+from .. import catalog
 from ._plan import Piece, Plan, Reject, error_plan, json_plan
 
 __all__ = ["MAX_FILE_BYTES", "RESULT_KEYS", "BatchStore", "batch_route", "default_store"]
@@ -117,6 +126,8 @@ class _Batch:
     done_at_cancel: int | None = None
     #: Per line: 0 not run yet, 1 answered, 2 failed (one byte each, never the answers).
     outcomes: bytearray = field(default_factory=bytearray)
+    #: Per line: the ticks its answer billed (0 until answered, or when it failed).
+    ticks: array[int] = field(default_factory=lambda: array("q"))
 
     def done(self, now: float) -> int:
         """How many requests (in file order) have finished by ``now``."""
@@ -232,6 +243,7 @@ class BatchStore:
             batch.cancel_time = now
             batch.lines = []
         batch.outcomes = bytearray(len(batch.lines))
+        batch.ticks = array("q", bytes(8 * len(batch.lines)))
         with self._lock:
             self._batches[batch.id] = batch
             self.created += 1
@@ -297,7 +309,13 @@ class BatchStore:
     def _result(self, batch: _Batch, index: int, answer: Answer) -> dict[str, Any]:
         line = batch.lines[index]
         result = self._answer(batch, line, answer)
-        batch.outcomes[index] = 2 if "error" in result["batch_result"] else 1
+        failed = "error" in result["batch_result"]
+        batch.outcomes[index] = 2 if failed else 1
+        if not failed:
+            body = next(iter(result["batch_result"]["response"].values()))
+            usage = body.get("usage") if isinstance(body, dict) else None
+            ticks = usage.get("cost_in_usd_ticks") if isinstance(usage, dict) else None
+            batch.ticks[index] = ticks if isinstance(ticks, int) else 0
         return result
 
     def _answer(self, batch: _Batch, line: _Line, answer: Answer) -> dict[str, Any]:
@@ -310,6 +328,15 @@ class BatchStore:
             return {"batch_request_id": line.custom_id, "batch_result": {"error": error}}
         assert batch.file is not None
         body = json.loads(batch.file.data[line.start : line.end])["body"]
+        model = body.get("model")
+        terms = catalog.batch_terms(model) if isinstance(model, str) else None
+        if terms is not None and terms.supported is False:
+            error = {
+                "code": 3,
+                "message": f"Model {model} is not available on the Batch API (simulated: "
+                f"{terms.source}).",
+            }
+            return {"batch_request_id": line.custom_id, "batch_result": {"error": error}}
         plan = answer(httpx.Request("POST", "http://sim" + line.url, json=body))
         data = json.loads(plan.body)
         if plan.status != 200:
@@ -317,8 +344,10 @@ class BatchStore:
             error = {"code": _GRPC_CODES.get(plan.status, 2), "message": str(message or data)}
             return {"batch_request_id": line.custom_id, "batch_result": {"error": error}}
         usage = data.get("usage")
-        if isinstance(usage, dict) and isinstance(usage.get("cost_in_usd_ticks"), int):
-            usage["cost_in_usd_ticks"] //= 2  # batch requests bill at half price
+        discount = terms.discount if terms is not None else None
+        if isinstance(usage, dict) and isinstance(usage.get("cost_in_usd_ticks"), int) and discount:
+            # The documented discount only; none where xAI documents none.
+            usage["cost_in_usd_ticks"] = round(usage["cost_in_usd_ticks"] * (1 - discount))
         response = {RESULT_KEYS[line.url]: data}
         return {"batch_request_id": line.custom_id, "batch_result": {"response": response}}
 
@@ -346,11 +375,31 @@ class BatchStore:
                 "num_cancelled": cancelled,
             },
         }
+        out["cost_breakdown"] = _cost_breakdown(batch, done)
         if batch.cancel_time is not None:
             out["cancel_time"] = _iso(batch.cancel_time)
         if batch.rejected is not None:
             out["cancel_by_xai_message"] = batch.rejected
         return out
+
+
+def _cost_breakdown(batch: _Batch, done: int) -> dict[str, Any]:
+    """``cost_breakdown`` of the requests finished so far (xai-sdk's ``BatchCostBreakdown``:
+    ``total_cost_usd_ticks``, ``endpoint_costs`` per endpoint, ``calculation_time``)."""
+    per_endpoint: dict[str, list[int]] = {}
+    for index in range(done):
+        if batch.outcomes[index] == 1:
+            cost = per_endpoint.setdefault(batch.lines[index].url, [0, 0])
+            cost[0] += batch.ticks[index]
+            cost[1] += 1
+    return {
+        "total_cost_usd_ticks": sum(ticks for ticks, _ in per_endpoint.values()),
+        "endpoint_costs": [
+            {"endpoint": url, "cost_usd_ticks": ticks, "request_count": count}
+            for url, (ticks, count) in per_endpoint.items()
+        ],
+        "calculation_time": _iso(time.time()),
+    }
 
 
 _DEFAULT: BatchStore | None = None
