@@ -268,8 +268,9 @@ def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--cases)",
         description="Run every prompt on every model at every effort (default: all the "
         "efforts each model takes), N times each, concurrently; 'default' is resolved to the "
-        "model's documented effort, so no request is sent twice. Put the prompts first: grokbook compare 'What is 101*3?' -e low high -n 5. Or score a set "
-        "of cases: grokbook compare --cases cases.csv --scorer numeric --report report.html",
+        "model's documented effort, so no request is sent twice. Put the prompts first: "
+        "grokbook compare 'What is 101*3?' -e low high -n 5. Or score a set of cases: "
+        "grokbook compare --cases cases.csv --scorer numeric --report report.html",
     )
     p.add_argument(
         "prompts", nargs="*", metavar="PROMPT", help="one or more prompts (or --cases FILE)"
