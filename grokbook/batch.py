@@ -83,7 +83,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any, Unpack
 from urllib.parse import urlsplit
 
-from . import _batch_store
+from . import _batch_store, catalog
 from ._columns import DEFAULT_EFFORT_LABEL, completion_row, error_row
 from ._core import CallOptions, Messages, compute_cost
 from ._wire import wire_for
@@ -229,7 +229,10 @@ def _spec(
     jobs = grid(prompts, models, efforts, repeats)
     explicit: tuple[str | None, ...] | None = None
     if efforts is not None:
-        raw = [efforts] if isinstance(efforts, str) else list(efforts)
+        raw = [
+            catalog.canonical_effort(e)
+            for e in ([efforts] if isinstance(efforts, str) else efforts)
+        ]
         explicit = tuple(None if e in (None, DEFAULT_EFFORT_LABEL) else e for e in raw)
     spec = _Spec(
         prompts=_prompts(prompts),
@@ -849,7 +852,7 @@ def batch_sweep(
             run.submit_rest()
             run.wait(timeout)
         except KeyboardInterrupt:
-            raise SweepInterrupted(run.frame(), len(jobs)) from None
+            raise SweepInterrupted(run.frame(), len(jobs), batch=True) from None
         frame = run.frame()
         if progress:
             _print_summary(frame.attrs["sweep"])
