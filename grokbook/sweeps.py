@@ -147,7 +147,7 @@ def _show_one_line(
     shell: Any, etype: type[BaseException], value: BaseException, tb: Any, tb_offset: Any = None
 ) -> list[str]:
     sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
-    line = [f"{etype.__name__}: {value}"]
+    line = [str(value)]  # "Sweep interrupted: ..." already says what happened
     show = getattr(shell, "_showtraceback", None)
     if callable(show):
         show(etype, value, line)  # a kernel sends it as the cell's error; a terminal prints it

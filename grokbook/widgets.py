@@ -824,7 +824,8 @@ class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ign
 
             if self._client is None:
                 self._client = _make_client(None)
-            self.message.value = ""
+            # Made before %grok login: say here (once) that it still runs on the simulator.
+            self.message.value = _notice_html(self._client._login_notice("EffortComparer"))
             self.progress.max = len(efforts) * repeats
             self.progress.value = 0
             self.progress.bar_style = "info"

@@ -232,3 +232,15 @@ async def test_a_playground_made_before_the_login_says_so_once(
     assert "created before" not in playground.status.value  # once
     captured = capsys.readouterr()
     assert "created before" not in captured.out + captured.err  # shown where the user looks
+
+
+async def test_an_effort_comparer_made_before_the_login_says_so_once() -> None:
+    from grokbook.widgets import EffortComparer
+
+    comparer = EffortComparer(PROMPT, model="grok-3-mini-beta", repeats=1, autorun=False)
+    providers.login("xai", FAKE_KEY)
+    frame = await comparer.run()
+    assert frame is not None and (frame["status"] == "ok").all()
+    assert "this EffortComparer was created before %grok login" in comparer.message.value
+    assert await comparer.run() is not None
+    assert "created before" not in comparer.message.value

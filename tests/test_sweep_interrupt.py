@@ -76,7 +76,7 @@ def test_interrupted_in_ipython_shows_one_line_and_keeps_the_rows(
     rows = gb.last_sweep()
     assert rows is not None and 2 <= len(rows) < 12
     assert rows is result.error_in_exec.frame
-    assert line.startswith(f"SweepInterrupted: Sweep interrupted: {len(rows)} of 12 calls")
+    assert line.startswith(f"Sweep interrupted: {len(rows)} of 12 calls")
     assert "gb.last_sweep() returns their rows" in line
     assert ("from the cache" in line) is cache
     assert ("cache=False" in line) is not cache
