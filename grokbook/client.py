@@ -53,7 +53,7 @@ from .errors import (
     ResponseParseError,
     UnsupportedParameterError,
 )
-from .providers import Provider, _Secret, select
+from .providers import Provider, _clean_key, _Secret, select
 from .result import Completion, StreamEvent
 
 __all__ = ["DEFAULT_MODEL", "AsyncChatStream", "AsyncClient", "ChatStream", "Client", "Reply"]
@@ -130,21 +130,6 @@ class _BearerAuth(httpx.Auth):
         yield request
 
 
-def _clean_key(key: str, env_var: str | None) -> str:
-    """A pasted key without surrounding white space; refused (never echoed) when unusable."""
-    if not isinstance(key, str):
-        raise UnsupportedParameterError(f"api_key must be a string, not {type(key).__name__}.")
-    cleaned = key.strip()
-    where = f"the {env_var} variable" if env_var else "api_key"
-    if not cleaned.isascii() or not cleaned.isprintable():
-        raise UnsupportedParameterError(
-            f"The API key in {where} holds a character an HTTP header cannot carry (non-ASCII "
-            "or a control character, often from copying it out of a document). Copy it again "
-            "from the provider's console."
-        )
-    return cleaned
-
-
 def _check_base_url(url: str) -> str:
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise UnsupportedParameterError(
@@ -182,16 +167,19 @@ class _BaseClient:
         self.provider: Provider = profile
         # Chosen for want of a key: says so once if used after a %grok login (_login_notice).
         self._before_login = provider is None and profile.name == "sim"
-        # A key from %grok login (providers.login) is shared, so logout reaches this client.
-        secret: _Secret | None = api_key if isinstance(api_key, _Secret) else None
+        # A key from %grok login (providers.login) is shared, so logout reaches this client
+        # (and a sync/async twin shares its original's).
+        secret = api_key if isinstance(api_key, _Secret) else None
         if api_key is None:
             secret = providers.session_key(profile.name)
         if secret is None:
-            key = api_key if isinstance(api_key, str) or api_key is None else None
+            key = api_key
+            where = "api_key"
             if key is None and profile.key_env:
                 key = os.environ.get(profile.key_env) or None
+                where = profile.key_env
             if key is not None:
-                key = _clean_key(key, profile.key_env if api_key is None else None) or None
+                key = _clean_key(key, where) or None
             secret = _Secret(key) if key else None
         if profile.needs_key and secret is None and transport is None:
             raise MissingAPIKeyError(profile.name, profile.key_env or "", profile.console_url)
@@ -313,10 +301,14 @@ class _BaseClient:
         }
 
     # -- the pure steps of a call -----------------------------------------------------------
-    def _call(self, prompt: Messages, options: Mapping[str, Any], *, stream: bool) -> _Call:
+    def _say_login_notice(self) -> None:
+        """Used now: say (once) that a client made before ``%grok login`` is simulated."""
         notice = self._login_notice()
         if notice is not None:
             providers.notify(notice)
+
+    def _call(self, prompt: Messages, options: Mapping[str, Any], *, stream: bool) -> _Call:
+        self._say_login_notice()
         if self._key is not None and not self._key.reveal():  # forgotten by %grok logout
             raise MissingAPIKeyError(
                 self.provider.name, self.provider.key_env or "", self.provider.console_url
@@ -603,6 +595,7 @@ class Client(_BaseClient):
                 "needs async. Pass an AsyncClient, or a transport that serves both "
                 "(httpx.MockTransport, the simulator's SimTransport)."
             )
+        self._say_login_notice()  # the twin is made for a sweep: this client is being used
         return AsyncClient(**self._config(), transport=transport)  # type: ignore[arg-type]
 
     @classmethod
@@ -621,6 +614,7 @@ class Client(_BaseClient):
                     "this needs a sync one. Pass a Client, or a transport that serves both "
                     "(httpx.MockTransport, the simulator's SimTransport)."
                 )
+            client._say_login_notice()
             return cls(**client._config(), transport=transport), True  # type: ignore[arg-type]
         raise UnsupportedParameterError(
             f"client must be a grokbook Client or AsyncClient (or None), not "

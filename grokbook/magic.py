@@ -91,8 +91,8 @@ _USAGE_LINE = (
 )
 _LINE_HELP = (
     "%grok models | %grok config [key=value ...] | %grok usage | %grok history | "
-    "%grok login [provider] | %grok logout | %grok new [NAME] (start a --chat conversation "
-    "over). "
+    "%grok login [provider] | %grok logout [provider] | %grok new [NAME] (start a --chat "
+    "conversation over). "
     "To ask a question, use the cell magic: " + _USAGE_LINE
 )
 
@@ -707,8 +707,13 @@ class GrokMagics(Magics):
         if not key:
             self._show_text("No key entered; nothing changed.")
             return
-        providers.login(profile.name, key)
-        del key
+        try:
+            providers.login(profile.name, key)
+        except GrokbookError as exc:  # e.g. a character a header cannot carry (never echoed)
+            self._show_error(str(exc))
+            return
+        finally:
+            del key
         client = self._clients.pop(profile.name, None)
         if client is not None:
             client.close()

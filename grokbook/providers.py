@@ -297,6 +297,24 @@ class _Secret:
 
     __str__ = __repr__
 
+    def replace(self, value: str) -> None:
+        self._value = value
+
+
+def _clean_key(key: str, where: str) -> str:
+    """A pasted key without surrounding white space; refused (never echoed) when unusable
+    (``where`` names where it came from: "api_key", "XAI_API_KEY", "%grok login")."""
+    if not isinstance(key, str):
+        raise UnsupportedParameterError(f"api_key must be a string, not {type(key).__name__}.")
+    cleaned = key.strip()
+    if not cleaned.isascii() or not cleaned.isprintable():
+        raise UnsupportedParameterError(
+            f"The API key from {where} holds a character an HTTP header cannot carry (non-ASCII "
+            "or a control character, often from copying it out of a document). Copy it again "
+            "from the provider's console."
+        )
+    return cleaned
+
 
 #: Keys given to :func:`login`, by provider, newest last: in memory only, never written.
 _session_keys: dict[str, _Secret] = {}
@@ -306,13 +324,15 @@ def login(provider: str, key: str) -> None:
     """Use ``key`` for ``provider`` in every client this process creates from now on (what
     ``%grok login`` does); ``provider`` also becomes the default provider. Memory only."""
     profile = get_provider(provider)
-    key = key.strip()
+    key = _clean_key(key, "%grok login")
     if not key:
         raise UnsupportedParameterError("login needs a non-empty key.")
-    old = _session_keys.pop(profile.name, None)
-    if old is not None:
-        old.forget()
-    _session_keys[profile.name] = _Secret(key)
+    secret = _session_keys.pop(profile.name, None)
+    if secret is None:
+        secret = _Secret(key)
+    else:  # a new key for the same provider: the clients made with the old one use it too
+        secret.replace(key)
+    _session_keys[profile.name] = secret  # the newest login last
 
 
 def logout(provider: str | None = None) -> list[str]:

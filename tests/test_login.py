@@ -93,8 +93,11 @@ async def test_login_reaches_every_entry_point_and_the_key_shows_nowhere(
 
     # The client made before the login says once, when next used, that it is still simulated.
     before = capsys.readouterr()
+    served = provider_url.requests_served
+    assert (gb.sweep(PROMPT, efforts="low", client=early, progress=False)["status"] == "ok").all()
     assert early.chat(PROMPT).simulated
     early.chat("What is 7*8?")
+    assert provider_url.requests_served == served  # all three answered by the simulator
     told = capsys.readouterr()
     assert (told.out + told.err).count("created before %grok login") == 1, told
     assert "still runs on the offline simulator" in told.err  # not a notebook: stderr
@@ -244,3 +247,15 @@ async def test_an_effort_comparer_made_before_the_login_says_so_once() -> None:
     assert "this EffortComparer was created before %grok login" in comparer.message.value
     assert await comparer.run() is not None
     assert "created before" not in comparer.message.value
+
+
+def test_a_second_login_replaces_the_key_in_the_clients_made_with_the_first() -> None:
+    providers.login("xai", "xai-typo")
+    client = gb.Client(provider="xai", transport=None)
+    providers.login("xai", FAKE_KEY)
+    assert client._secrets() == (FAKE_KEY,)
+    with pytest.raises(errors.UnsupportedParameterError, match="from %grok login holds a"):
+        providers.login("xai", "xai-\u00e9t\u00e9")
+    assert client._secrets() == (FAKE_KEY,)  # a refused key changes nothing
+    with pytest.raises(errors.UnsupportedParameterError, match="api_key must be a string"):
+        gb.Client(provider="xai", api_key=42)  # type: ignore[arg-type]

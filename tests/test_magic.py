@@ -616,6 +616,12 @@ def test_login_keeps_the_key_in_memory_and_never_shows_it(
 
 
 def test_login_edge_cases(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "xai-\u00e9t\u00e9-key")
+    session.line("login")
+    assert "holds a character an HTTP header cannot carry" in session.all_text()
+    assert "xai-\u00e9t\u00e9-key" not in session.all_text()
+    session.line("logout")
+    assert "No key from %grok login to forget." in session.all_text()
     monkeypatch.setattr("getpass.getpass", lambda prompt: "")
     session.line("login")
     session.line("login sim")
