@@ -23,6 +23,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     monkeypatch.setenv("GROKBOOK_SIM_LATENCY", "none")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     yield
-    from grokbook import catalog
+    from grokbook import catalog, providers
 
     catalog.reset()
+    providers.logout()  # a test's %grok login must not reach the next test

@@ -38,6 +38,7 @@ __all__ = [
     "effort_summary",
     "errors",
     "history",
+    "last_sweep",
     "load_cases",
     "load_ipython_extension",
     "paired_test",
@@ -68,6 +69,7 @@ _LAZY = {
     "SweepInterrupted": "sweeps",
     "sweep": "sweeps",
     "asweep": "sweeps",
+    "last_sweep": "sweeps",
     "usage_frame": "tables",
     "effort_summary": "tables",
     "plot_efforts": "plots",
@@ -122,7 +124,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .result import Completion, StreamEvent, ToolCall, Usage
     from .scoring import score
     from .store import cache_clear, history
-    from .sweeps import SweepInterrupted, asweep, sweep
+    from .sweeps import SweepInterrupted, asweep, last_sweep, sweep
     from .tables import effort_summary, usage_frame
 
 

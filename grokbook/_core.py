@@ -354,6 +354,7 @@ def build_request(
             f"wire={chosen!r} is not available there."
         )
     messages = normalize_messages(prompt, system, chosen)
+    reasoning_effort = catalog.canonical_effort(reasoning_effort)  # "HIGH" is "high"
     validate_effort(model, reasoning_effort)
     _check_number("temperature", temperature, 0, 2)
     _check_number("top_p", top_p, 0, 1)

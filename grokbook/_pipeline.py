@@ -36,7 +36,7 @@ from typing import Any
 
 import httpx
 
-from . import _retry
+from . import _retry, catalog
 from ._sse import SSEDecoder
 from ._wire import StreamState
 from .errors import (
@@ -176,13 +176,14 @@ class Policy:
     def safe_cause(self, exc: BaseException) -> BaseException | None:
         return safe_cause(exc, self.secrets())
 
-    def status_error(self, response: httpx.Response) -> APIStatusError:
+    def status_error(self, response: httpx.Response, send: Send | None = None) -> APIStatusError:
         return make_status_error(
             response.status_code,
             response.content,
             request_id=response.headers.get("x-request-id") or response.headers.get("request-id"),
             retry_after_s=_retry.parse_retry_after(response.headers),
             secrets=self.secrets(),
+            hint=_model_hint(send) if response.status_code == 404 else None,
         )
 
     def retry_wait(self, attempt: int, error: APIError) -> float | None:
@@ -203,6 +204,21 @@ class Policy:
         return delay
 
 
+def _model_hint(send: Send | None) -> str | None:
+    """For a 404 naming a model the catalog does not know: the closest known ids (a typo)."""
+    body = send.body if send is not None else None
+    model = body.get("model") if isinstance(body, dict) else None
+    if not isinstance(model, str) or catalog.resolve(model) is not None:
+        return None
+    close = catalog.closest(model)
+    if not close:
+        return None
+    return (
+        f"Did you mean {' or '.join(close)}? grokbook models (in a notebook: %grok models) "
+        "lists the known ids."
+    )
+
+
 def safe_cause(exc: BaseException, secrets: tuple[str, ...]) -> BaseException | None:
     """``exc`` to chain as the cause of a grokbook error, or None when its text holds a
     secret: a traceback prints the cause's message, which grokbook cannot redact."""
@@ -221,7 +237,7 @@ def exchange(policy: Policy, send: Send) -> Plan:
         if isinstance(outcome, httpx.Response):
             if outcome.is_success:
                 return outcome, started
-            error: APIError = policy.status_error(outcome)
+            error: APIError = policy.status_error(outcome, send)
         elif isinstance(outcome, httpx.HTTPError):
             error = policy.transport_error(outcome, send.url)
             cause = policy.safe_cause(outcome)

@@ -251,7 +251,10 @@ def _spec(
     jobs = grid(prompts, models, efforts, repeats)
     explicit: tuple[str | None, ...] | None = None
     if efforts is not None:
-        raw = [efforts] if isinstance(efforts, str) else list(efforts)
+        raw = [
+            catalog.canonical_effort(e)
+            for e in ([efforts] if isinstance(efforts, str) else efforts)
+        ]
         explicit = tuple(None if e in (None, DEFAULT_EFFORT_LABEL) else e for e in raw)
     spec = _Spec(
         prompts=_prompts(prompts),
@@ -993,7 +996,7 @@ def batch_sweep(
             run.submit_rest()
             run.wait(timeout)
         except KeyboardInterrupt:
-            raise SweepInterrupted(run.frame(), len(jobs)) from None
+            raise SweepInterrupted(run.frame(), len(jobs), batch=True) from None
         frame = run.frame()
         if progress:
             _print_summary(frame.attrs["sweep"])

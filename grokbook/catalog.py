@@ -63,6 +63,8 @@ __all__ = [
     "answered_by",
     "batch_models",
     "batch_terms",
+    "canonical_effort",
+    "closest",
     "default_effort_note",
     "default_model",
     "get",
@@ -603,6 +605,40 @@ def get(model_id: str) -> Model | None:
     """The record for an id or alias (vendor prefixes allowed), or None when unknown."""
     canonical = resolve(model_id)
     return _models.get(canonical) if canonical else None
+
+
+def closest(model_id: str, n: int = 2) -> list[str]:
+    """The catalog ids a mistyped ``model_id`` most likely meant, best first (at most ``n``;
+    none when nothing is close): ids it begins, else the most similar spellings.
+
+    >>> closest("grok-4.3-mini"), closest("grok4.3"), closest("grok-3-mini")
+    (['grok-4.3', 'grok-3-mini-beta'], ['grok-4.3'], ['grok-3-mini-beta', 'grok-3-mini-fast-beta'])
+    >>> closest("gpt-4o")
+    []
+    """
+    import difflib
+
+    wanted = _strip_vendor(model_id).strip().lower()
+    ids = [m.id for m in all_models()]
+    started = [i for i in ids if i.startswith(wanted)] if wanted else []
+    if started:
+        return started[:n]
+    ratios = {i: difflib.SequenceMatcher(None, wanted, i).ratio() for i in ids}
+    ranked = sorted(ids, key=lambda i: -ratios[i])  # stable: catalog order among equals
+    if not ranked or ratios[ranked[0]] < 0.7:
+        return []
+    best = ratios[ranked[0]]
+    return [i for i in ranked if ratios[i] >= best - 0.05][:n]
+
+
+def canonical_effort(effort: Any) -> Any:
+    """An effort as the API spells it: ``"HIGH"`` and ``" High "`` are ``"high"`` (anything
+    that is not a string is returned as is, for the caller's check to refuse).
+
+    >>> canonical_effort("HIGH"), canonical_effort(None)
+    ('high', None)
+    """
+    return effort.strip().lower() if isinstance(effort, str) else effort
 
 
 def all_models(*, include_retired: bool = True) -> list[Model]:

@@ -128,6 +128,9 @@ def _cmd_ask(args: argparse.Namespace) -> int:
             out.write(terminal_text(shown.content.rstrip()) + "\n")
         else:
             stream = client.stream(prompt, **options)
+            live.model, live.wire = stream.request.model, stream.request.wire
+            # What is known while it streams: no token count until usage arrives at the end.
+            print(_dim(live.terminal_status(), sys.stderr), file=sys.stderr, flush=True)
             with stream:
                 for event in stream:
                     write(live.terminal(event.kind, event.text))

@@ -40,7 +40,7 @@ from typing import Any, Self, Unpack
 import httpx
 
 from . import __version__ as _version
-from . import _pipeline, _retry, catalog
+from . import _pipeline, _retry, catalog, providers
 from ._core import CallOptions, ChatRequest, Messages, Wire, build_request, split_options
 from ._core import parse_json_body as _parse_json
 from ._pipeline import Policy, ResponseLimits, Send
@@ -53,7 +53,7 @@ from .errors import (
     ResponseParseError,
     UnsupportedParameterError,
 )
-from .providers import Provider, select
+from .providers import Provider, _clean_key, _Secret, select
 from .result import Completion, StreamEvent
 
 __all__ = ["DEFAULT_MODEL", "AsyncChatStream", "AsyncClient", "ChatStream", "Client", "Reply"]
@@ -119,23 +119,6 @@ class Reply:
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
-class _Secret:
-    """The API key, kept out of reprs, tracebacks' locals and logs (only :meth:`reveal`)."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "<api key: redacted>"
-
-    __str__ = __repr__
-
-
 class _BearerAuth(httpx.Auth):
     """Adds ``Authorization: Bearer ...`` as the request leaves, so no grokbook frame holds it."""
 
@@ -145,21 +128,6 @@ class _BearerAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = "Bearer " + self._key.reveal()
         yield request
-
-
-def _clean_key(key: str, env_var: str | None) -> str:
-    """A pasted key without surrounding white space; refused (never echoed) when unusable."""
-    if not isinstance(key, str):
-        raise UnsupportedParameterError(f"api_key must be a string, not {type(key).__name__}.")
-    cleaned = key.strip()
-    where = f"the {env_var} variable" if env_var else "api_key"
-    if not cleaned.isascii() or not cleaned.isprintable():
-        raise UnsupportedParameterError(
-            f"The API key in {where} holds a character an HTTP header cannot carry (non-ASCII "
-            "or a control character, often from copying it out of a document). Copy it again "
-            "from the provider's console."
-        )
-    return cleaned
 
 
 def _check_base_url(url: str) -> str:
@@ -197,14 +165,25 @@ class _BaseClient:
     ) -> None:
         profile = select(provider)
         self.provider: Provider = profile
-        key = api_key
-        if key is None and profile.key_env:
-            key = os.environ.get(profile.key_env) or None
-        if key is not None:
-            key = _clean_key(key, profile.key_env if api_key is None else None) or None
-        if profile.needs_key and not key and transport is None:
+        # Chosen for want of a key: says so once if used after a %grok login (_login_notice).
+        self._before_login = provider is None and profile.name == "sim"
+        # A key from %grok login (providers.login) is shared, so logout reaches this client
+        # (and a sync/async twin shares its original's).
+        secret = api_key if isinstance(api_key, _Secret) else None
+        if api_key is None:
+            secret = providers.session_key(profile.name)
+        if secret is None:
+            key = api_key
+            where = "api_key"
+            if key is None and profile.key_env:
+                key = os.environ.get(profile.key_env) or None
+                where = profile.key_env
+            if key is not None:
+                key = _clean_key(key, where) or None
+            secret = _Secret(key) if key else None
+        if profile.needs_key and secret is None and transport is None:
             raise MissingAPIKeyError(profile.name, profile.key_env or "", profile.console_url)
-        self._key: _Secret | None = _Secret(key) if key else None
+        self._key: _Secret | None = secret
         url = base_url or os.environ.get("GROKBOOK_BASE_URL") or profile.base_url
         if not url:
             raise UnsupportedParameterError(
@@ -249,7 +228,7 @@ class _BaseClient:
 
     @property
     def has_key(self) -> bool:
-        return self._key is not None
+        return self._key is not None and bool(self._key.reveal())
 
     @property
     def stats(self) -> dict[str, int]:
@@ -257,14 +236,27 @@ class _BaseClient:
         return self._policy.stats
 
     def __repr__(self) -> str:
-        key = "set" if self._key else "unset"
+        key = "set" if self.has_key else "unset"
         return (
             f"{type(self).__name__}(provider={self.provider.name!r}, "
             f"base_url={self.base_url!r}, wire={self.wire!r}, api_key={key})"
         )
 
     def _secrets(self) -> tuple[str, ...]:
-        return (self._key.reveal(),) if self._key else ()
+        return (self._key.reveal(),) if self._key and self._key.reveal() else ()
+
+    def _login_notice(self, kind: str | None = None) -> str | None:
+        """Once: the line saying that this client (or the ``kind`` of object holding it),
+        created for want of a key before ``%grok login``, still runs on the simulator (None
+        when that is not the case)."""
+        logged_in = providers.logged_in() if self._before_login else None
+        if logged_in is None:
+            return None
+        self._before_login = False
+        profile = providers.PROVIDERS[logged_in]
+        return providers.BEFORE_LOGIN_NOTICE.format(
+            kind=kind or type(self).__name__, label=profile.label or profile.name
+        )
 
     def _request_send(
         self, method: str, path: str, json: Any, params: Mapping[str, Any] | None, files: Any
@@ -298,7 +290,7 @@ class _BaseClient:
         """The arguments that make a client like this one (for the sync/async twin)."""
         return {
             "provider": self.provider.name,
-            "api_key": self._key.reveal() if self._key else None,
+            "api_key": self._key,  # the same secret: a logout reaches the twin too
             "base_url": self.base_url,
             "timeout": self.timeout,
             "max_retries": self.max_retries,
@@ -309,7 +301,18 @@ class _BaseClient:
         }
 
     # -- the pure steps of a call -----------------------------------------------------------
+    def _say_login_notice(self) -> None:
+        """Used now: say (once) that a client made before ``%grok login`` is simulated."""
+        notice = self._login_notice()
+        if notice is not None:
+            providers.notify(notice)
+
     def _call(self, prompt: Messages, options: Mapping[str, Any], *, stream: bool) -> _Call:
+        self._say_login_notice()
+        if self._key is not None and not self._key.reveal():  # forgotten by %grok logout
+            raise MissingAPIKeyError(
+                self.provider.name, self.provider.key_env or "", self.provider.console_url
+            )
         request_options, cache, repeat, tags = split_options(options)
         model = request_options.pop("model", None)
         if model is None:  # not given: the default; given but empty is refused by build_request
@@ -592,6 +595,7 @@ class Client(_BaseClient):
                 "needs async. Pass an AsyncClient, or a transport that serves both "
                 "(httpx.MockTransport, the simulator's SimTransport)."
             )
+        self._say_login_notice()  # the twin is made for a sweep: this client is being used
         return AsyncClient(**self._config(), transport=transport)  # type: ignore[arg-type]
 
     @classmethod
@@ -610,6 +614,7 @@ class Client(_BaseClient):
                     "this needs a sync one. Pass a Client, or a transport that serves both "
                     "(httpx.MockTransport, the simulator's SimTransport)."
                 )
+            client._say_login_notice()
             return cls(**client._config(), transport=transport), True  # type: ignore[arg-type]
         raise UnsupportedParameterError(
             f"client must be a grokbook Client or AsyncClient (or None), not "

@@ -27,7 +27,8 @@ contain the API key.
                └── StreamParseError     (also a ResponseParseError: an event that is not JSON)
 
 Warnings (never raised; a call goes on): :class:`ImplausibleUsageWarning` when a server
-reports a token count or cost that cannot be right (it is recorded as unknown instead).
+reports a token count or cost that cannot be right (it is recorded as unknown instead);
+:class:`SimulatorNotice` when calls run on the offline simulator for want of a key.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ __all__ = [
     "RateLimitError",
     "ResponseParseError",
     "ResponseTooLargeError",
+    "SimulatorNotice",
     "StreamParseError",
     "StreamTimeoutError",
     "UnprocessableEntityError",
@@ -68,6 +70,13 @@ __all__ = [
 class ImplausibleUsageWarning(UserWarning):
     """A server reported usage that cannot be right (a negative or astronomically large
     count, a negative cost); grokbook records it as unknown (None) and goes on."""
+
+
+class SimulatorNotice(UserWarning):
+    """Calls run on the offline simulator for want of a key (once per process), or a client
+    created before ``%grok login`` still does (once per client). Shown as one plain line
+    (stdout in a notebook); ``warnings.filterwarnings("ignore", category=SimulatorNotice)``
+    silences it."""
 
 
 class GrokbookError(Exception):
@@ -232,7 +241,8 @@ _HINTS: dict[type[APIStatusError], str] = {
     AuthenticationError: "Check your API key (grokbook reads it from the provider's env var).",
     PermissionDeniedError: "The key lacks permission or the team has no credits left; "
     "check the provider's console.",
-    NotFoundError: "The model or endpoint does not exist; `grokbook models` lists known models.",
+    NotFoundError: "Check the model id (grokbook models, in a notebook %grok models, lists "
+    "them) and the base URL.",
     UnprocessableEntityError: "A field of the request is missing or malformed.",
     RateLimitError: "Rate limited: wait a little, lower concurrency, or raise max_retries.",
     InternalServerError: "The provider failed; this is usually transient, try again shortly.",
@@ -271,8 +281,12 @@ def make_status_error(
     request_id: str | None = None,
     retry_after_s: float | None = None,
     secrets: tuple[str, ...] = (),
+    hint: str | None = None,
 ) -> APIStatusError:
     """Build the typed error for an HTTP error response (body parsed, secrets redacted).
+
+    ``hint`` (what to do next) replaces the status's generic one, e.g. the closest model ids
+    on a 404 for an unknown model.
 
     Raises :class:`ResponseParseError` for a body nested too deeply to parse."""
     text = raw_body.decode("utf-8", errors="replace")
@@ -299,7 +313,7 @@ def make_status_error(
         text_parts.append(f": {message}")
     # One full stop between the server's sentence and the hint, even when it ends with one.
     stop = "" if message and message.endswith((".", "!", "?")) else "."
-    text_parts.append(f"{stop} {_HINTS.get(cls, 'The request failed.')}")
+    text_parts.append(f"{stop} {hint or _HINTS.get(cls, 'The request failed.')}")
     if request_id:
         text_parts.append(f" (request id {request_id})")
     return cls(

@@ -18,8 +18,10 @@ the :class:`~grokbook.Completion` in the notebook, like ``%%timeit -o``), ``--no
 
 Line magic: ``%grok models`` (catalog, prices, which providers have keys),
 ``%grok config [key=value ...]`` (``model``, ``effort``, ``provider``, ``reasoning``),
-``%grok usage`` (this session's calls and totals), ``%grok history`` (the run log) and
-``%grok login [provider]`` (asks for a key with ``getpass``; kept in memory only).
+``%grok usage`` (this session's calls and totals), ``%grok history`` (the run log),
+``%grok login [provider]`` (asks for a key with ``getpass``; kept in memory only, and used by
+every grokbook entry point in this kernel: ``gb.Client()``, ``gb.sweep``, ``gb.Conversation()``,
+the widgets) and ``%grok logout [provider]`` (forgets it).
 
 Defaults are traitlets too: ``%config GrokMagics.default_model = 'grok-4.3'`` (or
 ``c.GrokMagics.default_effort = 'high'`` in ``ipython_config.py``).
@@ -69,7 +71,7 @@ __all__ = ["GrokMagics", "load_ipython_extension", "unload_ipython_extension"]
 
 _KEY_VARS = ("XAI_API_KEY", "AIMLAPI_KEY", "OPENROUTER_API_KEY", "OPENAI_API_KEY")
 _TAGS = {"source": "magic"}
-_SUBCOMMANDS = ("models", "config", "usage", "history", "login", "new")
+_SUBCOMMANDS = ("models", "config", "usage", "history", "login", "logout", "new")
 _CONFIG_KEYS = {
     "model": "default_model",
     "default_model": "default_model",
@@ -89,7 +91,8 @@ _USAGE_LINE = (
 )
 _LINE_HELP = (
     "%grok models | %grok config [key=value ...] | %grok usage | %grok history | "
-    "%grok login [provider] | %grok new [NAME] (start a --chat conversation over). "
+    "%grok login [provider] | %grok logout [provider] | %grok new [NAME] (start a --chat "
+    "conversation over). "
     "To ask a question, use the cell magic: " + _USAGE_LINE
 )
 
@@ -144,7 +147,8 @@ class GrokMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self._clients: dict[str, Client] = {}
-        self._keys: dict[str, str] = {}
+        #: Whether %grok login chose ``provider`` (so %grok logout puts it back).
+        self._provider_from_login = False
         #: The notebook's conversations (``%%grok --chat NAME``), by name.
         self.conversations: dict[str, Conversation] = {}
         #: This session's finished calls (what ``%grok usage`` shows).
@@ -218,7 +222,9 @@ class GrokMagics(Magics):
         if not prompt.strip():
             self._show_error("The cell is empty: write your question below the %%grok line.")
             return
-        effort = args.effort if args.effort is not None else self.default_effort
+        effort = catalog.canonical_effort(
+            args.effort if args.effort is not None else self.default_effort
+        )
         # The session's default effort, when this cell uses it (named in an error it causes).
         configured_effort = effort if args.effort is None and effort not in _RESET else None
         options: dict[str, Any] = {
@@ -347,7 +353,11 @@ class GrokMagics(Magics):
         self, stream: Any, model: str, mode: str, configured_effort: str | None
     ) -> Completion | None:
         live = render.LiveAnswer(
-            model, reasoning_mode=mode, secrets=self._secrets(), interval=self.update_interval
+            model,
+            reasoning_mode=mode,
+            secrets=self._secrets(),
+            interval=self.update_interval,
+            wire=stream.request.wire,
         )
         view = _Live(self)
         error: GrokbookError | None = None
@@ -376,7 +386,9 @@ class GrokMagics(Magics):
         self, stream: Any, model: str, mode: str, configured_effort: str | None
     ) -> Completion | None:
         out = sys.stdout
-        live = render.LiveAnswer(model, reasoning_mode=mode, secrets=self._secrets())
+        live = render.LiveAnswer(
+            model, reasoning_mode=mode, secrets=self._secrets(), wire=stream.request.wire
+        )
         show = mode == "show"
 
         def write(pieces: list[tuple[str, str]]) -> None:
@@ -390,7 +402,7 @@ class GrokMagics(Magics):
             with stream:
                 for event in stream:
                     if event.kind == "reasoning" and not live.started:
-                        out.write("[reasoning]\n" if show else f"{model} · thinking…\n")
+                        out.write("[reasoning]\n" if show else live.terminal_status() + "\n")
                     write(live.terminal(event.kind, event.text))
                     out.flush()
                 completion: Completion = stream.completion
@@ -446,6 +458,8 @@ class GrokMagics(Magics):
             self._history(rest)
         elif command == "login":
             self._login(rest)
+        elif command == "logout":
+            self._logout(rest)
         elif command == "new":
             name = rest[0] if rest else "default"
             dropped = self.conversations.pop(name, None)
@@ -472,9 +486,10 @@ class GrokMagics(Magics):
         self._show_table(headers, rows, caption=note)
 
     def _has_key(self, provider: str) -> bool:
+        from . import providers
         from .providers import PROVIDERS
 
-        if provider in self._keys:
+        if providers.session_key(provider) is not None:
             return True
         env = PROVIDERS[provider].key_env
         return bool(env and os.environ.get(env))
@@ -504,6 +519,8 @@ class GrokMagics(Magics):
                 changes[trait] = value
             elif value.lower() in _RESET:
                 changes[trait] = None
+            elif trait == "default_effort":
+                changes[trait] = catalog.canonical_effort(value)
             elif trait == "provider":
                 from .providers import get_provider
 
@@ -673,6 +690,7 @@ class GrokMagics(Magics):
         self._show_table(headers, rows, caption=caption)
 
     def _login(self, rest: Sequence[str]) -> None:
+        from . import providers
         from .providers import PROVIDERS, get_provider
 
         if rest:
@@ -682,7 +700,8 @@ class GrokMagics(Magics):
                 self._show_error(str(exc))
                 return
         else:
-            current = self._resolved_provider()
+            # No simulator notice here: the next line asks for the key.
+            current = providers.select(self.provider or None, notice=False).name
             profile = PROVIDERS["xai" if current == "sim" else current]
         if not profile.key_env:
             self._show_text(
@@ -699,20 +718,55 @@ class GrokMagics(Magics):
         if not key:
             self._show_text("No key entered; nothing changed.")
             return
-        self._keys[profile.name] = key
+        try:
+            providers.login(profile.name, key)
+        except GrokbookError as exc:  # e.g. a character a header cannot carry (never echoed)
+            self._show_error(str(exc))
+            return
+        finally:
+            del key
         client = self._clients.pop(profile.name, None)
         if client is not None:
             client.close()
-        message = f"Key for {label} stored in memory for this session only (not saved, not shown)."
+        message = (
+            f"Key for {label} stored in memory for this session only (not saved, not shown): "
+            "%%grok, gb.Client(), gb.sweep, gb.Conversation() and the widgets created from now "
+            "on use it."
+        )
         if not self.provider:
             self.provider = profile.name
+            self._provider_from_login = True
             message += f" %%grok now uses provider {profile.name!r}."
         elif self.provider != profile.name:
             message += (
                 f" %%grok still uses provider {self.provider!r}; "
                 f"run %grok config provider={profile.name} to switch."
             )
-        self._show_text(message)
+        self._show_text(message + " %grok logout forgets the key.")
+
+    def _logout(self, rest: Sequence[str]) -> None:
+        from . import providers
+
+        try:
+            forgotten = providers.logout(rest[0] if rest else None)
+        except GrokbookError as exc:
+            self._show_error(str(exc))
+            return
+        if not forgotten:
+            self._show_text("No key from %grok login to forget.")
+            return
+        for name in forgotten:
+            client = self._clients.pop(name, None)
+            if client is not None:
+                client.close()
+        if self._provider_from_login and self.provider in forgotten:
+            self.provider = None
+            self._provider_from_login = False
+        labels = ", ".join(providers.PROVIDERS[name].label or name for name in forgotten)
+        self._show_text(
+            f"Forgot the key for {labels}; clients that were using it stop (they say so). "
+            f"New calls use provider {self._resolved_provider()!r}."
+        )
 
     # -- clients ------------------------------------------------------------------------------
     def _resolved_provider(self) -> str:
@@ -721,18 +775,23 @@ class GrokMagics(Magics):
         return select(self.provider or None).name
 
     def _client(self) -> Client:
+        from . import providers
+
         name = self._resolved_provider()
         client = self._clients.get(name)
         if client is None:
             factory: Callable[[str, str | None], Client] = (
                 self.client_factory or _default_client_factory
             )
-            client = factory(name, self._keys.get(name))
+            secret = providers.session_key(name)
+            client = factory(name, secret.reveal() if secret is not None else None)
             self._clients[name] = client
         return client
 
     def _secrets(self) -> tuple[str, ...]:
-        values = [*self._keys.values(), *(os.environ.get(v, "") for v in _KEY_VARS)]
+        from .providers import session_secrets
+
+        values = [*session_secrets(), *(os.environ.get(v, "") for v in _KEY_VARS)]
         for client in self._clients.values():
             values.extend(client._secrets())
         return tuple(v for v in values if v)

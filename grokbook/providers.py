@@ -17,27 +17,36 @@ The first wire listed is the default. Effort goes as ``reasoning: {"effort": ...
 Responses; on Chat Completions as ``reasoning_effort`` (xai, openai, sim) or
 ``reasoning: {"effort": ...}`` (aimlapi, openrouter).
 
-Selection (:func:`select`): the ``provider=`` argument, else ``GROKBOOK_PROVIDER``, else
-``xai`` when ``XAI_API_KEY`` is set, else ``sim`` with a one-line notice.
-``GROKBOOK_BASE_URL`` overrides the provider's base URL.
+Selection (:func:`select`): the ``provider=`` argument, else the provider of the last
+``%grok login`` in this process (:func:`login`), else ``GROKBOOK_PROVIDER``, else ``xai`` when
+``XAI_API_KEY`` is set, else ``sim`` with a one-line notice (:class:`~grokbook.errors.
+SimulatorNotice`, once per process). ``GROKBOOK_BASE_URL`` overrides the provider's base URL.
+
+Session keys: :func:`login` keeps a key in memory for every client this process creates
+afterwards (``gb.Client()``, sweeps, conversations, widgets, ``%%grok``); nothing is written
+anywhere. :func:`logout` forgets it, also in the clients that were using it.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import catalog
-from .errors import UnsupportedParameterError
+from .errors import SimulatorNotice, UnsupportedParameterError
 from .result import Usage, plausible_count
 
 __all__ = [
     "PROVIDERS",
     "Provider",
     "get_provider",
+    "logged_in",
+    "login",
+    "logout",
     "normalize_usage",
     "select",
 ]
@@ -309,6 +318,95 @@ PROVIDERS: dict[str, Provider] = {
 _notice_shown = False
 
 
+class _Secret:
+    """An API key, kept out of reprs, tracebacks' locals and logs (only :meth:`reveal`).
+
+    A key given to :func:`login` is one object shared by every client made with it, so
+    :func:`logout` (:meth:`forget`) takes it from all of them at once.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def forget(self) -> None:
+        self._value = ""
+
+    def __repr__(self) -> str:
+        return "<api key: redacted>"
+
+    __str__ = __repr__
+
+    def replace(self, value: str) -> None:
+        self._value = value
+
+
+def _clean_key(key: str, where: str) -> str:
+    """A pasted key without surrounding white space; refused (never echoed) when unusable
+    (``where`` names where it came from: "api_key", "XAI_API_KEY", "%grok login")."""
+    if not isinstance(key, str):
+        raise UnsupportedParameterError(f"api_key must be a string, not {type(key).__name__}.")
+    cleaned = key.strip()
+    if not cleaned.isascii() or not cleaned.isprintable():
+        raise UnsupportedParameterError(
+            f"The API key from {where} holds a character an HTTP header cannot carry (non-ASCII "
+            "or a control character, often from copying it out of a document). Copy it again "
+            "from the provider's console."
+        )
+    return cleaned
+
+
+#: Keys given to :func:`login`, by provider, newest last: in memory only, never written.
+_session_keys: dict[str, _Secret] = {}
+
+
+def login(provider: str, key: str) -> None:
+    """Use ``key`` for ``provider`` in every client this process creates from now on (what
+    ``%grok login`` does); ``provider`` also becomes the default provider. Memory only."""
+    profile = get_provider(provider)
+    key = _clean_key(key, "%grok login")
+    if not key:
+        raise UnsupportedParameterError("login needs a non-empty key.")
+    secret = _session_keys.pop(profile.name, None)
+    if secret is None:
+        secret = _Secret(key)
+    else:  # a new key for the same provider: the clients made with the old one use it too
+        secret.replace(key)
+    _session_keys[profile.name] = secret  # the newest login last
+
+
+def logout(provider: str | None = None) -> list[str]:
+    """Forget the key(s) given to :func:`login` (all when ``provider`` is None), also in the
+    clients made with them; returns the providers forgotten."""
+    names = [get_provider(provider).name] if provider else list(_session_keys)
+    forgotten = []
+    for name in names:
+        secret = _session_keys.pop(name, None)
+        if secret is not None:
+            secret.forget()
+            forgotten.append(name)
+    return forgotten
+
+
+def logged_in() -> str | None:
+    """The provider of the last :func:`login` still in force, or None."""
+    return next(reversed(_session_keys), None)
+
+
+def session_key(provider: str) -> _Secret | None:
+    """The key :func:`login` holds for ``provider`` (shared, so :func:`logout` reaches it)."""
+    return _session_keys.get(provider)
+
+
+def session_secrets() -> tuple[str, ...]:
+    """The keys :func:`login` holds (to redact them from displays)."""
+    return tuple(s.reveal() for s in _session_keys.values() if s.reveal())
+
+
 def get_provider(name: str) -> Provider:
     """The profile called ``name``; a clear error listing the choices otherwise."""
     try:
@@ -320,24 +418,56 @@ def get_provider(name: str) -> Provider:
         ) from None
 
 
-def select(provider: str | None = None, env: Mapping[str, str] | None = None) -> Provider:
-    """Pick the provider: ``provider``, else ``GROKBOOK_PROVIDER``, else ``xai`` when
-    ``XAI_API_KEY`` is set, else ``sim`` (with a one-line notice on stderr)."""
+def select(
+    provider: str | None = None, env: Mapping[str, str] | None = None, *, notice: bool = True
+) -> Provider:
+    """Pick the provider: ``provider``, else the last :func:`login`'s, else
+    ``GROKBOOK_PROVIDER``, else ``xai`` when ``XAI_API_KEY`` is set, else ``sim`` (with a
+    one-line notice unless ``notice=False``)."""
     environ = os.environ if env is None else env
-    name = provider or environ.get("GROKBOOK_PROVIDER") or None
+    name = provider or logged_in() or environ.get("GROKBOOK_PROVIDER") or None
     if name:
         return get_provider(name)
     if environ.get("XAI_API_KEY"):
         return PROVIDERS["xai"]
-    _sim_notice()
+    if notice:
+        _sim_notice()
     return PROVIDERS["sim"]
+
+
+def in_kernel() -> bool:
+    """Whether this process is a Jupyter kernel (checked without importing IPython)."""
+    ipython = sys.modules.get("IPython")
+    get_ipython = getattr(ipython, "get_ipython", None)
+    shell = get_ipython() if callable(get_ipython) else None
+    return getattr(shell, "kernel", None) is not None
+
+
+def notify(message: str) -> None:
+    """Say ``message`` as one calm line: a :class:`~grokbook.errors.SimulatorNotice` (so
+    ``warnings.filterwarnings("ignore", category=SimulatorNotice)`` silences it), printed to
+    stdout in a notebook (stderr is painted like an error there) and to stderr elsewhere."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.warn(message, SimulatorNotice, stacklevel=3)
+    if caught:
+        print(message, file=sys.stdout if in_kernel() else sys.stderr, flush=True)
 
 
 def _sim_notice() -> None:
     global _notice_shown
     if not _notice_shown:
         _notice_shown = True
-        print(
-            "grokbook: no XAI_API_KEY set; using the offline simulator (answers are simulated).",
-            file=sys.stderr,
+        message = (
+            "grokbook: no XAI_API_KEY set; using the offline simulator (answers are simulated)."
         )
+        if in_kernel():
+            message += " To use xAI: %load_ext grokbook, then %grok login."
+        notify(message)
+
+
+#: What a client chosen for want of a key says, once, when it is used after a login.
+BEFORE_LOGIN_NOTICE = (
+    "grokbook: this {kind} was created before %grok login and still runs on the offline "
+    "simulator (simulated answers); create it again (e.g. re-run the cell that made it) to use "
+    "{label}."
+)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .result import hidden_reasoning_line
 
@@ -324,17 +324,23 @@ def usage_footer_markdown(c: Completion) -> str:
 # -- reasoning ---------------------------------------------------------------------------------
 
 
-#: Characters per token for a live estimate: a common rule of thumb for English text.
+#: Characters per token: a common rule of thumb for English text (:func:`estimate_tokens`).
 _CHARS_PER_TOKEN = 4
 
 
 def estimate_tokens(text: str) -> int:
-    """A rough token count for text whose usage has not arrived: ~4 characters a token.
+    """A rough token count for a text: ~4 characters a token.
 
-    Only an estimate (tokenizers differ by model and language); live displays show it as
-    ``~N tokens`` and replace it with the exact ``usage.reasoning_tokens`` once the answer ends.
+    Live displays do not show it: while an answer streams, the reasoning text is often not
+    what the model reasons with (on the Responses API only a short summary streams, 20x shorter
+    than the reasoning tokens billed), so they show its length in characters and the exact
+    ``usage.reasoning_tokens`` once the answer ends.
     """
     return -(-len(text) // _CHARS_PER_TOKEN) if text else 0
+
+
+def _characters(count: int) -> str:
+    return f"{count:,} character{'' if count == 1 else 's'}"
 
 
 def _reasoning_label(
@@ -342,20 +348,24 @@ def _reasoning_label(
     text: str | None,
     *,
     streaming: bool = False,
-    estimate: bool = False,
+    live: bool = False,
     chars: int | None = None,
+    summary: bool = False,
 ) -> str:
-    """``tokens`` is the exact count from usage; ``estimate`` labels text without one as
-    ``~N tokens (estimate)`` instead of counting its words (``chars``: the whole text's length,
-    when ``text`` is only its end)."""
+    """``tokens`` is the exact count from usage. ``live`` (no usage yet: an answer streaming,
+    or stopped) labels the text by what is known, its length in characters, never a token
+    count it does not have (``chars``: the whole text's length, when ``text`` is only its
+    end); ``summary``: the text is a summary of the reasoning (the Responses API's)."""
     if tokens is not None:
         return f"Reasoning · {tokens:,} tokens"
     if not text:
         return "Reasoning · no text"
-    if estimate:
-        so_far = " so far" if streaming else ""
-        count = estimate_tokens(text) if chars is None else -(-chars // _CHARS_PER_TOKEN)
-        return f"Reasoning · ~{count:,} tokens{so_far} (estimate)"
+    if live:
+        what = "Reasoning summary" if summary else "Reasoning"
+        count = _characters(len(text) if chars is None else chars)
+        if streaming:
+            return f"{what} · {count} so far · tokens counted when the answer ends"
+        return f"{what} · {count} · no token count (the answer did not finish)"
     return f"Reasoning · {len(text.split()):,} words"
 
 
@@ -365,13 +375,14 @@ def _reasoning_html(
     mode: str,
     *,
     streaming: bool = False,
-    estimate: bool = False,
+    live: bool = False,
     open_: bool = False,
     chars: int | None = None,
     earlier: int = 0,
+    summary: bool = False,
 ) -> str:
     label = escape(
-        _reasoning_label(tokens, text, streaming=streaming, estimate=estimate, chars=chars)
+        _reasoning_label(tokens, text, streaming=streaming, live=live, chars=chars, summary=summary)
     )
     if not text:
         if tokens:
@@ -402,9 +413,10 @@ def _reasoning_plain(
     *,
     escape_html: bool = True,
     streaming: bool = False,
-    estimate: bool = False,
+    live: bool = False,
+    summary: bool = False,
 ) -> str:
-    label = _reasoning_label(tokens, text, streaming=streaming, estimate=estimate)
+    label = _reasoning_label(tokens, text, streaming=streaming, live=live, summary=summary)
     if not text:
         return f"[{hidden_reasoning_line(tokens)}]" if tokens else ""
     if mode == "show":
@@ -500,6 +512,15 @@ def _earlier(count: int) -> str:
     )
 
 
+def _phase(
+    reasoning: bool, content: bool, *, reasons: bool = False, elapsed_s: float | None = None
+) -> str:
+    """``answering…``, ``reasoning…`` or ``waiting…`` (``reasons``: the model reasons before
+    anything arrives), and the seconds since the call began when known."""
+    phase = "answering" if content else "reasoning" if reasoning or reasons else "waiting"
+    return f"{phase}…" + ("" if elapsed_s is None else f" {elapsed_s:.1f}s")
+
+
 def stream_html(
     reasoning: str,
     content: str,
@@ -510,13 +531,18 @@ def stream_html(
     done: bool = False,
     reasoning_chars: int | None = None,
     content_chars: int | None = None,
+    elapsed_s: float | None = None,
+    summary: bool = False,
+    reasons: bool = False,
 ) -> str:
     """HTML for an answer still arriving (cheap: the answer is shown as escaped text).
 
     While only reasoning has arrived, a collapsed block is open so it can be watched; it
     closes once the answer starts. ``done`` drops the "streaming" status line (a stopped,
     partial answer). ``reasoning_tokens`` is the exact count from usage when it has arrived;
-    without it the label shows an estimate from the text's length, ``~N tokens (estimate)``.
+    without it the label says what is known, the reasoning's length in characters (a
+    ``summary`` on the Responses API), never an estimate of tokens. The status line shows the
+    phase (``reasons``: "reasoning…" before anything arrives) and ``elapsed_s``.
 
     ``reasoning`` and ``content`` may be the ends of longer texts (a live display shows only
     the end, see :class:`LiveAnswer`): ``reasoning_chars`` and ``content_chars`` are then the
@@ -527,9 +553,9 @@ def stream_html(
     c_chars = len(content) if content_chars is None else content_chars
     parts = ['<div class="grokbook-stream">']
     if not done:
-        phase = "answering" if content else ("thinking" if reasoning else "waiting")
+        phase = _phase(bool(reasoning), bool(content), reasons=reasons, elapsed_s=elapsed_s)
         who = f"{escape(model)} · " if model else ""
-        parts.append(f'<div style="{_MUTED}">{who}{phase}…</div>')
+        parts.append(f'<div class="grokbook-phase" style="{_MUTED}">{who}{phase}</div>')
     if reasoning:
         parts.append(
             _reasoning_html(
@@ -537,10 +563,11 @@ def stream_html(
                 reasoning_tokens,
                 mode,
                 streaming=not done,
-                estimate=True,
+                live=True,
                 open_=not content and not done,
                 chars=r_chars,
                 earlier=r_chars - len(reasoning),
+                summary=summary,
             )
         )
     if content:
@@ -558,14 +585,18 @@ def stream_text(
     *,
     reasoning_mode: str = DEFAULT_REASONING_MODE,
     model: str | None = None,
+    elapsed_s: float | None = None,
+    summary: bool = False,
 ) -> str:
     """``text/plain`` companion of :func:`stream_html`."""
     mode = _check_mode(reasoning_mode)
     lines = []
     if model:
-        lines.append(f"{_plain(model)} · {'answering' if content else 'thinking'}…")
+        lines.append(f"{_plain(model)} · {_phase(True, bool(content), elapsed_s=elapsed_s)}")
     if reasoning:
-        lines.append(_reasoning_plain(reasoning, None, mode, streaming=True, estimate=True))
+        lines.append(
+            _reasoning_plain(reasoning, None, mode, streaming=True, live=True, summary=summary)
+        )
     if content:
         lines.append(_plain(content))
     return "\n".join(lines)
@@ -617,6 +648,11 @@ class LiveAnswer:
 
     Every text shown has ``secrets`` (the API key) replaced by ``[redacted]``
     (:func:`grokbook.errors.redact`): a server that echoes the key shows it redacted.
+
+    Counts shown are only ones it has: until usage arrives with the finished answer, the
+    reasoning is labelled by its length in characters and the status line by the seconds
+    since the first update, never by an estimate of tokens (on the Responses API only a short
+    summary streams: ``wire``, with the model, tells it to label the text a summary).
     """
 
     #: Characters at the end of the answer a live update shows.
@@ -635,11 +671,16 @@ class LiveAnswer:
         reasoning_mode: str = DEFAULT_REASONING_MODE,
         secrets: tuple[str, ...] = (),
         interval: float = 0.1,
+        wire: str | None = None,
     ) -> None:
         self.model = model
         self.reasoning_mode = _check_mode(reasoning_mode)
         self.secrets = tuple(s for s in secrets if s)
         self.interval = interval
+        #: The wire the answer comes over ("responses" | "chat"), once the caller knows it.
+        self.wire = wire
+        self._started_at: float | None = None
+        self._elapsed: float | None = None
         self._parts: dict[str, list[str]] = {"reasoning": [], "content": []}
         self._chars = {"reasoning": 0, "content": 0}
         self._published_at: float | None = None
@@ -686,6 +727,33 @@ class LiveAnswer:
 
         return redact(text, self.secrets) if self.secrets else text
 
+    def _record(self) -> Any:
+        from . import catalog
+
+        return catalog.get(self.model) if self.model else None
+
+    @property
+    def summary(self) -> bool:
+        """Whether the reasoning that streams is a summary (the model on the wire says so)."""
+        record = self._record()
+        if record is None or self.wire not in ("responses", "chat"):
+            return False
+        return bool(record.readable_reasoning(self.wire) == "summary")
+
+    @property
+    def reasons(self) -> bool:
+        """Whether the model reasons before it answers (the catalog says so)."""
+        record = self._record()
+        return bool(record is not None and record.reasoning)
+
+    def terminal_status(self) -> str:
+        """The line a terminal prints when the call starts: who is reasoning, and when the
+        exact count comes (no count is shown before it exists)."""
+        who = f"{terminal_text(self.model)} · " if self.model else ""
+        shows = "a summary of the reasoning streams; " if self.summary else ""
+        phase = "reasoning" if self.reasons else "waiting"
+        return f"{who}{phase}… ({shows}tokens are counted when the answer ends)"
+
     # -- rich displays -----------------------------------------------------------------------
     def live_bundle(self) -> dict[str, str]:
         """What a live display shows now: the end of the reasoning and of the answer."""
@@ -698,21 +766,32 @@ class LiveAnswer:
             model=self.model,
             reasoning_chars=reasoning_chars,
             content_chars=content_chars,
+            elapsed_s=self._elapsed,
+            summary=self.summary,
+            reasons=self.reasons,
         )
         return {"text/html": html_doc, "text/plain": self._status()}
 
     def _status(self) -> str:
-        phase = "answering" if self._chars["content"] else "thinking" if self.started else ""
         who = f"{_plain(self.model)} · " if self.model else ""
-        if not phase:
-            return f"{who}waiting…"
-        return f"{who}{phase}… ({self._chars['content']:,} characters of answer so far)"
+        phase = _phase(
+            bool(self._chars["reasoning"]),
+            bool(self._chars["content"]),
+            reasons=self.reasons,
+            elapsed_s=self._elapsed,
+        )
+        if not self.started:
+            return f"{who}{phase}"
+        return f"{who}{phase} ({self._chars['content']:,} characters of answer so far)"
 
     def update(self, now: float, *, force: bool = False) -> dict[str, str] | None:
         """The bundle to publish at time ``now`` (seconds), or None while throttled.
 
         ``force`` publishes regardless (the first, "waiting" state).
         """
+        if self._started_at is None:
+            self._started_at = now
+        self._elapsed = now - self._started_at if self.started else None
         published = self._published_at
         chars = self._chars["reasoning"] + self._chars["content"]
         grown = chars - self._chars_at_publish
@@ -739,6 +818,7 @@ class LiveAnswer:
                 reasoning_mode=self.reasoning_mode,
                 model=self.model,
                 done=True,
+                summary=self.summary,
             )
         message = self.redact(message)
         return {"text/html": partial + error_html(message), "text/plain": error_text(message)}
@@ -857,11 +937,10 @@ def error_text(message: str) -> str:
 
 
 def error_html(message: str) -> str:
-    """A short error box; ``message`` is escaped (it may quote the server)."""
-    return (
-        f'<div class="grokbook-error" style="{_ERROR}"><strong>grokbook:</strong> '
-        f"{escape(message)}</div>"
-    )
+    """A short error box; ``message`` is escaped (it may quote the server), and a name in
+    backticks (`%grok login`) is shown as code, not with literal backticks."""
+    text = _CODE_SPAN.sub(lambda m: f"<code>{m.group(2)}</code>", escape(message))
+    return f'<div class="grokbook-error" style="{_ERROR}"><strong>grokbook:</strong> {text}</div>'
 
 
 def error_bundle(message: str) -> dict[str, str]:

@@ -41,10 +41,11 @@ lowers its concurrency while they last (AIMD: halve on new 429s, at most once pe
 
 **Interrupting.** Ctrl-C (or a Jupyter kernel interrupt) cancels the calls in flight within
 about a second and raises :class:`SweepInterrupted` (a ``KeyboardInterrupt``) whose ``.frame``
-holds the rows that finished. In Jupyter: ``df = sys.last_value.frame``. When ``asweep`` is
-cancelled, the ``CancelledError`` carries the same ``.frame``. Finished calls are already in the
-run log and cache (``cache=True``), so running the same sweep again only calls the API for
-the rest.
+holds the rows that finished; IPython and Jupyter show it as one line, no traceback.
+``gb.last_sweep()`` returns the rows of the last sweep, finished or interrupted. When
+``asweep`` is cancelled, the ``CancelledError`` carries the same ``.frame``. Finished calls are
+already in the run log, and with ``cache=True`` in the cache, so running the same sweep again
+only calls the API for the rest.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ from .tables import frame_from_rows
 if TYPE_CHECKING:  # pragma: no cover
     from .scoring import Scorer
 
-__all__ = ["RATE_LIMIT_COOLDOWN_S", "SweepInterrupted", "asweep", "grid", "sweep"]
+__all__ = ["RATE_LIMIT_COOLDOWN_S", "SweepInterrupted", "asweep", "grid", "last_sweep", "sweep"]
 
 #: After a halving, new 429s within this many seconds do not halve again.
 RATE_LIMIT_COOLDOWN_S = 1.0
@@ -81,16 +82,82 @@ _CANCEL_GRACE_S = 5.0
 
 
 class SweepInterrupted(KeyboardInterrupt):
-    """Ctrl-C during :func:`sweep`; ``.frame`` holds the rows of the calls that finished."""
+    """Ctrl-C during :func:`sweep`; ``.frame`` (and :func:`last_sweep`) holds the rows of the
+    calls that finished. The message is one line, true for the sweep's ``cache`` option."""
 
-    def __init__(self, frame: pd.DataFrame, total: int) -> None:
+    def __init__(
+        self, frame: pd.DataFrame, total: int, *, cache: bool = True, batch: bool = False
+    ) -> None:
         self.frame = frame
         self.total = total
+        answered = int((frame["status"] == "ok").sum()) if "status" in frame.columns else 0
+        failed = len(frame) - answered
+        done = f"{len(frame)} of {total} calls finished" + (f" ({failed} failed)" if failed else "")
+        if batch:
+            again = "the batches keep running: run the same sweep again to collect them"
+        elif not cache:
+            again = "cache=False, so running it again makes every call again"
+        elif answered:
+            again = (
+                f"run the same sweep again to finish it: the {answered} answered "
+                f"{'call comes' if answered == 1 else 'calls come'} from the cache"
+            )
+        else:
+            again = "run the same sweep again to start over"
         super().__init__(
-            f"Sweep interrupted: {len(frame)} of {total} calls finished. Their rows are on this "
-            "exception's .frame (in Jupyter: sys.last_value.frame); run the same sweep again to "
-            "finish it, calls already made come from the cache."
+            f"Sweep interrupted: {done}; gb.last_sweep() returns their rows (so does this "
+            f"exception's .frame); {again}."
         )
+
+
+#: The rows of the last sweep of this process, finished or interrupted (:func:`last_sweep`).
+_last_sweep: pd.DataFrame | None = None
+
+
+def last_sweep() -> pd.DataFrame | None:
+    """The rows of the last sweep this process ran, finished or interrupted (None before
+    the first): after a Ctrl-C in Jupyter, ``df = gb.last_sweep()`` keeps what finished.
+
+    >>> import grokbook as gb
+    >>> df = gb.sweep("What is 7*8?", efforts="low", progress=False)
+    >>> gb.last_sweep() is df
+    True
+    """
+    return _last_sweep
+
+
+def _remember(frame: pd.DataFrame) -> pd.DataFrame:
+    global _last_sweep
+    _last_sweep = frame
+    return frame
+
+
+def _one_line_in_ipython() -> None:
+    """In IPython (a Jupyter kernel or the terminal), show :class:`SweepInterrupted` as its
+    one-line message instead of a traceback through grokbook's internals: a custom
+    exception handler, installed once, unless another one is in place (then IPython's
+    traceback shows, as before). Checked without importing IPython."""
+    ipython = sys.modules.get("IPython")
+    get_ipython = getattr(ipython, "get_ipython", None)
+    shell = get_ipython() if callable(get_ipython) else None
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return
+    current = getattr(shell, "custom_exceptions", ())
+    if current == () or current == (SweepInterrupted,):
+        shell.set_custom_exc((SweepInterrupted,), _show_one_line)
+
+
+def _show_one_line(
+    shell: Any, etype: type[BaseException], value: BaseException, tb: Any, tb_offset: Any = None
+) -> list[str]:
+    sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
+    line = [str(value)]  # "Sweep interrupted: ..." already says what happened
+    show = getattr(shell, "_showtraceback", None)
+    if callable(show):
+        show(etype, value, line)  # a kernel sends it as the cell's error; a terminal prints it
+    else:  # pragma: no cover - an IPython without it
+        print(line[0], file=sys.stderr)
+    return line
 
 
 @dataclass(frozen=True)
@@ -214,6 +281,7 @@ def grid(
     explicit: list[str | None] | None = None
     if efforts is not None:
         raw = [efforts] if isinstance(efforts, str) else list(efforts)
+        raw = [catalog.canonical_effort(e) for e in raw]  # "HIGH" is "high"
         explicit = [None if e in (None, DEFAULT_EFFORT_LABEL) else e for e in raw]
         if not explicit:
             raise UnsupportedParameterError("efforts is empty: leave it None for every effort.")
@@ -695,7 +763,7 @@ async def asweep(
             poll_interval=poll_interval, expected=expected, scorer=scorer,
         )  # fmt: skip
         if batched is not None:
-            return batched
+            return _remember(batched)
     run = _prepare(
         prompts,
         models,
@@ -713,8 +781,12 @@ async def asweep(
         expected=expected,
         scorer=scorer,
     )
-    await run.execute()
-    return run.result()
+    try:
+        await run.execute()
+    except asyncio.CancelledError:
+        _remember(run.frame())  # unscored: no judge call while being cancelled
+        raise
+    return _remember(run.result())
 
 
 def sweep(
@@ -765,13 +837,18 @@ def sweep(
     model; otherwise the sweep runs live.
     """
     if via != "live":
-        batched = _via_batch(
-            prompts, models, efforts, repeats, client, system, temperature, progress, cache,
-            seed, on_result, via=via, accept_latency=accept_latency,
-            poll_interval=poll_interval, expected=expected, scorer=scorer,
-        )  # fmt: skip
+        try:
+            batched = _via_batch(
+                prompts, models, efforts, repeats, client, system, temperature, progress, cache,
+                seed, on_result, via=via, accept_latency=accept_latency,
+                poll_interval=poll_interval, expected=expected, scorer=scorer,
+            )  # fmt: skip
+        except SweepInterrupted as stopped:
+            _remember(stopped.frame)
+            _one_line_in_ipython()
+            raise
         if batched is not None:
-            return batched
+            return _remember(batched)
     run = _prepare(
         prompts,
         models,
@@ -801,8 +878,10 @@ def sweep(
         else:
             asyncio.run(run.execute())
     except KeyboardInterrupt:
-        raise SweepInterrupted(run.result(), len(run.jobs)) from None
-    return run.result()
+        interrupted = SweepInterrupted(_remember(run.result()), len(run.jobs), cache=run.cache)
+        _one_line_in_ipython()
+        raise interrupted from None
+    return _remember(run.result())
 
 
 def _run_in_thread(run: _Run) -> None:

@@ -255,7 +255,7 @@ class ModelPicker(widgets.VBox):  # type: ignore[misc]
 
     @traitlets.validate("reasoning_effort")
     def _valid_effort(self, proposal: dict[str, Any]) -> str | None:
-        value = proposal["value"]
+        value = catalog.canonical_effort(proposal["value"])  # "HIGH" is "high"
         if value is None:
             return None
         efforts = self.efforts
@@ -512,12 +512,15 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
         live = LiveAnswer(
             model, reasoning_mode=self.reasoning_mode, secrets=secrets, interval=REDRAW_INTERVAL_S
         )
+        notice: str | None = None
         try:
             if not prompt.strip():
                 raise UnsupportedParameterError("Type a prompt first, then click Run.")
             if self._client is None:
                 self._client = _make_client(None)
                 live.secrets = self._client._secrets()
+            # Made before %grok login: say here (once) that it still runs on the simulator.
+            notice = self._client._login_notice("Playground")
             waiting = live.update(time.monotonic(), force=True)  # starts the throttle's clock
             self.output.value = waiting["text/html"] if waiting else ""
             sent, options, conversation = self._next_turn(
@@ -531,6 +534,7 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
                 },
             )
             stream = self._client.stream(sent, **options)
+            live.wire = stream.request.wire  # labels a Responses summary as one
             async with stream:
                 async for event in stream:
                     live.add(event.kind, event.text)
@@ -542,23 +546,23 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
         except asyncio.CancelledError:
             stopped = _stopped_message(live.text("reasoning"), live.text("content"))
             self.output.value = live.partial_bundle(stopped)["text/html"]
-            self.status.value = ""
+            self.status.value = _notice_html(notice)
             return None
         except Exception as exc:
             logger.debug("grokbook: playground run failed", exc_info=True)
             self.output.value = _error_html(live.redact(_short_error(exc)))
-            self.status.value = ""
+            self.status.value = _notice_html(notice)
             return None
         finally:
             self._set_running(False)
         self.results.append(completion)
         del self.results[:-HISTORY_SIZE]
         self.output.value = live.final_bundle(completion)["text/html"]
-        self.status.value = ""
+        self.status.value = _notice_html(notice)
         if conversation is not None:
             conversation.add_turn(prompt, completion)
             turn = conversation.turns[-1]
-            self.status.value = (
+            self.status.value = _notice_html(notice) + (
                 '<span style="color:var(--jp-ui-font-color2,#666)">'
                 f"turn {turn.index + 1} · conversation ${turn.cumulative_cost_usd:.6f}</span>"
             )
@@ -566,6 +570,15 @@ class Playground(_BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc
 
     def __repr__(self) -> str:
         return f"Playground({self.picker!r}, results={len(self.results)})"
+
+
+def _notice_html(notice: str | None) -> str:
+    """A one-line notice for a status area (escaped), or nothing."""
+    if not notice:
+        return ""
+    from .render import escape
+
+    return f'<span class="grokbook-notice">{escape(notice)}</span>'
 
 
 def _stopped_message(reasoning: str, content: str) -> str:
@@ -829,7 +842,8 @@ class EffortComparer(_BackgroundRun["pd.DataFrame"], widgets.VBox):  # type: ign
 
             if self._client is None:
                 self._client = _make_client(None)
-            self.message.value = ""
+            # Made before %grok login: say here (once) that it still runs on the simulator.
+            self.message.value = _notice_html(self._client._login_notice("EffortComparer"))
             self.progress.max = len(efforts) * repeats
             self.progress.value = 0
             self.progress.bar_style = "info"

@@ -64,9 +64,9 @@ def test_messages_say_what_to_do(status: int, hint: str) -> None:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        (b'{"error": "The model grok-nope does not exist."}', "does not exist. The model or"),
-        (b'{"error": "Some requested entity was not found"}', "was not found. The model or"),
-        (b"", "HTTP 404. The model or"),
+        (b'{"error": "The model grok-nope does not exist."}', "does not exist. Check the model"),
+        (b'{"error": "Some requested entity was not found"}', "was not found. Check the model"),
+        (b"", "HTTP 404. Check the model"),
     ],
 )
 def test_one_full_stop_between_the_server_message_and_the_hint(body: bytes, expected: str) -> None:
@@ -82,7 +82,9 @@ def test_the_simulators_404_reads_as_one_sentence_per_part() -> None:
     text = str(caught.value)
     assert ".." not in text
     assert text.startswith("HTTP 404: The model grok-nope does not exist")
-    assert "it. The model or endpoint does not exist; `grokbook models`" in text
+    # The server's words once, then what to do (nothing close to suggest), no backticks.
+    assert "it. Check the model id (grokbook models, in a notebook %grok models" in text
+    assert text.count("does not exist") == 1 and "`" not in text and "Did you mean" not in text
 
 
 def test_redaction_and_empty_bodies() -> None:

@@ -241,13 +241,15 @@ def test_plain_text_can_skip_html_escaping_for_terminals() -> None:
 def test_stream_html_phases_and_escaping() -> None:
     waiting = render.stream_html("", "", model="grok-3-mini-beta")
     assert "grok-3-mini-beta · waiting…" in waiting
-    thinking = render.stream_html(SCRIPT, "", reasoning_mode="collapse", model="m")
+    assert "grok-4.3 · reasoning…<" in render.stream_html("", "", model="grok-4.3", reasons=True)
+    thinking = render.stream_html(SCRIPT, "", reasoning_mode="collapse", model="m", elapsed_s=2.25)
     assert '<details class="grokbook-reasoning" open' in thinking
-    assert "thinking…" in thinking and "&lt;script&gt;" in thinking
+    assert "m · reasoning… 2.2s" in thinking and "&lt;script&gt;" in thinking
     answering = render.stream_html("r" * 30, IMG, reasoning_mode="collapse")
     assert "open" not in answering.split("<summary")[0]
-    # No usage yet: an estimate from the text's length (~4 characters a token), labelled so.
-    assert "Reasoning · ~8 tokens so far (estimate)" in answering
+    # No usage yet: what is known (its length), never a token count it does not have.
+    assert "Reasoning · 30 characters so far · tokens counted when the answer ends" in answering
+    assert "tokens so far" not in answering and "~" not in answering
     assert "&lt;img src=x onerror=alert(1)&gt;" in answering
     hidden = render.stream_html("secret thoughts", "ok", reasoning_mode="hide", done=True)
     assert "secret thoughts" not in hidden and "(hidden)" in hidden and "…" not in hidden
@@ -255,21 +257,57 @@ def test_stream_html_phases_and_escaping() -> None:
         assert not [t for t, _ in parsed_tags(html_doc) if t in ("script", "img")]
     assert (
         render.stream_text("r", "a <b>", model="m")
-        == "m · answering…\n[Reasoning · ~1 tokens so far (estimate), collapsed]\na &lt;b&gt;"
+        == "m · answering…\n[Reasoning · 1 character so far · tokens counted when the answer "
+        "ends, collapsed]\na &lt;b&gt;"
     )
 
 
-def test_live_reasoning_counts_are_estimates_until_usage_gives_the_exact_count() -> None:
+@pytest.mark.parametrize(("summary", "what"), [(True, "Reasoning summary"), (False, "Reasoning")])
+def test_live_reasoning_shows_characters_until_usage_gives_the_exact_count(
+    summary: bool, what: str
+) -> None:
+    """Issue 23.3: a Responses summary of 62 "tokens" finished at 1,961; no estimate is shown."""
     text = "x" * 2_522
     assert render.estimate_tokens(text) == 631 and render.estimate_tokens("") == 0
-    assert "~631 tokens so far (estimate)" in render.stream_html(text, "")
-    stopped = render.stream_html(text, "", done=True)  # Stop: partial, no usage will come
-    assert "~631 tokens (estimate)" in stopped and "so far" not in stopped
-    exact = render.stream_html(text, "ok", reasoning_tokens=700)
-    assert "Reasoning · 700 tokens" in exact and "~" not in exact and "estimate" not in exact
+    live = render.stream_html(text, "", summary=summary)
+    assert f"{what} · 2,522 characters so far · tokens counted when the answer ends" in live
+    assert "631" not in live and "estimate" not in live
+    stopped = render.stream_html(text, "", done=True, summary=summary)  # Stop: no usage comes
+    assert f"{what} · 2,522 characters · no token count (the answer did not finish)" in stopped
+    assert "so far" not in stopped
+    exact = render.stream_html(text, "ok", reasoning_tokens=700, summary=summary)
+    assert "Reasoning · 700 tokens" in exact and "characters" not in exact
     finished = render.completion_bundle(make(reasoning=text))["text/html"]
     assert "Reasoning · 310 tokens" in finished  # the exact usage.reasoning_tokens
     assert "estimate" not in finished and "so far" not in finished
+
+
+@pytest.mark.parametrize(
+    ("model", "wire", "summary"),
+    [
+        ("grok-4.3", "responses", True),  # only a summary streams there
+        ("grok-4.3", "chat", False),  # no reasoning text at all
+        ("grok-3-mini-beta", "chat", False),  # the raw reasoning_content
+        ("grok-4.6", "responses", False),  # streams its reasoning text
+        ("grok-4.3", None, False),  # wire not known yet
+        ("no-such-model", "responses", False),
+    ],
+)
+def test_live_answer_labels_a_responses_summary_as_one(
+    model: str, wire: str | None, summary: bool
+) -> None:
+    live = render.LiveAnswer(model, wire=wire)
+    assert live.summary is summary
+    assert ("a summary of the reasoning streams" in live.terminal_status()) is summary
+    assert "tokens are counted when the answer ends" in live.terminal_status()
+    live.update(10.0, force=True)
+    live.add("reasoning", "Checking the arithmetic.")
+    bundle = live.update(13.5)
+    assert bundle is not None
+    what = "Reasoning summary" if summary else "Reasoning"
+    assert f"{what} · 24 characters so far" in bundle["text/html"]
+    assert "reasoning… 3.5s" in bundle["text/html"] and "reasoning… 3.5s" in bundle["text/plain"]
+    assert "token" not in bundle["text/plain"]
 
 
 def test_error_rendering_is_escaped_and_redacted() -> None:
@@ -377,16 +415,16 @@ def test_live_throttle_by_time_and_by_bytes() -> None:
     assert forced is not None and live.updates == 5
 
 
-def test_live_update_shows_the_end_with_a_note_and_an_estimate_of_the_whole() -> None:
+def test_live_update_shows_the_end_with_a_note_and_the_length_of_the_whole() -> None:
     live = render.LiveAnswer("grok-4.3", reasoning_mode="show")
     live.add("reasoning", "r" * 5_000)
     bundle = live.update(0.0, force=True)
     assert bundle is not None
     html_doc = bundle["text/html"]
-    assert "~1,250 tokens so far (estimate)" in html_doc  # the whole reasoning's estimate
+    assert "Reasoning · 5,000 characters so far" in html_doc  # the whole reasoning's length
     assert "[… 3,800 earlier characters, shown in full when the answer ends]" in html_doc
     assert html_doc.count("r" * 1_200) == 1 and "r" * 1_201 not in html_doc
-    assert bundle["text/plain"] == "grok-4.3 · thinking… (0 characters of answer so far)"
+    assert bundle["text/plain"] == "grok-4.3 · reasoning… 0.0s (0 characters of answer so far)"
     live.add("content", SCRIPT)
     answering = live.live_bundle()
     assert "answering…" in answering["text/html"] and "&lt;script&gt;" in answering["text/html"]

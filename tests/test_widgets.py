@@ -232,18 +232,19 @@ async def test_stop_cancels_the_run_and_keeps_the_partial_answer(
     task = pg.start()
     await asyncio.sleep(0.3)
     assert "thinking" in pg.output.value  # the reasoning streamed in while running
-    # The live count estimates tokens from the text (~4 characters a token), not the chunks.
+    # What is known while it streams: the text's length, not a token count it cannot have.
     chunks = pg.output.value.count("thinking ")
-    live = re.search(r"Reasoning · ~(\d+) tokens so far \(estimate\)", pg.output.value)
+    live = re.search(r"Reasoning · ([\d,]+) characters so far", pg.output.value)
     assert live is not None and chunks > 1
-    assert int(live.group(1)) == -(-len("thinking " * chunks) // 4) != chunks
+    assert int(live.group(1).replace(",", "")) == len("thinking " * chunks)
+    assert "tokens so far" not in pg.output.value
     pg.stop_button.click()
     assert await task is None
     shown = pg.output.value
     # The message sits below what arrived and says where it is.
     assert shown.index("thinking") < shown.index("Stopped while the model was reasoning")
     assert "before any answer: the reasoning so far is above" in shown
-    assert re.search(r"Reasoning · ~\d+ tokens \(estimate\)", shown)  # partial
+    assert re.search(r"Reasoning · [\d,]+ characters · no token count", shown)  # partial
     assert pg.results == []
     assert not pg.run_button.disabled
     assert pg.stop_button.layout.display == "none"
