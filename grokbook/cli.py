@@ -325,7 +325,8 @@ def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--via",
         choices=("live", "batch", "auto"),
         default="live",
-        help="live calls (default), the Batch API (half price, results within a day), or "
+        help="live calls (default), the Batch API (results typically within a day; the discount "
+        "is per model: grokbook models and the README), or "
         "auto: the Batch API from 1,000 calls up",
     )
     p.add_argument("--csv", metavar="FILE", help="write one row per call to this CSV file")
