@@ -20,7 +20,16 @@ from ._core import ChatRequest, compute_cost, effort_used, unprefixed
 from .errors import IncompleteStreamError, StreamParseError, make_status_error, redact
 from .result import Completion, StreamEvent, ToolCall
 
-__all__ = ["Parts", "StreamState", "assemble", "load_payload", "wire_for"]
+__all__ = [
+    "Parts",
+    "StreamState",
+    "WrongShape",
+    "assemble",
+    "listed",
+    "load_payload",
+    "text_or_none",
+    "wire_for",
+]
 
 
 def wire_for(request: ChatRequest) -> ModuleType:
@@ -28,6 +37,44 @@ def wire_for(request: ChatRequest) -> ModuleType:
     from . import _wire_chat, _wire_responses
 
     return _wire_responses if request.wire == "responses" else _wire_chat
+
+
+class WrongShape(Exception):
+    """A field a wire reads has the wrong JSON type (``citations: 5``). The readers raise it;
+    ``parse`` turns it into ResponseParseError, a stream into StreamParseError (with the
+    partial answer), so a server's garbage never escapes as a TypeError."""
+
+
+_JSON_TYPE_NAMES = {dict: "an object", list: "a list", str: "text", bool: "a boolean"}
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def listed(value: Any, what: str) -> list[Any]:
+    """A list field: the list, ``[]`` when absent or null, else :class:`WrongShape`."""
+    if isinstance(value, list):
+        return value
+    if value is None:
+        return []
+    raise WrongShape(f"{what} is {_json_type(value)}, not a list")
+
+
+def text_or_none(value: Any, what: str) -> str | None:
+    """A text field: the text, None when absent or null, else :class:`WrongShape`."""
+    if value is None or isinstance(value, str):
+        return value
+    raise WrongShape(f"{what} is {_json_type(value)}, not text")
+
+
+def mapping_or_none(value: Any, what: str) -> Mapping[str, Any] | None:
+    """An object field: the object, None when absent or null, else :class:`WrongShape`."""
+    if value is None or isinstance(value, Mapping):
+        return value
+    raise WrongShape(f"{what} is {_json_type(value)}, not an object")
 
 
 @dataclass
@@ -154,6 +201,17 @@ class StreamState:
             partial_content="".join(self.content),
             partial_reasoning="".join(self.reasoning),
         )
+
+    def wrong_shape(self, exc: WrongShape, payload: str) -> StreamParseError:
+        """The error for an event with a wrong-typed field, with the partial answer."""
+        error = self.incomplete(
+            f"The stream carried an event of the wrong shape ({exc}); the answer so far is "
+            "kept on this error (partial_content).",
+            StreamParseError,
+        )
+        assert isinstance(error, StreamParseError)
+        error.snippet = redact(payload[:200], self.secrets)
+        return error
 
     def server_error(self, payload: Mapping[str, Any] | str) -> IncompleteStreamError:
         """An error the provider reported mid-stream, redacted, with the partial answer."""

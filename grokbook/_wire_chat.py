@@ -15,7 +15,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._core import ChatRequest, WireSettings, bad_shape
-from ._wire import Parts, StreamState, assemble, load_payload
+from ._wire import (
+    Parts,
+    StreamState,
+    WrongShape,
+    assemble,
+    listed,
+    load_payload,
+    mapping_or_none,
+    text_or_none,
+)
 from .errors import make_status_error
 from .providers import Provider
 from .result import Completion, StreamEvent, ToolCall
@@ -53,7 +62,7 @@ def _reasoning_text(provider: Provider, message: Mapping[str, Any]) -> str | Non
 
 def _tool_calls(message: Mapping[str, Any]) -> list[ToolCall]:
     calls = []
-    for call in message.get("tool_calls") or ():
+    for call in listed(message.get("tool_calls"), "message.tool_calls"):
         if not isinstance(call, Mapping):
             continue
         function = call.get("function") if isinstance(call.get("function"), Mapping) else {}
@@ -85,10 +94,8 @@ def _header(parts: Parts, data: Mapping[str, Any]) -> None:
     value = data.get("usage")
     if isinstance(value, dict):
         parts.raw_usage = value
-    citations = data.get("citations")
-    if citations:
-        for url in citations:
-            parts.cite(url.get("url") if isinstance(url, Mapping) else url)
+    for url in listed(data.get("citations"), "citations"):
+        parts.cite(url.get("url") if isinstance(url, Mapping) else url)
 
 
 def parse(
@@ -114,12 +121,16 @@ def parse(
     content = message.get("content")
     if content is not None and not isinstance(content, str):
         raise bad_shape("message content is not text", status_code, data, secrets)
-    parts = Parts(content=[content or ""], finish_reason=choices[0].get("finish_reason"))
-    _header(parts, data)
-    reasoning = _reasoning_text(request.provider, message)
-    if reasoning:
-        parts.reasoning.append(reasoning)
-    parts.tool_calls.extend(_tool_calls(message))
+    parts = Parts(content=[content or ""])
+    try:
+        parts.finish_reason = text_or_none(choices[0].get("finish_reason"), "finish_reason")
+        _header(parts, data)
+        reasoning = _reasoning_text(request.provider, message)
+        if reasoning:
+            parts.reasoning.append(reasoning)
+        parts.tool_calls.extend(_tool_calls(message))
+    except WrongShape as exc:
+        raise bad_shape(str(exc), status_code, data, secrets) from None
     return assemble(request, parts, latency_s=latency_s, raw=data)
 
 
@@ -144,6 +155,12 @@ class Stream(StreamState):
             self._close_tools()
             return []
         chunk = load_payload(payload, self)
+        try:
+            return self._read(chunk)
+        except WrongShape as exc:
+            raise self.wrong_shape(exc, payload) from None
+
+    def _read(self, chunk: dict[str, Any]) -> list[StreamEvent]:
         choices = chunk.get("choices")
         if not choices and "error" in chunk:
             raise self.server_error(chunk)
@@ -151,14 +168,12 @@ class Stream(StreamState):
         parts = self.parts
         _header(parts, chunk)
         events: list[StreamEvent] = []
-        if not choices or not isinstance(choices, list):
-            return events
         fields = self._reasoning_fields
-        for choice in choices:
+        for choice in listed(choices, "choices"):
             if not isinstance(choice, dict):
                 continue
-            delta = choice.get("delta")
-            if delta and isinstance(delta, dict):
+            delta = mapping_or_none(choice.get("delta"), "choices[].delta")
+            if delta:
                 for name in fields:
                     reasoning = delta.get(name)
                     if isinstance(reasoning, str):
@@ -166,22 +181,22 @@ class Stream(StreamState):
                             parts.reasoning.append(reasoning)
                             events.append(StreamEvent("reasoning", reasoning))
                         break
-                text = delta.get("content")
-                if text and isinstance(text, str):
+                text = text_or_none(delta.get("content"), "delta.content")
+                if text:
                     parts.content.append(text)
                     events.append(StreamEvent("content", text))
                 pieces = delta.get("tool_calls")
-                if pieces:
-                    self._tool_pieces(pieces)
-            finish = choice.get("finish_reason")
+                if pieces is not None:
+                    self._tool_pieces(listed(pieces, "delta.tool_calls"))
+            finish = text_or_none(choice.get("finish_reason"), "finish_reason")
             if finish:
                 parts.finish_reason = finish
         if events and self.first_token_s is None:
             self.emitted(events)
         return events
 
-    def _tool_pieces(self, pieces: Any) -> None:
-        for piece in pieces or ():
+    def _tool_pieces(self, pieces: list[Any]) -> None:
+        for piece in pieces:
             if not isinstance(piece, Mapping):
                 continue
             index = piece.get("index", len(self._tools))

@@ -33,7 +33,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._core import ChatRequest, WireSettings, bad_shape
-from ._wire import Parts, StreamState, assemble, load_payload
+from ._wire import (
+    Parts,
+    StreamState,
+    WrongShape,
+    assemble,
+    listed,
+    load_payload,
+    mapping_or_none,
+    text_or_none,
+)
 from .errors import make_status_error
 from .providers import Provider
 from .result import Completion, StreamEvent, ToolCall
@@ -93,18 +102,18 @@ def build_body(
     return body
 
 
-def _texts(items: Any, kind: str) -> list[str]:
-    return [
-        part["text"]
-        for part in items or ()
-        if isinstance(part, Mapping)
-        and part.get("type") == kind
-        and isinstance(part.get("text"), str)
-    ]
+def _texts(items: Any, kind: str, what: str) -> list[str]:
+    texts = []
+    for part in listed(items, what):
+        if isinstance(part, Mapping) and part.get("type") == kind:
+            text = text_or_none(part.get("text"), f"a {kind}'s text")
+            if text is not None:
+                texts.append(text)
+    return texts
 
 
 def _annotations(parts: Parts, annotations: Any) -> None:
-    for note in annotations or ():
+    for note in listed(annotations, "annotations"):
         if isinstance(note, Mapping):
             parts.cite(note.get("url"))
 
@@ -135,17 +144,20 @@ def _read_item(parts: Parts, item: Any, *, texts: bool = True) -> None:
         return
     kind = item.get("type")
     if kind == "message":
-        for part in item.get("content") or ():
-            if not isinstance(part, Mapping):
+        for part in listed(item.get("content"), "a message's content"):
+            if not isinstance(part, Mapping) or not texts:
                 continue
-            if texts and part.get("type") == "output_text" and isinstance(part.get("text"), str):
-                parts.content.append(part["text"])
-            if texts:
-                _annotations(parts, part.get("annotations"))
+            if part.get("type") == "output_text":
+                text = text_or_none(part.get("text"), "an output_text's text")
+                if text is not None:
+                    parts.content.append(text)
+            _annotations(parts, part.get("annotations"))
     elif kind == "reasoning":
+        reasoning = _texts(item.get("content"), "reasoning_text", "a reasoning item's content")
+        summary = _texts(item.get("summary"), "summary_text", "a reasoning item's summary")
         if texts:
-            _append_paragraphs(parts.reasoning, _texts(item.get("content"), "reasoning_text"))
-            _append_paragraphs(parts.summary, _texts(item.get("summary"), "summary_text"))
+            _append_paragraphs(parts.reasoning, reasoning)
+            _append_paragraphs(parts.summary, summary)
         parts.reasoning_items.append(dict(item))
     elif kind == "function_call":
         call = _tool_call(item)
@@ -176,7 +188,7 @@ def _read_header(parts: Parts, data: Mapping[str, Any]) -> None:
     reasoning = data.get("reasoning")
     if isinstance(reasoning, Mapping) and isinstance(reasoning.get("effort"), str):
         parts.reported_effort = reasoning["effort"]
-    for url in data.get("citations") or ():
+    for url in listed(data.get("citations"), "citations"):
         parts.cite(url.get("url") if isinstance(url, Mapping) else url)
 
 
@@ -203,11 +215,24 @@ def parse(
     if not isinstance(output, list):
         raise bad_shape("no output list", status_code, data, secrets)
     parts = Parts()
-    _read_header(parts, data)
-    for item in output:
-        _read_item(parts, item)
+    try:
+        _read_header(parts, data)
+        for item in output:
+            _read_item(parts, item)
+    except WrongShape as exc:
+        raise bad_shape(str(exc), status_code, data, secrets) from None
     parts.finish_reason = _finish_reason(data, parts)
     return assemble(request, parts, latency_s=latency_s, raw=data)
+
+
+#: The events whose ``delta`` is answer or reasoning text.
+_TEXT_DELTAS = frozenset(
+    {
+        "response.output_text.delta",
+        "response.reasoning_text.delta",
+        "response.reasoning_summary_text.delta",
+    }
+)
 
 
 class Stream(StreamState):
@@ -226,39 +251,49 @@ class Stream(StreamState):
             # response.completed, which is what ends it here): nothing to read in it.
             return []
         event = load_payload(payload, self)
-        kind = event.get("type")
+        try:
+            return self._read(event)
+        except WrongShape as exc:
+            raise self.wrong_shape(exc, payload) from None
+
+    def _read(self, event: dict[str, Any]) -> list[StreamEvent]:
+        kind = text_or_none(event.get("type"), "an event's type")
         self.chunks += 1
         parts = self.parts
         events: list[StreamEvent] = []
-        delta = event.get("delta")
-        text = delta if isinstance(delta, str) and delta else None
-        if kind in ("response.created", "response.in_progress"):
+        if kind in _TEXT_DELTAS:
+            text = text_or_none(event.get("delta"), f"{kind}'s delta")
+            if not text:
+                pass
+            elif kind == "response.output_text.delta":
+                parts.content.append(text)
+                events.append(StreamEvent("content", text))
+            elif kind == "response.reasoning_text.delta":
+                parts.reasoning.append(text)
+                events.append(StreamEvent("reasoning", text))
+            else:
+                index = (event.get("item_id"), event.get("summary_index"))
+                if self._summary_index is not None and index != self._summary_index:
+                    parts.summary.append("\n\n")
+                self._summary_index = index
+                parts.summary.append(text)
+                # The summary is the reasoning shown, unless the model streams its raw text.
+                if not parts.reasoning:
+                    events.append(StreamEvent("reasoning", text))
+        elif kind in ("response.created", "response.in_progress"):
             response = event.get("response")
             if isinstance(response, Mapping):
                 _read_header(parts, response)
-        elif kind == "response.reasoning_text.delta" and text:
-            parts.reasoning.append(text)
-            events.append(StreamEvent("reasoning", text))
-        elif kind == "response.reasoning_summary_text.delta" and text:
-            index = (event.get("item_id"), event.get("summary_index"))
-            if self._summary_index is not None and index != self._summary_index:
-                parts.summary.append("\n\n")
-            self._summary_index = index
-            parts.summary.append(text)
-            # The summary is the reasoning shown, unless the model streams its raw text.
-            if not parts.reasoning:
-                events.append(StreamEvent("reasoning", text))
-        elif kind == "response.output_text.delta" and text:
-            parts.content.append(text)
-            events.append(StreamEvent("content", text))
         elif kind == "response.output_text.annotation.added":
-            _annotations(parts, [event.get("annotation")])
+            note = mapping_or_none(event.get("annotation"), f"{kind}'s annotation")
+            _annotations(parts, [note])
         elif kind == "response.output_item.done":
-            _read_item(parts, event.get("item"), texts=False)
+            item = mapping_or_none(event.get("item"), f"{kind}'s item")
+            _read_item(parts, item, texts=False)
         elif kind in ("response.completed", "response.incomplete"):
-            response = event.get("response")
-            if not isinstance(response, dict):
-                raise self.incomplete(f"The {kind} event carried no response object.")
+            response = mapping_or_none(event.get("response"), f"{kind}'s response")
+            if response is None:
+                raise WrongShape(f"{kind} carried no response object")
             self._complete(response)
         elif kind == "response.failed":
             response = event.get("response")
@@ -268,12 +303,12 @@ class Stream(StreamState):
             raise self.server_error(event)
         return self.emitted(events)
 
-    def _complete(self, response: dict[str, Any]) -> None:
+    def _complete(self, response: Mapping[str, Any]) -> None:
         """The final response: authoritative usage, ids and items; streamed text kept."""
         parts = self.parts
         _read_header(parts, response)
         final = Parts()
-        for item in response.get("output") or ():
+        for item in listed(response.get("output"), "the final response's output"):
             _read_item(final, item)
         # Items the stream already delivered (output_item.done) are replaced by the final list.
         if final.reasoning_items or final.tool_calls or final.server_tool_calls:
@@ -288,7 +323,7 @@ class Stream(StreamState):
         for url in final.citations:
             parts.cite(url)
         parts.finish_reason = _finish_reason(response, parts)
-        self._final = response
+        self._final = dict(response)
         self.done = True
 
     def raw(self) -> dict[str, Any]:
