@@ -99,8 +99,10 @@ class ResponseLimits:
 
     ``deadline_s``: a non-streamed attempt (headers and whole body) must end this many seconds
     after it was sent; each retry gets its own. ``idle_s``: the longest a stream may go
-    without an event. ``stream_total_s``: the longest a whole stream may last (None: no
-    limit). ``max_bytes``: the decoded size of one body or stream.
+    without an event that carries output or changes its state (keep-alive comments and
+    repeated ``response.in_progress`` events do not count). ``stream_total_s``: the longest a
+    whole stream may last (None: no limit). ``max_bytes``: the decoded size of one body or
+    stream.
     """
 
     deadline_s: float | None = _retry.DEFAULT_TIMEOUT.read
@@ -302,12 +304,18 @@ class _StreamClock:
         self.end = None if limits.stream_total_s is None else now + limits.stream_total_s
         self.size = 0
 
-    def chunk(self, chunk: bytes, state: StreamState, dispatched: bool) -> None:
-        now = time.monotonic()
+    def chunk(self, chunk: bytes) -> None:
+        """Count a chunk's bytes against the size cap (before its events are read)."""
         self.size += len(chunk)
         if self.size > self.limits.max_bytes:
             raise too_large(self.limits.max_bytes, 200, "stream")
-        if dispatched:
+
+    def read(self, state: StreamState, progress_before: int) -> None:
+        """After a chunk's events were read: activity only when one carried output or a state
+        change (``state.progress`` moved); a keep-alive comment or a repeated
+        ``response.in_progress`` is not activity. Then the limits are checked."""
+        now = time.monotonic()
+        if state.progress != progress_before:
             self.last_event = now
         self.check(state, now)
 
@@ -347,9 +355,11 @@ def stream_sync(
     clock = _StreamClock(limits or ResponseLimits())
     try:
         for chunk in response.iter_bytes():
-            payloads = decoder.feed(chunk)
-            clock.chunk(chunk, state, bool(payloads))
-            yield from _events(state, payloads)
+            clock.chunk(chunk)
+            progress = state.progress
+            events = _events(state, decoder.feed(chunk))
+            clock.read(state, progress)
+            yield from events
         yield from _events(state, decoder.flush())
     except httpx.HTTPError as exc:
         raise broken(state, exc) from safe_cause(exc, state.secrets)
@@ -441,9 +451,11 @@ async def stream_async(
                 raise clock.expired(state) from None
             if chunk is None:
                 break
-            payloads = decoder.feed(chunk)
-            clock.chunk(chunk, state, bool(payloads))
-            for event in _events(state, payloads):
+            clock.chunk(chunk)
+            progress = state.progress
+            events = _events(state, decoder.feed(chunk))
+            clock.read(state, progress)
+            for event in events:
                 yield event
         for event in _events(state, decoder.flush()):
             yield event

@@ -179,8 +179,11 @@ class StreamState:
         self.started = started
         self.secrets = secrets
         self.parts = Parts()
+        #: The terminal event came (response.completed / [DONE]): later events are ignored.
         self.done = False
         self.chunks = 0
+        #: Counts events that carried output or changed the state: the idle limit's activity.
+        self.progress = 0
         self.first_token_s: float | None = None
 
     # -- the partial answer, kept on every error ------------------------------------------
@@ -217,8 +220,9 @@ class StreamState:
         """An error the provider reported mid-stream, redacted, with the partial answer."""
         body = payload if isinstance(payload, str) else json.dumps(payload)
         err = make_status_error(502, body.encode(), secrets=self.secrets)
+        said = str(err.server_message or err).rstrip(".")
         return self.incomplete(
-            f"The provider reported an error mid-stream: {err.server_message or err}. "
+            f"The provider reported an error mid-stream: {said}. "
             "The partial answer is on this error as partial_content."
         )
 

@@ -150,8 +150,11 @@ class Stream(StreamState):
 
         The hot path of a stream (once per token): one ``json.loads`` and a few dict reads.
         """
+        if self.done:
+            return []  # nothing after [DONE] counts
         if payload[:1] != "{" and payload.strip() == "[DONE]":
             self.done = True
+            self.progress += 1
             self._close_tools()
             return []
         chunk = load_payload(payload, self)
@@ -169,6 +172,7 @@ class Stream(StreamState):
         _header(parts, chunk)
         events: list[StreamEvent] = []
         fields = self._reasoning_fields
+        changed = bool(chunk.get("usage") or chunk.get("citations"))
         for choice in listed(choices, "choices"):
             if not isinstance(choice, dict):
                 continue
@@ -187,15 +191,19 @@ class Stream(StreamState):
                     events.append(StreamEvent("content", text))
                 pieces = delta.get("tool_calls")
                 if pieces is not None:
-                    self._tool_pieces(listed(pieces, "delta.tool_calls"))
+                    changed = self._tool_pieces(listed(pieces, "delta.tool_calls")) or changed
             finish = text_or_none(choice.get("finish_reason"), "finish_reason")
             if finish:
                 parts.finish_reason = finish
-        if events and self.first_token_s is None:
-            self.emitted(events)
+                changed = True
+        if events or changed:
+            self.progress += 1
+            if events and self.first_token_s is None:
+                self.emitted(events)
         return events
 
-    def _tool_pieces(self, pieces: list[Any]) -> None:
+    def _tool_pieces(self, pieces: list[Any]) -> bool:
+        """Add tool-call pieces to their slots; whether there were any."""
         for piece in pieces:
             if not isinstance(piece, Mapping):
                 continue
@@ -212,6 +220,7 @@ class Stream(StreamState):
                     slot["name"] += function["name"]
                 if isinstance(function.get("arguments"), str):
                     slot["arguments"] += function["arguments"]
+        return bool(pieces)
 
     def _close_tools(self) -> None:
         for _, slot in sorted(self._tools.items()):

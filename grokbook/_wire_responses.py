@@ -244,8 +244,11 @@ class Stream(StreamState):
         super().__init__(request, started, secrets)
         self._final: dict[str, Any] = {}
         self._summary_index: tuple[Any, Any] | None = None
+        self._last_number = -1
 
     def feed(self, payload: str) -> list[StreamEvent]:
+        if self.done:
+            return []  # nothing after response.completed / response.incomplete counts
         if payload[:1] != "{" and payload.strip() in ("", "[DONE]"):
             # xAI's spec says a Responses stream may end with `data: [DONE]` (after
             # response.completed, which is what ends it here): nothing to read in it.
@@ -259,6 +262,13 @@ class Stream(StreamState):
     def _read(self, event: dict[str, Any]) -> list[StreamEvent]:
         kind = text_or_none(event.get("type"), "an event's type")
         self.chunks += 1
+        number = event.get("sequence_number")
+        if type(number) is int:
+            if number <= self._last_number:
+                return []  # an event sent again (xAI numbers its events 0, 1, 2, ...)
+            self._last_number = number
+        if kind != "response.in_progress":  # a restatement, not progress (idle limit)
+            self.progress += 1
         parts = self.parts
         events: list[StreamEvent] = []
         if kind in _TEXT_DELTAS:
@@ -304,21 +314,26 @@ class Stream(StreamState):
         return self.emitted(events)
 
     def _complete(self, response: Mapping[str, Any]) -> None:
-        """The final response: authoritative usage, ids and items; streamed text kept."""
+        """The final response: the truth for the answer's text, usage, ids and items (the
+        deltas were a preview: one lost or sent twice on the way changes nothing here)."""
         parts = self.parts
         _read_header(parts, response)
+        output = listed(response.get("output"), "the final response's output")
         final = Parts()
-        for item in listed(response.get("output"), "the final response's output"):
+        for item in output:
             _read_item(final, item)
         # Items the stream already delivered (output_item.done) are replaced by the final list.
         if final.reasoning_items or final.tool_calls or final.server_tool_calls:
             parts.reasoning_items = final.reasoning_items
             parts.tool_calls = final.tool_calls
             parts.server_tool_calls = final.server_tool_calls
-        for name in ("content", "reasoning"):
-            if not getattr(parts, name) and getattr(final, name):
-                setattr(parts, name, getattr(final, name))
-        if not parts.summary and final.summary:
+        # A final response that lists its message holds the answer's text; one without any
+        # (a server that omits output here) leaves the streamed text as it is.
+        if any(isinstance(item, Mapping) and item.get("type") == "message" for item in output):
+            parts.content = final.content
+        if final.reasoning:
+            parts.reasoning = final.reasoning
+        if final.summary:
             parts.summary = final.summary
         for url in final.citations:
             parts.cite(url)

@@ -390,3 +390,105 @@ def test_fuzz_any_stream_gives_a_completion_or_a_grokbook_error(wire: str, data:
         state.finish()
 
     _only_grokbook_errors(run)
+
+
+# == item 16: response.completed is the truth; nothing after the terminal event counts =========
+def _numbered(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events with xAI's ``sequence_number`` (0, 1, 2, ...), as real streams carry it."""
+    return [{**event, "sequence_number": n} for n, event in enumerate(events)]
+
+
+def _duplicated_delta() -> list[dict[str, Any]]:
+    events = _numbered(responses_events())
+    delta = next(e for e in events if e["type"] == "response.output_text.delta")
+    at = events.index(delta)
+    return [*events[: at + 1], dict(delta), *events[at + 1 :]]  # sent twice, same number
+
+
+def _unnumbered_duplicate() -> list[dict[str, Any]]:
+    events = responses_events()
+    delta = next(e for e in events if e["type"] == "response.output_text.delta")
+    at = events.index(delta)
+    return [*events[: at + 1], dict(delta), *events[at + 1 :]]
+
+
+def _after_completed(*extra: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*responses_events(), *extra]
+
+
+def _chat_after_done(*extra: dict[str, Any]) -> bytes:
+    return (
+        chat_sse_bytes(chat_chunks())
+        + "".join(f"data: {json.dumps(e)}\n\n" for e in extra).encode()
+    )
+
+
+def chat_sse_bytes(chunks: list[dict[str, Any]]) -> bytes:
+    return ("".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n").encode()
+
+
+#: name -> (wire, SSE body, whether the events seen are exactly the answer)
+STREAM_ORDER: dict[str, tuple[str, bytes, bool]] = {
+    "a delta event sent twice (same sequence_number)": (
+        "responses", responses_sse(_duplicated_delta()), True,
+    ),
+    "a delta event sent twice (no sequence numbers)": (
+        "responses", responses_sse(_unnumbered_duplicate()), False,
+    ),
+    "an error event after response.completed": (
+        "responses",
+        responses_sse(_after_completed({"type": "error", "code": "x", "message": "late"})),
+        True,
+    ),
+    "response.failed after response.completed": (
+        "responses",
+        responses_sse(_after_completed({"type": "response.failed", "response": {"error": {}}})),
+        True,
+    ),
+    "a delta after response.completed": (
+        "responses",
+        responses_sse(_after_completed({"type": "response.output_text.delta", "delta": "!!"})),
+        True,
+    ),
+    "a wrong-typed event after response.completed": (
+        "responses",
+        responses_sse(_after_completed({"type": "response.completed", "response": 5})),
+        True,
+    ),
+    "chat content after [DONE]": (
+        "chat",
+        _chat_after_done({"choices": [{"index": 0, "delta": {"content": " and more"}}]}),
+        True,
+    ),
+    "chat error after [DONE]": (
+        "chat", _chat_after_done({"error": {"message": "late failure"}}), True,
+    ),
+    "chat junk after [DONE]": ("chat", _chat_after_done({"choices": 5}), True),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", list(STREAM_ORDER))
+def test_the_terminal_event_decides_the_answer(name: str, mode: str) -> None:
+    wire, body, exact_events = STREAM_ORDER[name]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers=SSE)
+
+    events, result = outcome(wire, mode, True, handler)
+    assert isinstance(result, gb.Completion), repr(result)
+    assert result.content == "101 * 3 = 303"
+    assert result.reasoning == "Multiply 101 by 3."
+    shown = "".join(e.text for e in events if e.kind == "content")
+    if exact_events:
+        assert shown == "101 * 3 = 303"
+
+
+def test_the_final_text_of_response_completed_wins_over_the_deltas() -> None:
+    """Deltas that disagree with response.completed (a proxy that dropped one, a server that
+    resent one): the Completion holds the completed response's text."""
+    events = responses_events()
+    events = [e for e in events if e.get("delta") != " = 303"]  # one delta lost on the way
+    _, result = outcome("responses", "sync", True, events_response("responses", events))
+    assert isinstance(result, gb.Completion), repr(result)
+    assert result.content == "101 * 3 = 303"
