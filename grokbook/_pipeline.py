@@ -50,6 +50,7 @@ from .errors import (
     StreamTimeoutError,
     make_status_error,
     redact,
+    redact_bytes,
 )
 from .result import StreamEvent
 
@@ -175,6 +176,13 @@ class Policy:
             f"Could not reach {host}: {detail}. Check your network and base_url."
         )
 
+    def scrub(self, response: httpx.Response) -> None:
+        """Redact the secrets from a body just read: where a response enters grokbook, so no
+        later frame, object or display holds a key the server echoed."""
+        secrets = self.secrets()
+        if secrets:
+            response._content = redact_bytes(response.content, secrets)
+
     def safe_cause(self, exc: BaseException) -> BaseException | None:
         return safe_cause(exc, self.secrets())
 
@@ -222,6 +230,8 @@ def exchange(policy: Policy, send: Send) -> Plan:
         cause: BaseException | None = None
         if isinstance(outcome, httpx.Response):
             if outcome.is_success:
+                if not send.stream:
+                    policy.scrub(outcome)
                 return outcome, started
             error: APIError = policy.status_error(outcome)
         elif isinstance(outcome, httpx.HTTPError):
@@ -353,9 +363,12 @@ def stream_sync(
     """The events of a successful SSE response, read to its end (the response is closed)."""
     decoder = SSEDecoder()
     clock = _StreamClock(limits or ResponseLimits())
+    secrets = state.secrets
     try:
         for chunk in response.iter_bytes():
             clock.chunk(chunk)
+            if secrets:  # redacted as it arrives (an event split across chunks: load_payload)
+                chunk = redact_bytes(chunk, secrets)
             progress = state.progress
             events = _events(state, decoder.feed(chunk))
             clock.read(state, progress)
@@ -373,6 +386,7 @@ def read_sync(response: httpx.Response, policy: Policy, url: str) -> bytes:
         _read_sync(response, policy.limits, time.monotonic())
     except httpx.HTTPError as exc:
         raise policy.transport_error(exc, url) from policy.safe_cause(exc)
+    policy.scrub(response)
     return response.content
 
 
@@ -441,6 +455,7 @@ async def stream_async(
     """The events of a successful SSE response, read to its end (the response is closed)."""
     decoder = SSEDecoder()
     clock = _StreamClock(limits or ResponseLimits())
+    secrets = state.secrets
     chunks = response.aiter_bytes().__aiter__()
     try:
         while True:
@@ -452,6 +467,8 @@ async def stream_async(
             if chunk is None:
                 break
             clock.chunk(chunk)
+            if secrets:  # as in stream_sync
+                chunk = redact_bytes(chunk, secrets)
             progress = state.progress
             events = _events(state, decoder.feed(chunk))
             clock.read(state, progress)
@@ -476,6 +493,7 @@ async def read_async(response: httpx.Response, policy: Policy, url: str) -> byte
         raise policy.transport_error(exc, url) from None
     except httpx.HTTPError as exc:
         raise policy.transport_error(exc, url) from policy.safe_cause(exc)
+    policy.scrub(response)
     return response.content
 
 

@@ -17,7 +17,14 @@ from types import ModuleType
 from typing import Any
 
 from ._core import ChatRequest, compute_cost, effort_used, unprefixed
-from .errors import IncompleteStreamError, StreamParseError, make_status_error, redact
+from .errors import (
+    IncompleteStreamError,
+    PieceRedactor,
+    StreamParseError,
+    make_status_error,
+    redact,
+    redact_json,
+)
 from .result import Completion, StreamEvent, ToolCall
 
 __all__ = [
@@ -143,7 +150,11 @@ _JSON_SPACE = " \t\n\r"
 
 def load_payload(payload: str, state: StreamState) -> dict[str, Any]:
     """One SSE data payload as a JSON object, or the stream's :class:`StreamParseError`
-    (quoting the bad chunk, redacted, as its ``snippet``)."""
+    (quoting the bad chunk as its ``snippet``). Secrets are redacted here, where the event
+    enters grokbook (the pipeline redacted its chunks; an event can span two of them)."""
+    secrets = state.secrets
+    if secrets:
+        payload = redact(payload, secrets)
     try:
         try:
             data, end = _raw_decode(payload)
@@ -157,6 +168,9 @@ def load_payload(payload: str, state: StreamState) -> dict[str, Any]:
         problem, cause = "a chunk that is not JSON", exc
     else:
         if isinstance(data, dict):
+            if secrets and "\\u" in payload:  # an escape may spell a secret: look inside
+                redacted: dict[str, Any] = redact_json(data, secrets)
+                return redacted
             return data
         problem, cause = "a chunk that is not a JSON object", None
     error = state.incomplete(
@@ -164,7 +178,7 @@ def load_payload(payload: str, state: StreamState) -> dict[str, Any]:
         StreamParseError,
     )
     assert isinstance(error, StreamParseError)
-    error.snippet = redact(payload[:200], state.secrets)
+    error.snippet = payload[:200]
     raise error from cause
 
 
@@ -185,6 +199,9 @@ class StreamState:
         #: Counts events that carried output or changed the state: the idle limit's activity.
         self.progress = 0
         self.first_token_s: float | None = None
+        #: Answer and reasoning deltas go through it: a secret the server echoes is redacted
+        #: even when split across events (None without secrets: nothing to do per token).
+        self.redactor = PieceRedactor(secrets) or None
 
     # -- the partial answer, kept on every error ------------------------------------------
     @property
@@ -199,11 +216,24 @@ class StreamState:
     def incomplete(
         self, message: str, kind: type[IncompleteStreamError] = IncompleteStreamError
     ) -> IncompleteStreamError:
-        return kind(
-            message,
-            partial_content="".join(self.content),
-            partial_reasoning="".join(self.reasoning),
-        )
+        content, reasoning = "".join(self.content), "".join(self.reasoning)
+        redactor = self.redactor
+        if redactor is not None:  # what the redactor holds back ends the partial answer
+            content += redactor.held("content")
+            reasoning += redactor.held("reasoning" if self.parts.reasoning else "summary")
+        return kind(message, partial_content=content, partial_reasoning=reasoning)
+
+    def shown(self, key: str, text: str) -> str:
+        """The part of a delta of ``key`` ("content", "reasoning", "summary") to keep and
+        show now: all of it, unless it may end with the start of a secret."""
+        redactor = self.redactor
+        return text if redactor is None else redactor.piece(key, text)
+
+    def release(self, key: str) -> str:
+        """At the end of ``key``'s text: what :meth:`shown` held back (a cut secret shown as
+        [redacted])."""
+        redactor = self.redactor
+        return "" if redactor is None else redactor.rest(key)
 
     def wrong_shape(self, exc: WrongShape, payload: str) -> StreamParseError:
         """The error for an event with a wrong-typed field, with the partial answer."""

@@ -25,9 +25,9 @@ from ._wire import (
     mapping_or_none,
     text_or_none,
 )
-from .errors import make_status_error
+from .errors import make_status_error, redact
 from .providers import Provider
-from .result import Completion, StreamEvent, ToolCall
+from .result import Completion, EventKind, StreamEvent, ToolCall
 
 __all__ = ["Stream", "build_body", "parse"]
 
@@ -156,7 +156,7 @@ class Stream(StreamState):
             self.done = True
             self.progress += 1
             self._close_tools()
-            return []
+            return self._release()
         chunk = load_payload(payload, self)
         try:
             return self._read(chunk)
@@ -182,13 +182,19 @@ class Stream(StreamState):
                     reasoning = delta.get(name)
                     if isinstance(reasoning, str):
                         if reasoning:
+                            changed = True
+                            reasoning = self.shown("reasoning", reasoning)
+                        if reasoning:
                             parts.reasoning.append(reasoning)
                             events.append(StreamEvent("reasoning", reasoning))
                         break
                 text = text_or_none(delta.get("content"), "delta.content")
                 if text:
-                    parts.content.append(text)
-                    events.append(StreamEvent("content", text))
+                    changed = True
+                    text = self.shown("content", text)
+                    if text:
+                        parts.content.append(text)
+                        events.append(StreamEvent("content", text))
                 pieces = delta.get("tool_calls")
                 if pieces is not None:
                     changed = self._tool_pieces(listed(pieces, "delta.tool_calls")) or changed
@@ -223,12 +229,29 @@ class Stream(StreamState):
         return bool(pieces)
 
     def _close_tools(self) -> None:
+        secrets = self.secrets
         for _, slot in sorted(self._tools.items()):
             if slot["name"]:
+                if secrets:  # pieces joined here: a secret split across them is whole now
+                    slot = {name: redact(value, secrets) for name, value in slot.items()}
                 self.parts.tool_calls.append(
                     ToolCall(id=slot["id"], name=slot["name"], arguments=slot["arguments"])
                 )
         self._tools.clear()
+
+    def _release(self) -> list[StreamEvent]:
+        """The end of the stream: the ends of the reasoning and the answer held back."""
+        events = []
+        ends: tuple[tuple[EventKind, list[str]], ...] = (
+            ("reasoning", self.parts.reasoning),
+            ("content", self.parts.content),
+        )
+        for kind, fragments in ends:
+            rest = self.release(kind)
+            if rest:
+                fragments.append(rest)
+                events.append(StreamEvent(kind, rest))
+        return events
 
     def raw(self) -> dict[str, Any]:
         parts = self.parts

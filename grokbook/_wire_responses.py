@@ -276,20 +276,22 @@ class Stream(StreamState):
             if not text:
                 pass
             elif kind == "response.output_text.delta":
-                parts.content.append(text)
-                events.append(StreamEvent("content", text))
+                text = self.shown("content", text)
+                if text:
+                    parts.content.append(text)
+                    events.append(StreamEvent("content", text))
             elif kind == "response.reasoning_text.delta":
-                parts.reasoning.append(text)
-                events.append(StreamEvent("reasoning", text))
+                text = self.shown("reasoning", text)
+                if text:
+                    parts.reasoning.append(text)
+                    events.append(StreamEvent("reasoning", text))
             else:
                 index = (event.get("item_id"), event.get("summary_index"))
                 if self._summary_index is not None and index != self._summary_index:
+                    self._summary_piece(self.release("summary"), events)  # a part ended
                     parts.summary.append("\n\n")
                 self._summary_index = index
-                parts.summary.append(text)
-                # The summary is the reasoning shown, unless the model streams its raw text.
-                if not parts.reasoning:
-                    events.append(StreamEvent("reasoning", text))
+                self._summary_piece(self.shown("summary", text), events)
         elif kind in ("response.created", "response.in_progress"):
             response = event.get("response")
             if isinstance(response, Mapping):
@@ -304,7 +306,7 @@ class Stream(StreamState):
             response = mapping_or_none(event.get("response"), f"{kind}'s response")
             if response is None:
                 raise WrongShape(f"{kind} carried no response object")
-            self._complete(response)
+            self._complete(response, events)
         elif kind == "response.failed":
             response = event.get("response")
             error = response.get("error") if isinstance(response, Mapping) else None
@@ -313,10 +315,24 @@ class Stream(StreamState):
             raise self.server_error(event)
         return self.emitted(events)
 
-    def _complete(self, response: Mapping[str, Any]) -> None:
+    def _summary_piece(self, text: str, events: list[StreamEvent]) -> None:
+        if text:
+            self.parts.summary.append(text)
+            # The summary is the reasoning shown, unless the model streams its raw text.
+            if not self.parts.reasoning:
+                events.append(StreamEvent("reasoning", text))
+
+    def _complete(self, response: Mapping[str, Any], events: list[StreamEvent]) -> None:
         """The final response: the truth for the answer's text, usage, ids and items (the
         deltas were a preview: one lost or sent twice on the way changes nothing here)."""
         parts = self.parts
+        # What the redactor held back ends the live answer (the final text replaces it).
+        for kind, fragments in (("reasoning", parts.reasoning), ("content", parts.content)):
+            rest = self.release(kind)
+            if rest:
+                fragments.append(rest)
+                events.append(StreamEvent("content" if kind == "content" else "reasoning", rest))
+        self._summary_piece(self.release("summary"), events)
         _read_header(parts, response)
         output = listed(response.get("output"), "the final response's output")
         final = Parts()

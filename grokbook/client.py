@@ -119,21 +119,35 @@ class Reply:
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
-class _Secret:
-    """The API key, kept out of reprs, tracebacks' locals and logs (only :meth:`reveal`)."""
+class _Secret(str):
+    """The API key: a ``str`` (the redaction functions take it as it is) whose ``repr``,
+    ``str`` and f-string spelling are ``<api key: redacted>``, so a local holding it shows
+    redacted in a verbose traceback (``%xmode verbose``), a log line or a message. Only
+    :meth:`reveal` gives the text, for the Authorization header."""
 
-    __slots__ = ("_value",)
+    __slots__ = ()
 
-    def __init__(self, value: str) -> None:
-        self._value = value
+    def __new__(cls, value: str) -> _Secret:
+        if isinstance(value, _Secret):
+            return value
+        # str.__str__: the text itself, whatever str subclass holds it (str() would call a
+        # subclass's __str__, ours included).
+        return super().__new__(cls, str.__str__(value))
 
     def reveal(self) -> str:
-        return self._value
+        return str.__str__(self)  # a plain str copy of the text
 
     def __repr__(self) -> str:
         return "<api key: redacted>"
 
     __str__ = __repr__
+
+
+def hidden_key(key: str | None) -> str | None:
+    """``key`` as a :class:`_Secret` (None stays None): what every frame that takes an API
+    key turns it into first, before anything can raise."""
+    # Not a str: left as it is, for _clean_key to refuse with its message.
+    return _Secret(key) if isinstance(key, str) else key
 
 
 class _BearerAuth(httpx.Auth):
@@ -147,11 +161,11 @@ class _BearerAuth(httpx.Auth):
         yield request
 
 
-def _clean_key(key: str, env_var: str | None) -> str:
+def _clean_key(key: str, env_var: str | None) -> _Secret:
     """A pasted key without surrounding white space; refused (never echoed) when unusable."""
     if not isinstance(key, str):
         raise UnsupportedParameterError(f"api_key must be a string, not {type(key).__name__}.")
-    cleaned = key.strip()
+    cleaned = _Secret(key.strip())
     where = f"the {env_var} variable" if env_var else "api_key"
     if not cleaned.isascii() or not cleaned.isprintable():
         raise UnsupportedParameterError(
@@ -195,16 +209,17 @@ class _BaseClient:
         stream_timeout: float | None = None,
         max_response_bytes: int | None = None,
     ) -> None:
+        api_key = hidden_key(api_key)  # first: no frame below shows the key in plain text
         profile = select(provider)
         self.provider: Provider = profile
         key = api_key
         if key is None and profile.key_env:
-            key = os.environ.get(profile.key_env) or None
+            key = hidden_key(os.environ.get(profile.key_env) or None)
         if key is not None:
             key = _clean_key(key, profile.key_env if api_key is None else None) or None
         if profile.needs_key and not key and transport is None:
             raise MissingAPIKeyError(profile.name, profile.key_env or "", profile.console_url)
-        self._key: _Secret | None = _Secret(key) if key else None
+        self._key: _Secret | None = key or None
         url = base_url or os.environ.get("GROKBOOK_BASE_URL") or profile.base_url
         if not url:
             raise UnsupportedParameterError(
@@ -264,7 +279,8 @@ class _BaseClient:
         )
 
     def _secrets(self) -> tuple[str, ...]:
-        return (self._key.reveal(),) if self._key else ()
+        # The _Secret itself: a tuple of it shows redacted wherever it is a local.
+        return (self._key,) if self._key else ()
 
     def _request_send(
         self, method: str, path: str, json: Any, params: Mapping[str, Any] | None, files: Any
@@ -298,7 +314,7 @@ class _BaseClient:
         """The arguments that make a client like this one (for the sync/async twin)."""
         return {
             "provider": self.provider.name,
-            "api_key": self._key.reveal() if self._key else None,
+            "api_key": self._key,
             "base_url": self.base_url,
             "timeout": self.timeout,
             "max_retries": self.max_retries,
@@ -485,6 +501,7 @@ class Client(_BaseClient):
         stream_timeout: float | None = None,
         max_response_bytes: int | None = None,
     ) -> None:
+        api_key = hidden_key(api_key)  # first: a traceback through here shows it redacted
         super().__init__(
             provider,
             api_key,
@@ -641,6 +658,7 @@ class AsyncClient(_BaseClient):
         max_response_bytes: int | None = None,
         limits: httpx.Limits | None = None,
     ) -> None:
+        api_key = hidden_key(api_key)  # first: a traceback through here shows it redacted
         super().__init__(
             provider,
             api_key,

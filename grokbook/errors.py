@@ -53,6 +53,7 @@ __all__ = [
     "MissingAPIKeyError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PieceRedactor",
     "RateLimitError",
     "ResponseParseError",
     "ResponseTooLargeError",
@@ -61,6 +62,9 @@ __all__ = [
     "UnprocessableEntityError",
     "UnsupportedParameterError",
     "redact",
+    "redact_bytes",
+    "redact_json",
+    "secret_start",
     "status_error_class",
 ]
 
@@ -290,7 +294,7 @@ def make_status_error(
         # An HTML error page from a proxy: keep a short, tag-free excerpt.
         body = re.sub(r"<[^>]+>", " ", text)
         body = re.sub(r"\s+", " ", body).strip()[:200]
-    body = _redact_value(body, secrets)  # .body is kept for callers: no key in it either
+    body = redact_json(body, secrets)  # .body is kept for callers: no key in it either
     message = server_message(body)
     message = redact(message, secrets) if message else None
     cls = status_error_class(status_code)
@@ -312,16 +316,18 @@ def make_status_error(
     )
 
 
-def _redact_value(value: Any, secrets: tuple[str, ...]) -> Any:
-    """``value`` (parsed JSON) with every secret replaced in every string inside it."""
+def redact_json(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` (parsed JSON) with every secret replaced in every string inside it (keys
+    too). A body's text is redacted as it arrives (:func:`redact_bytes`); this is for JSON
+    whose escapes (``\\u0078``) could spell a secret the byte scan cannot see."""
     if not secrets:
         return value
     if isinstance(value, str):
         return redact(value, secrets)
     if isinstance(value, dict):
-        return {k: _redact_value(v, secrets) for k, v in value.items()}
+        return {redact(k, secrets): redact_json(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact_value(v, secrets) for v in value]
+        return [redact_json(v, secrets) for v in value]
     return value
 
 
@@ -347,3 +353,78 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         if escaped != secret and escaped in text:
             text = text.replace(escaped, REDACTED)
     return text
+
+
+def redact_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
+    """:func:`redact` for bytes as they arrive from a server (a body, a stream's chunk), so
+    every grokbook frame and object after the network read holds them redacted."""
+    for secret in secrets:
+        if not secret:
+            continue
+        for spelling in {secret, json.dumps(secret)[1:-1]}:
+            needle = spelling.encode("utf-8", "surrogatepass")
+            if needle in data:
+                data = data.replace(needle, _REDACTED_BYTES)
+    return data
+
+
+_REDACTED_BYTES = REDACTED.encode()
+
+
+def secret_start(text: str, secrets: Iterable[str]) -> int:
+    """Where a secret may begin at the end of ``text``: the start of its longest suffix that
+    is a proper prefix of a secret, else ``len(text)``. Text that arrives in pieces holds
+    that suffix back until the next piece shows whether the secret follows."""
+    cut = len(text)
+    for secret in secrets:
+        if not secret:
+            continue
+        first = secret[0]
+        start = text.find(first, max(0, len(text) - len(secret) + 1))
+        while start != -1 and start < cut:
+            if secret.startswith(text[start:]):
+                cut = start
+                break
+            start = text.find(first, start + 1)
+    return cut
+
+
+class PieceRedactor:
+    """Redacts secrets from texts that arrive in pieces (a stream's answer and reasoning
+    deltas, one text per ``key``): a whole secret is replaced even when the server split it
+    across pieces, because a piece ending with the start of one is held back until the next
+    piece completes or clears it. :meth:`rest` releases what is held at the end."""
+
+    #: A held start this long is a cut secret, shown as :data:`REDACTED` (shorter: text).
+    CUT_SECRET_CHARS = 8
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self.secrets = tuple(s for s in secrets if s)
+        self._held: dict[str, str] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.secrets)
+
+    def piece(self, key: str, text: str) -> str:
+        """The part of ``text`` (after what was held for ``key``) that is safe to show now."""
+        held = self._held.pop(key, "")
+        if held:
+            text = held + text
+        text = redact(text, self.secrets)
+        cut = secret_start(text, self.secrets)
+        if cut < len(text):
+            self._held[key] = text[cut:]
+            return text[:cut]
+        return text
+
+    def held(self, key: str) -> str:
+        """What is held for ``key``, as a partial answer may show it (a long cut secret is
+        shown as :data:`REDACTED`)."""
+        held = self._held.get(key, "")
+        return REDACTED if len(held) >= self.CUT_SECRET_CHARS else held
+
+    def rest(self, key: str) -> str:
+        """The end of ``key``'s text: :meth:`held`, released."""
+        shown = self.held(key)
+        self._held.pop(key, None)
+        return shown
