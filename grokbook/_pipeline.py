@@ -314,19 +314,19 @@ class _StreamClock:
         self.end = None if limits.stream_total_s is None else now + limits.stream_total_s
         self.size = 0
 
-    def chunk(self, chunk: bytes) -> None:
-        """Count a chunk's bytes against the size cap (before its events are read)."""
-        self.size += len(chunk)
+    def chunk(self, size: int, state: StreamState, progress_before: int) -> None:
+        """After a chunk's events were read: its ``size`` counts against the size cap; it was
+        activity only when an event carried output or a state change (``state.progress``
+        moved: a keep-alive comment or a repeated ``response.in_progress`` is not). Then the
+        time limits are checked."""
+        self.size += size
         if self.size > self.limits.max_bytes:
             raise too_large(self.limits.max_bytes, 200, "stream")
-
-    def read(self, state: StreamState, progress_before: int) -> None:
-        """After a chunk's events were read: activity only when one carried output or a state
-        change (``state.progress`` moved); a keep-alive comment or a repeated
-        ``response.in_progress`` is not activity. Then the limits are checked."""
         now = time.monotonic()
         if state.progress != progress_before:
             self.last_event = now
+            if self.end is None or now <= self.end:
+                return  # activity just now: no limit can have passed (the common case)
         self.check(state, now)
 
     def remaining(self) -> float | None:
@@ -361,17 +361,18 @@ def stream_sync(
     response: httpx.Response, state: StreamState, limits: ResponseLimits | None = None
 ) -> Iterator[StreamEvent]:
     """The events of a successful SSE response, read to its end (the response is closed)."""
-    decoder = SSEDecoder()
+    decoder = SSEDecoder(state.spellings)
     clock = _StreamClock(limits or ResponseLimits())
-    secrets = state.secrets
     try:
         for chunk in response.iter_bytes():
-            clock.chunk(chunk)
-            if secrets:  # redacted as it arrives (an event split across chunks: load_payload)
-                chunk = redact_bytes(chunk, secrets)
+            # The decoder redacts the secrets from every payload: where a stream's data
+            # enters grokbook. (The raw chunk is named in no statement that can raise:
+            # %xmode verbose shows the variables of the line that raised.)
+            size = len(chunk)
+            payloads = decoder.feed(chunk)
             progress = state.progress
-            events = _events(state, decoder.feed(chunk))
-            clock.read(state, progress)
+            events = _events(state, payloads)
+            clock.chunk(size, state, progress)
             yield from events
         yield from _events(state, decoder.flush())
     except httpx.HTTPError as exc:
@@ -453,9 +454,8 @@ async def stream_async(
     response: httpx.Response, state: StreamState, limits: ResponseLimits | None = None
 ) -> AsyncIterator[StreamEvent]:
     """The events of a successful SSE response, read to its end (the response is closed)."""
-    decoder = SSEDecoder()
+    decoder = SSEDecoder(state.spellings)
     clock = _StreamClock(limits or ResponseLimits())
-    secrets = state.secrets
     chunks = response.aiter_bytes().__aiter__()
     try:
         while True:
@@ -466,12 +466,11 @@ async def stream_async(
                 raise clock.expired(state) from None
             if chunk is None:
                 break
-            clock.chunk(chunk)
-            if secrets:  # as in stream_sync
-                chunk = redact_bytes(chunk, secrets)
+            size = len(chunk)  # as in stream_sync
+            payloads = decoder.feed(chunk)
             progress = state.progress
-            events = _events(state, decoder.feed(chunk))
-            clock.read(state, progress)
+            events = _events(state, payloads)
+            clock.chunk(size, state, progress)
             for event in events:
                 yield event
         for event in _events(state, decoder.flush()):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -24,6 +24,7 @@ from .errors import (
     make_status_error,
     redact,
     redact_json,
+    spellings,
 )
 from .result import Completion, StreamEvent, ToolCall
 
@@ -150,11 +151,8 @@ _JSON_SPACE = " \t\n\r"
 
 def load_payload(payload: str, state: StreamState) -> dict[str, Any]:
     """One SSE data payload as a JSON object, or the stream's :class:`StreamParseError`
-    (quoting the bad chunk as its ``snippet``). Secrets are redacted here, where the event
-    enters grokbook (the pipeline redacted its chunks; an event can span two of them)."""
-    secrets = state.secrets
-    if secrets:
-        payload = redact(payload, secrets)
+    (quoting the bad chunk as its ``snippet``). The pipeline redacted the payload's text;
+    JSON escapes that could spell a secret are looked into here."""
     try:
         try:
             data, end = _raw_decode(payload)
@@ -168,8 +166,8 @@ def load_payload(payload: str, state: StreamState) -> dict[str, Any]:
         problem, cause = "a chunk that is not JSON", exc
     else:
         if isinstance(data, dict):
-            if secrets and "\\u" in payload:  # an escape may spell a secret: look inside
-                redacted: dict[str, Any] = redact_json(data, secrets)
+            if state.spellings and "\\u" in payload:  # an escape may spell a secret
+                redacted: dict[str, Any] = redact_json(data, state.secrets)
                 return redacted
             return data
         problem, cause = "a chunk that is not a JSON object", None
@@ -178,8 +176,12 @@ def load_payload(payload: str, state: StreamState) -> dict[str, Any]:
         StreamParseError,
     )
     assert isinstance(error, StreamParseError)
-    error.snippet = payload[:200]
+    error.snippet = redact(payload[:200], state.secrets)
     raise error from cause
+
+
+def _unchanged(key: str, text: str) -> str:
+    return text
 
 
 class StreamState:
@@ -199,9 +201,17 @@ class StreamState:
         #: Counts events that carried output or changed the state: the idle limit's activity.
         self.progress = 0
         self.first_token_s: float | None = None
+        #: The spellings of the secrets (what the pipeline redacts from every payload).
+        self.spellings = spellings(secrets)
         #: Answer and reasoning deltas go through it: a secret the server echoes is redacted
         #: even when split across events (None without secrets: nothing to do per token).
         self.redactor = PieceRedactor(secrets) or None
+        #: ``shown(key, text)``: the part of a delta of ``key`` ("content", "reasoning",
+        #: "summary") to keep and show now: all of it, unless it may end with the start of
+        #: a secret (bound once: this runs once per token).
+        self.shown: Callable[[str, str], str] = (
+            _unchanged if self.redactor is None else self.redactor.piece
+        )
 
     # -- the partial answer, kept on every error ------------------------------------------
     @property
@@ -222,12 +232,6 @@ class StreamState:
             content += redactor.held("content")
             reasoning += redactor.held("reasoning" if self.parts.reasoning else "summary")
         return kind(message, partial_content=content, partial_reasoning=reasoning)
-
-    def shown(self, key: str, text: str) -> str:
-        """The part of a delta of ``key`` ("content", "reasoning", "summary") to keep and
-        show now: all of it, unless it may end with the start of a secret."""
-        redactor = self.redactor
-        return text if redactor is None else redactor.piece(key, text)
 
     def release(self, key: str) -> str:
         """At the end of ``key``'s text: what :meth:`shown` held back (a cut secret shown as

@@ -94,8 +94,10 @@ def _header(parts: Parts, data: Mapping[str, Any]) -> None:
     value = data.get("usage")
     if isinstance(value, dict):
         parts.raw_usage = value
-    for url in listed(data.get("citations"), "citations"):
-        parts.cite(url.get("url") if isinstance(url, Mapping) else url)
+    citations = data.get("citations")
+    if citations is not None:
+        for url in listed(citations, "citations"):
+            parts.cite(url.get("url") if isinstance(url, Mapping) else url)
 
 
 def parse(
@@ -158,55 +160,62 @@ class Stream(StreamState):
             self._close_tools()
             return self._release()
         chunk = load_payload(payload, self)
+        # Inline, one frame per token: the type checks (a reader is called only for a wrong
+        # type, to raise WrongShape) and the redaction step bound once (StreamState.shown).
         try:
-            return self._read(chunk)
+            choices = chunk.get("choices")
+            if not choices and "error" in chunk:
+                raise self.server_error(chunk)
+            self.chunks += 1
+            parts = self.parts
+            _header(parts, chunk)
+            events: list[StreamEvent] = []
+            if type(choices) is not list:
+                choices = listed(choices, "choices")
+            shown = self.shown
+            changed = False
+            for choice in choices:
+                if not isinstance(choice, dict):
+                    continue
+                delta = choice.get("delta")
+                if delta is not None and type(delta) is not dict:
+                    delta = mapping_or_none(delta, "choices[].delta")
+                if delta:
+                    for name in self._reasoning_fields:
+                        reasoning = delta.get(name)
+                        if isinstance(reasoning, str):
+                            if reasoning:
+                                changed = True
+                                reasoning = shown("reasoning", reasoning)
+                            if reasoning:
+                                parts.reasoning.append(reasoning)
+                                events.append(StreamEvent("reasoning", reasoning))
+                            break
+                    text = delta.get("content")
+                    if text is not None and type(text) is not str:
+                        text = text_or_none(text, "delta.content")
+                    if text:
+                        changed = True
+                        text = shown("content", text)
+                        if text:
+                            parts.content.append(text)
+                            events.append(StreamEvent("content", text))
+                    pieces = delta.get("tool_calls")
+                    if pieces is not None:
+                        changed = self._tool_pieces(listed(pieces, "delta.tool_calls")) or changed
+                finish = choice.get("finish_reason")
+                if finish is not None and type(finish) is not str:
+                    finish = text_or_none(finish, "finish_reason")
+                if finish:
+                    parts.finish_reason = finish
+                    changed = True
+            if changed or chunk.get("usage") or chunk.get("citations"):
+                self.progress += 1
+                if events and self.first_token_s is None:
+                    self.emitted(events)
+            return events
         except WrongShape as exc:
             raise self.wrong_shape(exc, payload) from None
-
-    def _read(self, chunk: dict[str, Any]) -> list[StreamEvent]:
-        choices = chunk.get("choices")
-        if not choices and "error" in chunk:
-            raise self.server_error(chunk)
-        self.chunks += 1
-        parts = self.parts
-        _header(parts, chunk)
-        events: list[StreamEvent] = []
-        fields = self._reasoning_fields
-        changed = bool(chunk.get("usage") or chunk.get("citations"))
-        for choice in listed(choices, "choices"):
-            if not isinstance(choice, dict):
-                continue
-            delta = mapping_or_none(choice.get("delta"), "choices[].delta")
-            if delta:
-                for name in fields:
-                    reasoning = delta.get(name)
-                    if isinstance(reasoning, str):
-                        if reasoning:
-                            changed = True
-                            reasoning = self.shown("reasoning", reasoning)
-                        if reasoning:
-                            parts.reasoning.append(reasoning)
-                            events.append(StreamEvent("reasoning", reasoning))
-                        break
-                text = text_or_none(delta.get("content"), "delta.content")
-                if text:
-                    changed = True
-                    text = self.shown("content", text)
-                    if text:
-                        parts.content.append(text)
-                        events.append(StreamEvent("content", text))
-                pieces = delta.get("tool_calls")
-                if pieces is not None:
-                    changed = self._tool_pieces(listed(pieces, "delta.tool_calls")) or changed
-            finish = text_or_none(choice.get("finish_reason"), "finish_reason")
-            if finish:
-                parts.finish_reason = finish
-                changed = True
-        if events or changed:
-            self.progress += 1
-            if events and self.first_token_s is None:
-                self.emitted(events)
-        return events
 
     def _tool_pieces(self, pieces: list[Any]) -> bool:
         """Add tool-call pieces to their slots; whether there were any."""

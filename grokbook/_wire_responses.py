@@ -254,66 +254,69 @@ class Stream(StreamState):
             # response.completed, which is what ends it here): nothing to read in it.
             return []
         event = load_payload(payload, self)
+        # Inline, one frame per token: the type checks (a reader is called only for a wrong
+        # type, to raise WrongShape).
         try:
-            return self._read(event)
+            kind = event.get("type")
+            if kind is not None and type(kind) is not str:
+                kind = text_or_none(kind, "an event's type")
+            self.chunks += 1
+            number = event.get("sequence_number")
+            if type(number) is int:
+                if number <= self._last_number:
+                    return []  # an event sent again (xAI numbers its events 0, 1, 2, ...)
+                self._last_number = number
+            if kind != "response.in_progress":  # a restatement, not progress (idle limit)
+                self.progress += 1
+            parts = self.parts
+            events: list[StreamEvent] = []
+            if kind in _TEXT_DELTAS:
+                text = event.get("delta")
+                if text is not None and type(text) is not str:
+                    text = text_or_none(text, f"{kind}'s delta")
+                if not text:
+                    pass
+                elif kind == "response.output_text.delta":
+                    text = self.shown("content", text)
+                    if text:
+                        parts.content.append(text)
+                        events.append(StreamEvent("content", text))
+                elif kind == "response.reasoning_text.delta":
+                    text = self.shown("reasoning", text)
+                    if text:
+                        parts.reasoning.append(text)
+                        events.append(StreamEvent("reasoning", text))
+                else:
+                    index = (event.get("item_id"), event.get("summary_index"))
+                    if self._summary_index is not None and index != self._summary_index:
+                        self._summary_piece(self.release("summary"), events)  # a part ended
+                        parts.summary.append("\n\n")
+                    self._summary_index = index
+                    self._summary_piece(self.shown("summary", text), events)
+            elif kind in ("response.created", "response.in_progress"):
+                response = event.get("response")
+                if isinstance(response, Mapping):
+                    _read_header(parts, response)
+            elif kind == "response.output_text.annotation.added":
+                note = mapping_or_none(event.get("annotation"), f"{kind}'s annotation")
+                _annotations(parts, [note])
+            elif kind == "response.output_item.done":
+                item = mapping_or_none(event.get("item"), f"{kind}'s item")
+                _read_item(parts, item, texts=False)
+            elif kind in ("response.completed", "response.incomplete"):
+                response = mapping_or_none(event.get("response"), f"{kind}'s response")
+                if response is None:
+                    raise WrongShape(f"{kind} carried no response object")
+                self._complete(response, events)
+            elif kind == "response.failed":
+                response = event.get("response")
+                error = response.get("error") if isinstance(response, Mapping) else None
+                raise self.server_error({"error": error} if error is not None else event)
+            elif kind == "error":
+                raise self.server_error(event)
+            return self.emitted(events)
         except WrongShape as exc:
             raise self.wrong_shape(exc, payload) from None
-
-    def _read(self, event: dict[str, Any]) -> list[StreamEvent]:
-        kind = text_or_none(event.get("type"), "an event's type")
-        self.chunks += 1
-        number = event.get("sequence_number")
-        if type(number) is int:
-            if number <= self._last_number:
-                return []  # an event sent again (xAI numbers its events 0, 1, 2, ...)
-            self._last_number = number
-        if kind != "response.in_progress":  # a restatement, not progress (idle limit)
-            self.progress += 1
-        parts = self.parts
-        events: list[StreamEvent] = []
-        if kind in _TEXT_DELTAS:
-            text = text_or_none(event.get("delta"), f"{kind}'s delta")
-            if not text:
-                pass
-            elif kind == "response.output_text.delta":
-                text = self.shown("content", text)
-                if text:
-                    parts.content.append(text)
-                    events.append(StreamEvent("content", text))
-            elif kind == "response.reasoning_text.delta":
-                text = self.shown("reasoning", text)
-                if text:
-                    parts.reasoning.append(text)
-                    events.append(StreamEvent("reasoning", text))
-            else:
-                index = (event.get("item_id"), event.get("summary_index"))
-                if self._summary_index is not None and index != self._summary_index:
-                    self._summary_piece(self.release("summary"), events)  # a part ended
-                    parts.summary.append("\n\n")
-                self._summary_index = index
-                self._summary_piece(self.shown("summary", text), events)
-        elif kind in ("response.created", "response.in_progress"):
-            response = event.get("response")
-            if isinstance(response, Mapping):
-                _read_header(parts, response)
-        elif kind == "response.output_text.annotation.added":
-            note = mapping_or_none(event.get("annotation"), f"{kind}'s annotation")
-            _annotations(parts, [note])
-        elif kind == "response.output_item.done":
-            item = mapping_or_none(event.get("item"), f"{kind}'s item")
-            _read_item(parts, item, texts=False)
-        elif kind in ("response.completed", "response.incomplete"):
-            response = mapping_or_none(event.get("response"), f"{kind}'s response")
-            if response is None:
-                raise WrongShape(f"{kind} carried no response object")
-            self._complete(response, events)
-        elif kind == "response.failed":
-            response = event.get("response")
-            error = response.get("error") if isinstance(response, Mapping) else None
-            raise self.server_error({"error": error} if error is not None else event)
-        elif kind == "error":
-            raise self.server_error(event)
-        return self.emitted(events)
 
     def _summary_piece(self, text: str, events: list[StreamEvent]) -> None:
         if text:

@@ -32,6 +32,7 @@ reports a token count or cost that cannot be right (it is recorded as unknown in
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -65,6 +66,7 @@ __all__ = [
     "redact_bytes",
     "redact_json",
     "secret_start",
+    "spellings",
     "status_error_class",
 ]
 
@@ -347,12 +349,29 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if not secret:
             continue
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-        escaped = json.dumps(secret)[1:-1]
-        if escaped != secret and escaped in text:
-            text = text.replace(escaped, REDACTED)
+        for spelling in _spellings(secret):
+            if spelling in text:
+                text = text.replace(spelling, REDACTED)
     return text
+
+
+@functools.lru_cache(maxsize=64)
+def _spellings(secret: str) -> tuple[str, ...]:
+    """A secret as text may hold it: itself, and JSON-escaped when that differs (computed
+    once per secret: :func:`redact` runs once per streamed token)."""
+    text = str.__str__(secret)
+    escaped = json.dumps(text)[1:-1]
+    return (text,) if escaped == text else (text, escaped)
+
+
+@functools.lru_cache(maxsize=64)
+def _byte_spellings(secret: str) -> tuple[bytes, ...]:
+    return tuple(s.encode("utf-8", "surrogatepass") for s in _spellings(secret))
+
+
+def spellings(secrets: Iterable[str]) -> tuple[str, ...]:
+    """Every spelling (:func:`redact` replaces each) of every non-empty secret."""
+    return tuple(x for secret in secrets if secret for x in _spellings(secret))
 
 
 def redact_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
@@ -361,8 +380,7 @@ def redact_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
     for secret in secrets:
         if not secret:
             continue
-        for spelling in {secret, json.dumps(secret)[1:-1]}:
-            needle = spelling.encode("utf-8", "surrogatepass")
+        for needle in _byte_spellings(secret):
             if needle in data:
                 data = data.replace(needle, _REDACTED_BYTES)
     return data
@@ -393,13 +411,19 @@ class PieceRedactor:
     """Redacts secrets from texts that arrive in pieces (a stream's answer and reasoning
     deltas, one text per ``key``): a whole secret is replaced even when the server split it
     across pieces, because a piece ending with the start of one is held back until the next
-    piece completes or clears it. :meth:`rest` releases what is held at the end."""
+    piece completes or clears it. :meth:`rest` releases what is held at the end.
+
+    It runs once per streamed token: a piece without the first character of any secret (and
+    nothing held) is returned as it is after one ``str.find`` per secret."""
 
     #: A held start this long is a cut secret, shown as :data:`REDACTED` (shorter: text).
     CUT_SECRET_CHARS = 8
 
     def __init__(self, secrets: Iterable[str]) -> None:
         self.secrets = tuple(s for s in secrets if s)
+        #: Every spelling of every secret, and their first characters, computed once.
+        self._spellings = spellings(self.secrets)
+        self._firsts = tuple({spelling[0] for spelling in self._spellings})
         self._held: dict[str, str] = {}
 
     def __bool__(self) -> bool:
@@ -407,11 +431,19 @@ class PieceRedactor:
 
     def piece(self, key: str, text: str) -> str:
         """The part of ``text`` (after what was held for ``key``) that is safe to show now."""
-        held = self._held.pop(key, "")
-        if held:
-            text = held + text
-        text = redact(text, self.secrets)
-        cut = secret_start(text, self.secrets)
+        held = self._held
+        if held and key in held:
+            return self._hold(key, held.pop(key) + text)
+        for first in self._firsts:
+            if first in text:
+                return self._hold(key, text)
+        return text
+
+    def _hold(self, key: str, text: str) -> str:
+        for spelling in self._spellings:
+            if spelling in text:
+                text = text.replace(spelling, REDACTED)
+        cut = secret_start(text, self._spellings)
         if cut < len(text):
             self._held[key] = text[cut:]
             return text[:cut]

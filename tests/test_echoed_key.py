@@ -172,9 +172,12 @@ def _escape_one(raw: str, key: str) -> str:
     return raw.replace(f"x.example/{key}", f"x.example/{escaped(key)}", 1)
 
 
-def echoing_handler(request: httpx.Request, *, cut_after: int | None = None) -> httpx.Response:
+def echoing_handler(
+    request: httpx.Request, *, cut_after: int | None = None, chunk_bytes: int | None = None
+) -> httpx.Response:
     """Answers with the caller's key in every field; ``cut_after``: the stream ends after
-    that many events, without its terminal one."""
+    that many events, without its terminal one; ``chunk_bytes``: the stream arrives in
+    network chunks of that many bytes (cutting events, and keys, anywhere)."""
     key = request.headers["authorization"].removeprefix("Bearer ")
     body = json.loads(request.content)
     responses = request.url.path.endswith("/responses")
@@ -189,8 +192,11 @@ def echoing_handler(request: httpx.Request, *, cut_after: int | None = None) -> 
     lines = [f"data: {_escape_one(json.dumps(e), key)}\n\n" for e in events]
     if not responses and cut_after is None:
         lines.append("data: [DONE]\n\n")
-    # One event per network chunk, as servers flush them.
-    return httpx.Response(200, stream=Chunks([line.encode() for line in lines]), headers=SSE)
+    chunks = [line.encode() for line in lines]  # one event per chunk, as servers flush them
+    if chunk_bytes is not None:
+        whole = b"".join(chunks)
+        chunks = [whole[i : i + chunk_bytes] for i in range(0, len(whole), chunk_bytes)]
+    return httpx.Response(200, stream=Chunks(chunks), headers=SSE)
 
 
 def _settings(wire: str, **handler: Any) -> dict[str, Any]:
@@ -279,6 +285,20 @@ def test_every_field_of_a_completion_holds_an_echoed_key_redacted(
         assert completion.id == "resp_[redacted]"
         assert completion.encrypted_reasoning == "blob [redacted]"
         assert completion.server_tool_calls[0]["action"] == {"q": "[redacted]"}
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("wire", ["responses", "chat"])
+@pytest.mark.parametrize("chunk_bytes", [7, 64])
+def test_a_key_cut_by_network_chunks_inside_one_event_is_redacted(
+    wire: str, mode: str, chunk_bytes: int
+) -> None:
+    events, completion = call(wire, mode, True, chunk_bytes=chunk_bytes)
+    assert isinstance(completion, gb.Completion), repr(completion)
+    for where, text in completion_surfaces(completion).items():
+        assert_key_free(text, where)
+    assert_key_free("".join(event.text for event in events), "events")
+    assert completion.content == "echo [redacted] done"
 
 
 #: (events sent before the cut, the partial answer and reasoning that remain)
