@@ -9,6 +9,7 @@ contain the API key.
     GrokbookError
      ├── MissingAPIKeyError
      ├── UnsupportedParameterError      (also a ValueError: bad input, nothing was sent)
+     ├── ScoringError                   (also a ValueError: a scorer could not score an answer)
      └── APIError
           ├── APIStatusError            (status_code, request_id, server message)
           │    ├── BadRequestError              400
@@ -58,6 +59,7 @@ __all__ = [
     "RateLimitError",
     "ResponseParseError",
     "ResponseTooLargeError",
+    "ScoringError",
     "StreamParseError",
     "StreamTimeoutError",
     "UnprocessableEntityError",
@@ -95,6 +97,11 @@ class MissingAPIKeyError(GrokbookError):
 
 class UnsupportedParameterError(GrokbookError, ValueError):
     """A request parameter was rejected before sending anything (bad input)."""
+
+
+class ScoringError(GrokbookError, ValueError):
+    """A scorer could not score one answer (e.g. the judge's reply has no verdict line). In
+    a scored frame it is that row's ``score_error``; the other rows are scored."""
 
 
 class APIError(GrokbookError):
