@@ -22,6 +22,7 @@ from typing import TextIO
 
 from . import __version__, catalog
 from .errors import GrokbookError
+from .render import terminal_text
 from .result import Completion
 
 __all__ = ["build_parser", "main"]
@@ -58,7 +59,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
         with Client(provider=args.provider) as client:
             for model_id in client.models():
-                print(model_id)
+                print(terminal_text(model_id))  # what a server says is shown inert
         return 0
     rows = [catalog.TABLE_HEADERS, *catalog.table_rows()]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -102,7 +103,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         "max_tokens": args.max_tokens,
         "tags": {"source": "cli"},
     }
-    from .render import LiveAnswer, terminal_text
+    from .render import LiveAnswer
 
     show_reasoning = not args.hide_reasoning
     with Client(provider=args.provider, wire=args.wire) as client:
@@ -186,18 +187,22 @@ def _cmd_history(args: argparse.Namespace) -> int:
     def count(value: object) -> str:
         return "-" if value is None else f"{value:,}"
 
+    def text(value: object) -> str:
+        """A stored text (a prompt, a model id a server sent) on one inert line."""
+        return " ".join(terminal_text(str(value or "")).split())
+
     table = [HISTORY_HEADERS]
     for row in rows:
         when = datetime.fromisoformat(row["time"]).astimezone().strftime("%m-%d %H:%M:%S")
         latency, cost = row["latency_s"], row["cost_usd"]
         flag = "cached" if row["cached"] else ("ERROR" if row["status"] == "error" else "ok")
-        prompt = " ".join(str(row["prompt"] or "").split())
+        prompt = text(row["prompt"])
         table.append(
             (
                 str(row["id"]),
                 when,
-                str(row["model"]),
-                str(row["reasoning_effort"]),
+                text(row["model"]),
+                text(row["reasoning_effort"]),
                 count(row["reasoning_tokens"]),
                 count(row["completion_tokens"]),
                 "-" if latency is None else f"{latency:.2f}",
@@ -330,17 +335,19 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         }
     )
     print(
-        shown.to_string(
-            formatters={
-                "reasoning": "{:,.1f}".format,
-                "completion": "{:,.1f}".format,
-                "output": "{:,.1f}".format,
-                "reasoning %": lambda v: "-" if v != v else f"{100 * v:.1f}%",
-                "latency s": "{:.3f}".format,
-                "$/call": "{:.6f}".format,
-                "$ billed": "{:.6f}".format,
-            },
-            na_rep="-",
+        terminal_text(  # the model ids may be a server's
+            shown.to_string(
+                formatters={
+                    "reasoning": "{:,.1f}".format,
+                    "completion": "{:,.1f}".format,
+                    "output": "{:,.1f}".format,
+                    "reasoning %": lambda v: "-" if v != v else f"{100 * v:.1f}%",
+                    "latency s": "{:.3f}".format,
+                    "$/call": "{:.6f}".format,
+                    "$ billed": "{:.6f}".format,
+                },
+                na_rep="-",
+            )
         )
     )
     print(
@@ -364,7 +371,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     errors = df[df["status"] == "error"]
     all_failed = len(df) > 0 and len(errors) == len(df)
     if len(errors):
-        first = str(errors["error"].iloc[0])
+        first = terminal_text(str(errors["error"].iloc[0]))
         print(f"{len(errors)} of {len(df)} calls failed; first error: {first}", file=sys.stderr)
     if args.csv:
         df.to_csv(args.csv, index=False)
@@ -492,7 +499,7 @@ def _one_line_warning(
     line: str | None = None,
 ) -> None:
     """Warnings in a terminal: one line, no source location (grokbook's say what to do)."""
-    text = str(message)
+    text = terminal_text(str(message))  # a warning may quote a server's value
     if not text.startswith("grokbook"):
         text = f"grokbook: warning: {text}"
     print(text, file=sys.stderr if file is None else file)
@@ -510,8 +517,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(func: Command, args: argparse.Namespace) -> int:
     try:
         return func(args)
-    except GrokbookError as exc:
-        print(f"grokbook: error: {exc}", file=sys.stderr)
+    except GrokbookError as exc:  # its text may quote a server's: shown inert
+        print(f"grokbook: error: {terminal_text(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("grokbook: interrupted", file=sys.stderr)
