@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import codecs
 
-__all__ = ["SSEDecoder"]
+from .errors import REDACTED
 
-#: What a redacted text becomes (grokbook.errors.REDACTED; not imported: this module is pure).
-_REDACTED = "[redacted]"
+__all__ = ["SSEDecoder"]
 
 
 class SSEDecoder:
@@ -72,7 +71,7 @@ class SSEDecoder:
     def _redact(self, event: str) -> str:
         for secret in self._redacted:
             if secret in event:
-                event = event.replace(secret, _REDACTED)
+                event = event.replace(secret, REDACTED)
         return event
 
     def _consume(self, text: str) -> list[str]:
@@ -104,7 +103,7 @@ class SSEDecoder:
                 if value:
                     for secret in self._redacted:
                         if secret in value:
-                            value = value.replace(secret, _REDACTED)
+                            value = value.replace(secret, REDACTED)
                     out.append(value)
                 return out
         end = max(text.rfind("\n"), text.rfind("\r"))

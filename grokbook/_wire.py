@@ -35,6 +35,7 @@ __all__ = [
     "assemble",
     "listed",
     "load_payload",
+    "mapping_or_none",
     "text_or_none",
     "wire_for",
 ]

@@ -138,6 +138,9 @@ class _Secret(str):
     def reveal(self) -> str:
         return str.__str__(self)  # a plain str copy of the text
 
+    def __reduce__(self) -> tuple[type[_Secret], tuple[str]]:
+        return (_Secret, (self.reveal(),))  # (pickle protocols 0 and 1 would call __str__)
+
     def __repr__(self) -> str:
         return "<api key: redacted>"
 

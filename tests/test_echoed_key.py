@@ -483,3 +483,21 @@ def test_no_grokbook_frame_shows_the_key_in_a_verbose_traceback(
     finally:
         for variable in ("gb", "httpx", "key", "handler", "CLS", "CALL"):
             shell.user_ns.pop(variable, None)
+
+
+def test_the_key_a_client_holds_shows_redacted_everywhere_and_survives_pickle() -> None:
+    """The key object every grokbook frame holds: its repr, str, f-string spelling, a tuple of
+    it and a client's repr say redacted; it still works as the key, and pickles (a client
+    sent to a worker process) at every protocol."""
+    import pickle
+
+    client = gb.Client(provider="xai", api_key=f"  {FAKE_KEY}\n")
+    key = client._key
+    assert key is not None
+    shown = [repr(key), str(key), f"{key}", "{}".format(key), repr(client._secrets()), repr(client)]
+    assert all(FAKE_KEY not in text for text in shown), shown
+    assert key.reveal() == FAKE_KEY and key == FAKE_KEY
+    assert errors.redact(f"echo {FAKE_KEY}", client._secrets()) == "echo [redacted]"
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        again = pickle.loads(pickle.dumps(key, protocol=protocol))
+        assert again.reveal() == FAKE_KEY and repr(again) == repr(key), protocol
