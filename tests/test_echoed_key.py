@@ -494,7 +494,7 @@ def test_the_key_a_client_holds_shows_redacted_everywhere_and_survives_pickle() 
     client = gb.Client(provider="xai", api_key=f"  {FAKE_KEY}\n")
     key = client._key
     assert key is not None
-    shown = [repr(key), str(key), f"{key}", "{}".format(key), repr(client._secrets()), repr(client)]
+    shown = [repr(key), str(key), f"{key}", format(key), repr(client._secrets()), repr(client)]
     assert all(FAKE_KEY not in text for text in shown), shown
     assert key.reveal() == FAKE_KEY and key == FAKE_KEY
     assert errors.redact(f"echo {FAKE_KEY}", client._secrets()) == "echo [redacted]"
