@@ -300,11 +300,17 @@ _CHOICE_MARKED = r"(?:answer|choice|option)\s*(?:is|:)?\s*[:\-]?\s*\(?([{L}])\b"
 
 def _choice_of(text: Any, letters: str) -> str | None:
     body = unicodedata.normalize("NFKC", "" if text is None else str(text))
-    body = _drop_think(_EMPHASIS.sub("", body)).strip()
+    if "*" in body or "_" in body or "`" in body:
+        body = _EMPHASIS.sub("", body)
+    body = _drop_think(body).strip()
     cls = re.escape(letters.upper() + letters.lower())
     if re.fullmatch(rf"\(?([{cls}])[).:]?", body):
         return body.strip("().:").upper()
-    marked = list(re.finditer(_CHOICE_MARKED.replace("{L}", cls), body, re.I))
+    if body.isascii() and letters.isascii():  # lowercased: no case-insensitive scan (slow)
+        lower = re.escape(letters.lower())
+        marked = list(re.finditer(_CHOICE_MARKED.replace("{L}", lower), body.lower()))
+    else:
+        marked = list(re.finditer(_CHOICE_MARKED.replace("{L}", cls), body, re.I))
     if marked:
         return marked[-1].group(1).upper()
     bracketed = re.findall(rf"\(([{cls}])\)", body)
@@ -317,7 +323,8 @@ def _choice_of(text: Any, letters: str) -> str | None:
     # Standalone capitals, except an "A" that is the article ("A good one is C").
     bare = [
         m.group(1)
-        for m in re.finditer(rf"(?<![\w'])([{upper}])(?![\w'])", body)
+        # (the letter first, then what precedes it: the regex engine can skip to letters)
+        for m in re.finditer(rf"([{upper}])(?<![\w'][{upper}])(?![\w'])", body)
         if not (m.group(1) == "A" and _ARTICLE_NEXT.match(body, m.end()))
     ]
     return bare[-1] if bare else None

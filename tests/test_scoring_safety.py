@@ -20,6 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import grokbook as gb
 from grokbook import scoring
@@ -308,3 +310,74 @@ def test_gb_score_refuses_a_scorer_that_cannot_work(name: str) -> None:
     frame = pd.DataFrame({"prompt": PROMPTS, "answer": ["303", "56"], "status": ["ok", "ok"]})
     with pytest.raises(gb.errors.UnsupportedParameterError):
         gb.score(frame, scorer, expected=expected)
+
+
+# -- the linear rewrites mean what the old code meant (a differential property test) --------
+def _old_drop_think(text: str) -> str:
+    import re
+
+    return re.sub(r"<think>.*?</think>", " ", text, flags=re.S | re.I)
+
+
+def _old_final_number(text: Any) -> float | None:
+    """final_number as it was before issue 22 (quadratic, but the reference meaning)."""
+    import unicodedata
+
+    body = _old_drop_think(unicodedata.normalize("NFKC", str(text)).replace("−", "-"))
+    markers = list(scoring._ANSWER_MARKER.finditer(body))
+    if markers:
+        after = scoring._numbers(body[markers[-1].end() :])
+        if after:
+            return after[0]
+    if "=" in body:
+        after = scoring._numbers(body[body.rindex("=") + 1 :])
+        if after:
+            return after[0]
+    found = scoring._numbers(body)
+    return found[-1] if found else None
+
+
+def _old_choice_of(text: Any, letters: str = "ABCD") -> str | None:
+    import re
+    import unicodedata
+
+    body = unicodedata.normalize("NFKC", "" if text is None else str(text))
+    body = _old_drop_think(scoring._EMPHASIS.sub("", body)).strip()
+    cls = re.escape(letters.upper() + letters.lower())
+    if re.fullmatch(rf"\(?([{cls}])[).:]?", body):
+        return body.strip("().:").upper()
+    marked = list(re.finditer(scoring._CHOICE_MARKED.replace("{L}", cls), body, re.I))
+    if marked:
+        return marked[-1].group(1).upper()
+    bracketed = re.findall(rf"\(([{cls}])\)", body)
+    if bracketed:
+        return str(bracketed[-1]).upper()
+    upper = re.escape(letters.upper())
+    leading = re.match(rf"([{upper}])[).:](?:\s|$)", body)
+    if leading:
+        return leading.group(1)
+    bare = [
+        m.group(1)
+        for m in re.finditer(rf"(?<![\w'])([{upper}])(?![\w'])", body)
+        if not (m.group(1) == "A" and re.match(r"\s+[a-z]", body[m.end() :]))
+    ]
+    return bare[-1] if bare else None
+
+
+_PIECES = [
+    "<think>", "</think>", "<THINK>", "answer is", "Answer:", "final answer", "result is",
+    "\\boxed{", "####", "=", " ", "\n", "A", "B", "C", "D", "a", "b", "(", ")", ".", ",", ":",
+    "$", "-", "−", "%", "e", "1", "12", "1,234", "3.5", "7e3", "x", "'", "*", "_", "option",
+    "A good", "é", "１",
+]  # fmt: skip
+
+
+texts = st.lists(st.sampled_from(_PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(text=texts)
+def test_the_linear_scorers_agree_with_the_old_ones(text: str) -> None:
+    assert scoring._drop_think(text) == _old_drop_think(text)
+    assert scoring.final_number(text) == _old_final_number(text)
+    assert scoring._choice_of(text, "ABCD") == _old_choice_of(text)
