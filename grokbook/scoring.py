@@ -161,13 +161,18 @@ def _first_number(text: str) -> float | None:
 
 
 def _last_number(text: str) -> float | None:
-    """``_numbers(text)[-1]``, reading only the end of the text (a window that grows until
-    it holds a number)."""
+    """``_numbers(text)[-1]``, reading only the end of the text: from its last digit back, a
+    window that grows until it holds a number."""
+    end = len(text)
+    if text.isascii():  # (a number needs a digit; other scripts have digits of their own)
+        end = max(text.rfind(digit) for digit in "0123456789") + 1
+        if end == 0:
+            return None
     window = 4096
     while True:
         # Right after a space (no number holds one) a scan matches what a scan of the whole
         # text matches from there.
-        start = 0 if window >= len(text) else text.rfind(" ", 0, len(text) - window) + 1
+        start = 0 if window >= end else text.rfind(" ", 0, end - window) + 1
         last = None
         for match in _NUMBER.finditer(text, start):
             value = _to_float(match.group(0))
@@ -320,14 +325,21 @@ def _choice_of(text: Any, letters: str) -> str | None:
     leading = re.match(rf"([{upper}])[).:](?:\s|$)", body)
     if leading:
         return leading.group(1)
-    # Standalone capitals, except an "A" that is the article ("A good one is C").
-    bare = [
-        m.group(1)
-        # (the letter first, then what precedes it: the regex engine can skip to letters)
-        for m in re.finditer(rf"([{upper}])(?<![\w'][{upper}])(?![\w'])", body)
-        if not (m.group(1) == "A" and _ARTICLE_NEXT.match(body, m.end()))
-    ]
-    return bare[-1] if bare else None
+    # The last standalone capital, except an "A" that is the article ("A good one is C").
+    # (The letter first, then what precedes it: the regex engine can skip to letters. Each
+    # match is one character, so a scan from any position finds the whole scan's matches
+    # there: only a window at the end is read, grown until it holds one.)
+    bare = re.compile(rf"([{upper}])(?<![\w'][{upper}])(?![\w'])")
+    window = 4096
+    while True:
+        start = max(0, len(body) - window)
+        last = None
+        for m in bare.finditer(body, start):
+            if not (m.group(1) == "A" and _ARTICLE_NEXT.match(body, m.end())):
+                last = m.group(1)
+        if last is not None or start == 0:
+            return last
+        window *= 8
 
 
 #: After an "A": a lowercase word, so the "A" is the article (matched in place: slicing the

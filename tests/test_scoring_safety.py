@@ -373,10 +373,15 @@ _PIECES = [
 
 
 texts = st.lists(st.sampled_from(_PIECES), max_size=40).map("".join)
+#: Past the 4 KB windows the rewrites read from the end of a text first: a short text, up
+#: to 30 KB of plain words, another short text.
+long_texts = st.tuples(texts, st.integers(400, 3000), texts).map(
+    lambda parts: parts[0] + "filler words " * parts[1] + parts[2]
+)
 
 
 @settings(max_examples=400, deadline=None, derandomize=True)
-@given(text=texts)
+@given(text=st.one_of(texts, texts, texts, long_texts))
 def test_the_linear_scorers_agree_with_the_old_ones(text: str) -> None:
     assert scoring._drop_think(text) == _old_drop_think(text)
     assert scoring.final_number(text) == _old_final_number(text)
