@@ -211,6 +211,10 @@ def _scoring_inputs(
             "scorer needs expected answers: pass expected= (a list aligned with prompts or a "
             "dict of prompt -> answer), or a DataFrame of cases with an 'expected' column."
         )
+    if expected_list is not None:
+        from .scoring import check_scorer
+
+        check_scorer(scorer, expected_list)
     return listed, expected_list, cases
 
 
@@ -234,10 +238,11 @@ def _scored(
             frame[column] = picked[name].to_numpy()
     if expected_list is None:
         return frame
-    from .scoring import score
+    from .scoring import auto, scored_frame
 
     attrs = dict(frame.attrs)
-    scored = score(frame, scorer, expected=[expected_list[i] for i in index])
+    # Checked before the calls; a row the scorer fails on now gets a score_error.
+    scored = scored_frame(frame, scorer or auto, [expected_list[i] for i in index])
     scored.attrs = {**attrs, **scored.attrs}
     return scored
 
