@@ -376,6 +376,10 @@ class _Secret:
     def forget(self) -> None:
         self._value = HiddenKey("")
 
+    def __reduce__(self) -> tuple[type[_Secret], tuple[str]]:
+        # A client sent to a worker process: the worker gets its own holder of the same key.
+        return (_Secret, (self.reveal(),))
+
     def __repr__(self) -> str:
         return "<api key: redacted>"
 
