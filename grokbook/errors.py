@@ -25,7 +25,8 @@ contain the API key.
           │    └── ResponseTooLargeError        (a body or stream past max_response_bytes)
           └── IncompleteStreamError     (a stream cut before its end; carries the partial text)
                ├── StreamTimeoutError   (also an APITimeoutError: a stream that went silent)
-               └── StreamParseError     (also a ResponseParseError: an event that is not JSON)
+               └── StreamParseError     (also a ResponseParseError: an event that is not JSON,
+                                         or has a wrong-typed field)
 
 Warnings (never raised; a call goes on): :class:`ImplausibleUsageWarning` when a server
 reports a token count or cost that cannot be right (it is recorded as unknown instead);
@@ -228,8 +229,8 @@ class StreamTimeoutError(IncompleteStreamError, APITimeoutError):
 
 class StreamParseError(IncompleteStreamError, ResponseParseError):
     """A stream event that is not the JSON we expect (not JSON, not an object, nested too
-    deeply). Both an :class:`IncompleteStreamError` (the partial answer is kept) and a
-    :class:`ResponseParseError`."""
+    deeply, a field of the wrong type). Both an :class:`IncompleteStreamError` (the partial
+    answer is kept) and a :class:`ResponseParseError`."""
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
