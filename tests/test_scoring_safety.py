@@ -320,21 +320,29 @@ def _old_drop_think(text: str) -> str:
 
 
 def _old_final_number(text: Any) -> float | None:
-    """final_number as it was before issue 22 (quadratic, but the reference meaning)."""
+    """final_number as issue 21 defines it (a person's reading: boxed, then the last answer
+    marker, then bold, then the last number outside parentheses), with the plain quadratic
+    <think> strip and a list of every marker: the reference meaning of the linear code."""
     import unicodedata
 
     body = _old_drop_think(unicodedata.normalize("NFKC", str(text)).replace("−", "-"))
+    boxed = scoring._boxed(body)
+    if boxed is not None:
+        value = scoring._boxed_value(boxed)
+        if value is not None:
+            return value
+    checks = [m.start() for m in scoring._CHECK.finditer(body)]
+    if checks and scoring._NUMBER.search(body, 0, checks[-1]):
+        body = body[: checks[-1]]
     markers = list(scoring._ANSWER_MARKER.finditer(body))
     if markers:
-        after = scoring._numbers(body[markers[-1].end() :])
-        if after:
-            return after[0]
-    if "=" in body:
-        after = scoring._numbers(body[body.rindex("=") + 1 :])
-        if after:
-            return after[0]
-    found = scoring._numbers(body)
-    return found[-1] if found else None
+        value = scoring._after_marker(body, markers[-1].end())
+        if value is not None:
+            return value
+    value = scoring._last_bold(body)
+    if value is not None:
+        return value
+    return scoring._last_outside_parentheses(body)
 
 
 def _old_choice_of(text: Any, letters: str = "ABCD") -> str | None:
