@@ -319,6 +319,26 @@ def batch_status(data: Mapping[str, Any]) -> str:
     return "completed"
 
 
+def _state(data: Mapping[str, Any], *, strict: bool = True) -> dict[str, Any]:
+    """The batch object's ``state`` (its counters) as a dict; absent is empty.
+
+    A ``state`` that is not an object raises :class:`~grokbook.errors.BatchRequestError`
+    (``strict``), or counts as empty (``strict=False``, where the batch must be recorded).
+    """
+    state = data.get("state")
+    if state is None:
+        return {}
+    if isinstance(state, Mapping):
+        return dict(state)
+    if not strict:
+        return {}
+    raise BatchRequestError(
+        f"The provider's batch status has a `state` that is not an object (a "
+        f"{type(state).__name__}); this server may not speak "
+        "xAI's Batch API. Check base_url; run the sweep again later to collect the batch."
+    )
+
+
 def _timestamp(value: Any) -> float | None:
     if not isinstance(value, str) or not value:
         return None
@@ -339,6 +359,8 @@ class _Part:
     fresh: bool = False
     #: Why the provider rejected the batch (``cancel_by_xai_message``), if it did.
     rejection: str | None = None
+    #: Why reading its results stopped early (a results paging that never ended), if it did.
+    paging_stopped: str | None = None
 
 
 class _BatchRun:
@@ -454,7 +476,8 @@ class _BatchRun:
             # The run log never holds the key, not even one pasted into a prompt.
             grid=json.loads(redact(json.dumps(self.spec.to_dict()), self.client._secrets())),
             status=batch_status(data),
-            state=dict(data.get("state") or {}),
+            # Lenient here: the batch exists, so it is recorded whatever its state says.
+            state=_state(data, strict=False),
             updated=None,
             collected=None,
             cost_usd=None,
@@ -496,7 +519,7 @@ class _BatchRun:
         """Fetch the batch's status; True when its counters moved."""
         reply = self.client.request("GET", f"/batches/{part.record.batch_id}")
         data = reply.data if isinstance(reply.data, dict) else {}
-        state = dict(data.get("state") or {})
+        state = _state(data)
         status = batch_status(data)
         if data.get("cancel_by_xai_message"):
             part.rejection = redact(str(data["cancel_by_xai_message"]), self.client._secrets())
@@ -508,11 +531,18 @@ class _BatchRun:
 
     # -- collecting -----------------------------------------------------------------------------
     def collect(self, part: _Part) -> int:
-        """Read the batch's finished results into rows, run log and cache; the rows landed."""
+        """Read the batch's finished results into rows, run log and cache; the rows landed.
+
+        Paging is bounded: a token seen before ends it (a server repeating itself), and so
+        does reading more results than the batch has requests (each page holds at least one,
+        so the pages are bounded too); the requests not read then become error rows.
+        """
         landed = 0
         token: str | None = None
         batch_id = part.record.batch_id
         page = RESULTS_PAGE
+        seen_tokens: set[str] = set()
+        read = 0
         while True:
             params = {"limit": page, "pagination_token": token}
             try:
@@ -523,13 +553,24 @@ class _BatchRun:
                 page = max(1, page // 4)  # long reasoning answers: smaller pages fit the cap
                 continue
             data = reply.data if isinstance(reply.data, dict) else {}
-            results = data.get("results") or []
+            results = data.get("results")
+            results = results if isinstance(results, list) else []
             for item in results:
                 if isinstance(item, dict) and self._land(part, item):
                     landed += 1
-            token = data.get("pagination_token") or None
-            if token is None or not results:
+            read += len(results)
+            following = data.get("pagination_token")
+            token = following if isinstance(following, str) and following else None
+            if token is None or not results or part.landed >= part.jobs:
                 break
+            if token in seen_tokens or read >= len(part.jobs):
+                part.paging_stopped = (
+                    f"the provider's results paging did not end (token {token[:40]!r} "
+                    f"{'came back' if token in seen_tokens else 'still given'} after {read} "
+                    f"results for {len(part.jobs)} requests), so grokbook stopped reading it"
+                )
+                break
+            seen_tokens.add(token)
         if part.record.status in _TERMINAL:
             self._close_part(part)
         return landed
@@ -609,7 +650,7 @@ class _BatchRun:
             "failed": f"the provider rejected the batch ({part.rejection or 'no reason given'})",
             "cancelled": "the batch was cancelled before this request ran",
             "expired": "the batch expired before this request ran",
-        }.get(status, "the batch ended without a result for this request")
+        }.get(status, part.paging_stopped or "the batch ended without a result for this request")
         message = f"BatchRequestError: {reason}. Run the same sweep again to submit it again."
         for index in sorted(part.jobs - part.landed):
             self._set(index, _row(self.jobs[index], None, message))
@@ -941,7 +982,7 @@ def batches(*, refresh: bool = False, client: Client | AsyncClient | None = None
             finally:
                 if owned:
                     sync.close()
-            record.state, record.status = dict(data.get("state") or {}), batch_status(data)
+            record.state, record.status = _state(data), batch_status(data)
             _batch_store.update(store, record.batch_id, status=record.status, state=record.state)
     columns = [
         "batch_id",
@@ -997,7 +1038,7 @@ def cancel(batch_id: str, *, client: Client | AsyncClient | None = None) -> str:
         if owned:
             sync.close()
     status = batch_status(data)
-    _batch_store.update(store, batch_id, status=status, state=dict(data.get("state") or {}))
+    _batch_store.update(store, batch_id, status=status, state=_state(data))
     return status
 
 
