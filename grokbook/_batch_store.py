@@ -22,7 +22,24 @@ from typing import Any
 from ._store_schema import iso as _iso
 from .store import Store, canonical_json
 
-__all__ = ["BatchRecord", "find", "get", "listing", "save", "update"]
+__all__ = [
+    "INTENT_PREFIX",
+    "BatchRecord",
+    "delete",
+    "find",
+    "get",
+    "is_intent",
+    "listing",
+    "save",
+    "settle",
+    "update",
+]
+
+#: The ``batch_id`` of a batch about to be created (its row is written before ``POST
+#: /v1/batches``, under this prefix and the batch's name, and given the real id once the
+#: server answers): a crash in between leaves this row, and the next run looks the batch up
+#: by its name instead of creating a second one.
+INTENT_PREFIX = "creating:"
 
 _COLUMNS = (
     "batch_id",
@@ -95,6 +112,43 @@ def save(store: Store, record: BatchRecord) -> bool:
         )
         return False
     return True
+
+
+def is_intent(record: BatchRecord) -> bool:
+    """Whether ``record`` is a batch that was being created (see :data:`INTENT_PREFIX`)."""
+    return record.batch_id.startswith(INTENT_PREFIX)
+
+
+def settle(store: Store, intent_id: str, record: BatchRecord) -> bool:
+    """Give an intent row its batch (the server's id and status); False if the store failed."""
+    values = {name: getattr(record, name) for name in _COLUMNS}
+    values["jobs"] = json.dumps(record.jobs, separators=(",", ":"))
+    values["grid"] = canonical_json(record.grid)
+    values["state"] = canonical_json(record.state)
+    values["intent_id"] = intent_id
+    sets = ", ".join(f"{c} = :{c}" for c in _COLUMNS)
+    try:
+        with store._lock:
+            conn = store._connection()
+            with conn:
+                conn.execute(f"UPDATE batches SET {sets} WHERE batch_id = :intent_id", values)
+    except sqlite3.Error as exc:
+        store._warn_once(
+            "record a batch in", exc, "it still runs, but cannot be resumed from the run log."
+        )
+        return False
+    return True
+
+
+def delete(store: Store, batch_id: str) -> None:
+    """Forget a row (an intent whose batch the server never made)."""
+    try:
+        with store._lock:
+            conn = store._connection()
+            with conn:
+                conn.execute("DELETE FROM batches WHERE batch_id = ?", (batch_id,))
+    except sqlite3.Error as exc:
+        store._warn_once("update a batch in", exc, "its status in gb.batches() may be stale.")
 
 
 def update(

@@ -32,9 +32,12 @@ running the same sweep cell again collects its batches instead of submitting new
 whose answers are already cached are not submitted at all; calls that failed are submitted
 again, as a live sweep retries them). :func:`cancel` cancels a batch's pending requests.
 Ctrl-C while polling raises :class:`~grokbook.SweepInterrupted` with the rows collected so
-far; the batches keep running. The one unrecorded moment is between the server's reply to
-``POST /v1/batches`` and the run-log write that follows it: a crash exactly there leaves a
-batch the next run does not know about (it is listed in xAI's console).
+far; the batches keep running. Nothing is billed twice after a crash at any point: a batch is
+recorded (as "creating", with its name) *before* ``POST /v1/batches``, and a run that finds
+such a row looks the batch up by its name in ``GET /v1/batches`` (adopting it, or submitting
+its calls again when the server never made it); a batch is marked collected only once its
+answers are durable in the run log and cache, and a sweep (batch or live) returns only once
+its rows are.
 
 **Cost.** A row's ``cost_usd`` is the server's ``cost_in_usd_ticks`` when it sends them (xAI
 does, at the batch price), else the catalog price times :data:`BATCH_DISCOUNT`. The summary in
@@ -71,6 +74,7 @@ conversion); this module never touches httpx.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sys
@@ -90,6 +94,7 @@ from ._wire import wire_for
 from .client import AsyncClient, Client, _Call
 from .errors import (
     APIError,
+    APIStatusError,
     BatchRequestError,
     GrokbookError,
     ResponseTooLargeError,
@@ -97,7 +102,7 @@ from .errors import (
     redact,
 )
 from .result import Completion
-from .store import Store, canonical_json, get_store
+from .store import Store, canonical_json, flush, get_store
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -146,6 +151,12 @@ _MAX_POLL_S = 900.0
 _BATCH_PROVIDERS = frozenset({"xai", "sim", "openai"})
 _TERMINAL = frozenset({"completed", "cancelled", "failed", "expired"})
 _ID_PREFIX = "gb-"
+#: Every batch grokbook creates is named ``grokbook-<grid key>-<part>-<sweep id>``.
+_NAME_PREFIX = "grokbook-"
+#: ``GET /v1/batches`` (looking up a batch a killed run was creating): batches per page, and
+#: pages at most (then the batch counts as never created).
+_LIST_PAGE = 100
+_MAX_LIST_PAGES = 1000
 
 _last_create = 0.0
 
@@ -319,6 +330,38 @@ def batch_status(data: Mapping[str, Any]) -> str:
     return "completed"
 
 
+def _listed_batches(client: Client, names: set[str]) -> dict[str, dict[str, Any]]:
+    """The batches named ``names`` among the team's (``GET /v1/batches``, paged with
+    ``pagination_token`` [docs.x.ai/api-reference "List batches"; xai-sdk-python
+    ``ListBatchesRequest`` / ``ListBatchesResponse``]), by name.
+
+    Paging stops once every name is found, at the last page, at a token seen before, or
+    after :data:`_MAX_LIST_PAGES`. A server without the endpoint (404 / 405) lists nothing.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    token: str | None = None
+    seen: set[str] = set()
+    for _ in range(_MAX_LIST_PAGES):
+        params = {"limit": _LIST_PAGE, "pagination_token": token}
+        try:
+            reply = client.request("GET", "/batches", params=params)
+        except APIStatusError as exc:
+            if exc.status_code in (404, 405):
+                return found
+            raise
+        data = reply.data if isinstance(reply.data, dict) else {}
+        listed = data.get("batches")
+        for item in listed if isinstance(listed, list) else []:
+            if isinstance(item, dict) and item.get("name") in names:
+                found[str(item["name"])] = item
+        following = data.get("pagination_token")
+        token = following if isinstance(following, str) and following else None
+        if found.keys() >= names or token is None or token in seen or not listed:
+            break
+        seen.add(token)
+    return found
+
+
 def _state(data: Mapping[str, Any], *, strict: bool = True) -> dict[str, Any]:
     """The batch object's ``state`` (its counters) as a dict; absent is empty.
 
@@ -409,9 +452,13 @@ class _BatchRun:
         """Pick up this grid's batches that were submitted but not collected yet."""
         if self.store is None:
             return
-        for record in _batch_store.find(self.store, self.spec.key):
-            if record.collected is None:
+        pending = [r for r in _batch_store.find(self.store, self.spec.key) if r.collected is None]
+        intents = [r for r in pending if _batch_store.is_intent(r)]
+        for record in pending:
+            if not _batch_store.is_intent(record):
                 self._adopt(record)
+        if intents:
+            self._settle_intents(intents)
 
     def _adopt(self, record: _batch_store.BatchRecord) -> _Part:
         created = _timestamp(record.created) or time.time()
@@ -448,25 +495,17 @@ class _BatchRun:
         file.seek(0)
         key = self.spec.key
         part_no = len(self.parts)
-        name = f"grokbook-{key[:12]}-{part_no}"
+        # Unique per attempt, and carries the grid key: what a re-run looks the batch up by.
+        name = f"{_NAME_PREFIX}{key[:16]}-{part_no}-{self.sweep_id}"
         upload = self.client.request(
             "POST", "/files", files={"file": (f"{name}.jsonl", file, "application/jsonl")}
         )
         file_id = _field(upload.data, "id", "the file upload")
-        wait = _last_create + CREATE_INTERVAL_S - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        created = self.client.request(
-            "POST", "/batches", json={"name": name, "input_file_id": file_id}
-        )
-        _last_create = time.monotonic()
-        data = created.data if isinstance(created.data, dict) else {}
-        batch_id = _field(data, "batch_id", "the batch creation")
-        record = _batch_store.BatchRecord(
-            batch_id=batch_id,
+        intent = _batch_store.BatchRecord(
+            batch_id=_batch_store.INTENT_PREFIX + name,
             grid_key=key,
             part=part_no,
-            created=str(data.get("create_time") or _now_iso()),
+            created=_now_iso(),
             provider=self.spec.provider,
             base_host=urlsplit(self.spec.base_url).netloc or None,
             file_id=file_id,
@@ -475,18 +514,66 @@ class _BatchRun:
             jobs=indices,
             # The run log never holds the key, not even one pasted into a prompt.
             grid=json.loads(redact(json.dumps(self.spec.to_dict()), self.client._secrets())),
-            status=batch_status(data),
-            # Lenient here: the batch exists, so it is recorded whatever its state says.
-            state=_state(data, strict=False),
+            status="creating",
+            state={},
             updated=None,
             collected=None,
             cost_usd=None,
         )
+        # Written before the batch is created: a kernel killed before the answer arrives (or
+        # before its id is written) leaves this row, and the next run finds the batch by name.
+        intended = self.store is not None and _batch_store.save(self.store, intent)
+        wait = _last_create + CREATE_INTERVAL_S - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        try:
+            created = self.client.request(
+                "POST", "/batches", json={"name": name, "input_file_id": file_id}
+            )
+        except APIStatusError:  # the server answered, so it made no batch
+            if intended and self.store is not None:
+                _batch_store.delete(self.store, intent.batch_id)
+            raise
+        _last_create = time.monotonic()
+        data = created.data if isinstance(created.data, dict) else {}
+        record = self._created(intent, data)
         if self.store is not None:  # before the first poll: a restart loses nothing
-            _batch_store.save(self.store, record)
+            if intended:
+                _batch_store.settle(self.store, intent.batch_id, record)
+            else:
+                _batch_store.save(self.store, record)
         part = self._adopt(record)
         part.created_ts, part.fresh = time.time(), True
         self.submitted += 1
+
+    @staticmethod
+    def _created(
+        intent: _batch_store.BatchRecord, data: Mapping[str, Any]
+    ) -> _batch_store.BatchRecord:
+        """The record of the batch the server made for ``intent`` (``data``: its batch)."""
+        return dataclasses.replace(
+            intent,
+            batch_id=_field(data, "batch_id", "the batch creation"),
+            created=str(data.get("create_time") or intent.created),
+            status=batch_status(data),
+            # Lenient here: the batch exists, so it is recorded whatever its state says.
+            state=_state(data, strict=False),
+        )
+
+    def _settle_intents(self, intents: list[_batch_store.BatchRecord]) -> None:
+        """Batches a killed run was creating: adopt the ones the server made (found by name
+        in ``GET /v1/batches``), forget the others (their calls are submitted again)."""
+        assert self.store is not None
+        wanted = {r.batch_id[len(_batch_store.INTENT_PREFIX) :]: r for r in intents}
+        found = _listed_batches(self.client, set(wanted))
+        for name, intent in wanted.items():
+            data = found.get(name)
+            if data is None:
+                _batch_store.delete(self.store, intent.batch_id)
+                continue
+            record = self._created(intent, data)
+            if _batch_store.settle(self.store, intent.batch_id, record):
+                self._adopt(record)
 
     # -- polling --------------------------------------------------------------------------------
     def wait(self, timeout: float | None = None) -> None:
@@ -654,6 +741,10 @@ class _BatchRun:
         message = f"BatchRequestError: {reason}. Run the same sweep again to submit it again."
         for index in sorted(part.jobs - part.landed):
             self._set(index, _row(self.jobs[index], None, message))
+        # "Collected" only once every answer is durable: a kernel killed in between must find
+        # them in the cache, or the batch uncollected (then collected again, never resubmitted).
+        if self.store is not None and not self.store.flush():
+            return
         part.record.collected = _now_iso()
         if self.store is not None:
             _batch_store.update(
@@ -891,6 +982,8 @@ def batch_sweep(
             run.wait(timeout)
         except KeyboardInterrupt:
             raise SweepInterrupted(run.frame(), len(jobs)) from None
+        finally:
+            flush()  # the rows are durable before the sweep returns (or raises)
         frame = run.frame()
         if progress:
             _print_summary(frame.attrs["sweep"])
@@ -950,11 +1043,14 @@ def batch_result(
         spec = _Spec.from_dict(record.grid)
         run = _BatchRun(sync, spec, spec.jobs(), progress=progress, poll_interval=poll_interval)
         part = run._adopt(record)
-        if wait and record.collected is None:
-            run.wait()
-        else:
-            run._refresh(part)
-            run.collect(part)
+        try:
+            if wait and record.collected is None:
+                run.wait()
+            else:
+                run._refresh(part)
+                run.collect(part)
+        finally:
+            flush()  # what was collected is durable before returning
         frame = run.frame()
         frame.attrs["sweep"]["batch_id"] = batch_id
         return frame
@@ -974,7 +1070,7 @@ def batches(*, refresh: bool = False, client: Client | AsyncClient | None = None
     records = _batch_store.listing(store) if store is not None else []
     if refresh and store is not None:
         for record in records:
-            if record.collected is not None:
+            if record.collected is not None or _batch_store.is_intent(record):
                 continue
             sync, owned = _client_for(record, client)
             try:

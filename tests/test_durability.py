@@ -1,0 +1,310 @@
+"""Nothing billed twice, nothing lost: a kernel killed with SIGKILL at any point of a sweep,
+then the same cell run again (issue 22, items 1 and 2).
+
+The sweeps run in a child process against the simulator's loopback server, which runs in this
+process and SIGKILLs the child from inside a chosen request (so "killed between the server's
+answer and the client's next step" is exact, not a race), or the child kills itself right
+after the sweep returned. The same sweep then runs again in a fresh child, and the server's
+counters say what was sent and billed twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import grokbook as gb
+from grokbook import _batch_store, batch, store
+from grokbook.sim import SimServer, SimTransport, Simulator
+from grokbook.sim._batch import BatchStore
+from grokbook.sim._plan import Plan
+
+MODEL = "grok-3-mini-beta"
+#: Calls per sweep here (the issue's 2,000 / 3,000 are measured in docs, not in the suite).
+BATCH_CALLS = 600
+LIVE_CALLS = 400
+CONCURRENCY = 16
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def kind(request: httpx.Request) -> str:
+    method, path = request.method, request.url.path
+    if path in ("/v1/responses", "/v1/chat/completions"):
+        return "call"
+    if path == "/v1/files":
+        return "upload"
+    if path == "/v1/batches":
+        return "create" if method == "POST" else "list"
+    if path.endswith("/results"):
+        return "results"
+    if path.startswith("/v1/batches/"):
+        return "status"
+    return "other"
+
+
+class Killer(Simulator):
+    """The simulator, counting requests by kind; it SIGKILLs ``victim`` once the n-th request
+    of ``kill_at = (kind, n)`` has been answered by the simulator (before it is sent)."""
+
+    def __init__(self) -> None:
+        super().__init__(latency="none", batches=BatchStore(delay_s=0.0))
+        self.counts: Counter[str] = Counter()
+        self.kill_at: tuple[str, int] | None = None
+        self.victim: int | None = None
+        self._count_lock = threading.Lock()
+
+    def plan(self, request: httpx.Request) -> Plan:
+        what = kind(request)
+        with self._count_lock:
+            self.counts[what] += 1
+            number = self.counts[what]
+        plan = super().plan(request)
+        if self.victim is not None and self.kill_at == (what, number):
+            os.kill(self.victim, signal.SIGKILL)
+        return plan
+
+    def billed_lines(self) -> int:
+        """Batch requests the server was given (each one is billed once it runs)."""
+        return sum(len(b.lines) for b in self.batches._batches.values())
+
+
+CHILD = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    import grokbook as gb
+    from grokbook import batch
+    base_url, via, calls, then = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    batch.CREATE_INTERVAL_S = 0.0
+    batch.RESULTS_PAGE = 50
+    client = gb.Client(provider="xai", api_key="sim", base_url=base_url)
+    prompts = [f"What is {i}+1?" for i in range(calls)]
+    df = gb.sweep(prompts, models="grok-3-mini-beta", efforts=["low"], client=client, via=via,
+                  progress=False, poll_interval=0.02, concurrency=int(sys.argv[5]))
+    print(json.dumps({"rows": len(df), "ok": int((df["status"] == "ok").sum())}), flush=True)
+    if then == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)  # right after the sweep returned
+    """
+)
+
+
+def run_child(
+    server: SimServer,
+    killer: Killer,
+    home: Path,
+    via: str,
+    calls: int,
+    kill_at: tuple[str, int] | str | None,
+) -> subprocess.CompletedProcess[str]:
+    killer.kill_at = kill_at if isinstance(kill_at, tuple) else None
+    then = "kill" if kill_at == "after return" else "exit"
+    env = {**os.environ, "GROKBOOK_HOME": str(home)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, server.base_url, via, str(calls), then, str(CONCURRENCY)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    killer.victim = proc.pid
+    try:
+        out, err = proc.communicate(timeout=100)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        killer.victim = None
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def durable_answers(home: Path) -> int:
+    """Cache entries a new process would find (what a re-run does not send again)."""
+    with sqlite3.connect(home / store.DB_NAME) as conn:
+        return int(conn.execute("SELECT count(*) FROM cache").fetchone()[0])
+
+
+BATCH_KILLS: list[Any] = [
+    ("upload", 1),  # the file is uploaded, no batch yet
+    ("create", 1),  # the server made the batch; its answer never arrived
+    ("status", 1),  # recorded, polling
+    ("results", 3),  # collecting, pages 1-2 read
+    "after return",  # every answer collected: killed right after the sweep returned
+]
+
+
+@pytest.mark.parametrize("kill_at", BATCH_KILLS, ids=str)
+def test_a_batch_sweep_killed_at_any_point_then_run_again_bills_nothing_twice(
+    kill_at: Any, tmp_path: Path
+) -> None:
+    killer = Killer()
+    with SimServer(simulator=killer) as server:
+        first = run_child(server, killer, tmp_path, "batch", BATCH_CALLS, kill_at)
+        assert first.returncode == -signal.SIGKILL, first.stderr
+        again = run_child(server, killer, tmp_path, "batch", BATCH_CALLS, None)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == {"rows": BATCH_CALLS, "ok": BATCH_CALLS}
+    assert killer.batches.created == 1  # no second batch
+    assert killer.billed_lines() == BATCH_CALLS  # no request given to the server twice
+    assert killer.counts["call"] == 0
+
+
+LIVE_KILLS: list[Any] = [
+    ("call", 1),
+    ("call", LIVE_CALLS // 3),
+    ("call", LIVE_CALLS * 2 // 3),
+    ("call", LIVE_CALLS),  # the last call: its answer never arrives
+    "after return",
+]
+
+
+@pytest.mark.parametrize("kill_at", LIVE_KILLS, ids=str)
+def test_a_live_sweep_killed_at_any_point_then_run_again_resends_only_what_was_not_durable(
+    kill_at: Any, tmp_path: Path
+) -> None:
+    killer = Killer()
+    with SimServer(simulator=killer) as server:
+        first = run_child(server, killer, tmp_path, "live", LIVE_CALLS, kill_at)
+        assert first.returncode == -signal.SIGKILL, first.stderr
+        sent_first = killer.counts["call"]
+        durable = durable_answers(tmp_path)
+        again = run_child(server, killer, tmp_path, "live", LIVE_CALLS, None)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout) == {"rows": LIVE_CALLS, "ok": LIVE_CALLS}
+    resent = killer.counts["call"] - sent_first
+    assert resent == LIVE_CALLS - durable  # exactly the answers that were not durable
+    if kill_at == "after return":
+        assert resent == 0
+    else:
+        # Sent but not durable at the kill: the calls in flight (the one the kill interrupted
+        # among them) and the answers the writer had not committed yet (at most one of its
+        # transactions, MAX_BATCH rows; measured: a few rows).
+        assert 1 <= sent_first - durable <= CONCURRENCY + store.MAX_BATCH
+
+
+# -- in process: returning means durable -----------------------------------------------------------
+@pytest.fixture
+def slow_writer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each writer transaction takes 0.2 s longer: a sweep that returned before its rows were
+    committed would be caught out."""
+    transaction = store.Store._transaction
+
+    def slow(conn: sqlite3.Connection, entries: Any, calls: Any) -> None:
+        time.sleep(0.2)
+        transaction(conn, entries, calls)
+
+    monkeypatch.setattr(store.Store, "_transaction", staticmethod(slow))
+    monkeypatch.setattr(batch, "CREATE_INTERVAL_S", 0.0)
+
+
+def committed(sql: str) -> int:
+    """A count read through a connection of its own: what another process would see."""
+    with sqlite3.connect(store.store_home() / store.DB_NAME) as conn:
+        return int(conn.execute(sql).fetchone()[0])
+
+
+PROMPTS = [f"What is {i}*3?" for i in range(12)]
+
+
+def sweep_by(entry: str, client: gb.Client, batches: BatchStore) -> Any:
+    kwargs: dict[str, Any] = dict(models=MODEL, efforts=["low", "high"], client=client,
+                                  progress=False, poll_interval=0.01)  # fmt: skip
+    if entry == "sweep":
+        return gb.sweep(PROMPTS, **kwargs)
+    if entry == "asweep":
+        return asyncio.run(gb.asweep(PROMPTS, **kwargs))
+    if entry == "sweep via batch":
+        return gb.sweep(PROMPTS, via="batch", **kwargs)
+    if entry == "asweep via batch":
+        return asyncio.run(gb.asweep(PROMPTS, via="batch", **kwargs))
+    batches.delay_s = 60.0  # submitted and left running; collected by batch_result
+    first = batch.batch_sweep(PROMPTS, MODEL, ["low", "high"], client=client, progress=False,
+                              poll_interval=0.01, timeout=0.0)  # fmt: skip
+    for record in batches._batches.values():
+        record.delay_s = 0.0
+    (batch_id,) = first.attrs["sweep"]["batch_ids"]
+    return batch.batch_result(batch_id, client=client, progress=False, wait=True)
+
+
+@pytest.mark.parametrize(
+    "entry", ["sweep", "asweep", "sweep via batch", "asweep via batch", "batch_result"]
+)
+def test_a_sweep_returns_only_once_its_rows_are_durable(entry: str, slow_writer: None) -> None:
+    simulator = Simulator(latency="none", batches=BatchStore(delay_s=0.0))
+    client = gb.Client(provider="sim", transport=SimTransport(simulator=simulator))
+    df = sweep_by(entry, client, simulator.batches)
+    assert len(df) == 2 * len(PROMPTS) and (df["status"] == "ok").all()
+    assert committed("SELECT count(*) FROM cache") == 2 * len(PROMPTS)
+    assert committed("SELECT count(*) FROM calls WHERE cached = 0") == 2 * len(PROMPTS)
+
+
+def test_a_batch_is_marked_collected_only_once_its_answers_are_durable(
+    slow_writer: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[int] = []
+    update = _batch_store.update
+
+    def watching(*args: Any, **kwargs: Any) -> None:
+        if kwargs.get("collected"):
+            seen.append(committed("SELECT count(*) FROM cache"))
+        update(*args, **kwargs)
+
+    monkeypatch.setattr(_batch_store, "update", watching)
+    client = gb.Client(provider="sim", transport=SimTransport(latency="none", batch_delay=0.0))
+    gb.sweep(PROMPTS, models=MODEL, efforts=["low", "high"], client=client, via="batch",
+             progress=False, poll_interval=0.01)  # fmt: skip
+    assert seen == [2 * len(PROMPTS)]
+
+
+def test_an_interrupted_batch_creation_is_found_by_name_and_not_made_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same window in process: the creation's answer is lost (a connection reset after
+    the server made the batch), so this run fails; the next one finds the batch by name."""
+    monkeypatch.setattr(batch, "CREATE_INTERVAL_S", 0.0)
+    simulator = Simulator(latency="none", batches=BatchStore(delay_s=0.0))
+    lost = threading.Event()
+
+    class Transport(SimTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            response = super().handle_request(request)
+            if kind(request) == "create" and not lost.is_set():
+                lost.set()
+                raise httpx.ReadError("connection reset after the batch was made")
+            return response
+
+    client = gb.Client(provider="sim", transport=Transport(simulator=simulator))
+    with pytest.raises(gb.errors.APIConnectionError):
+        gb.sweep(PROMPTS, models=MODEL, efforts="low", client=client, via="batch", progress=False)
+    assert simulator.batches.created == 1
+    assert gb.batches()["status"].tolist() == ["creating"]
+    df = gb.sweep(PROMPTS, models=MODEL, efforts="low", client=client, via="batch",
+                  progress=False, poll_interval=0.01)  # fmt: skip
+    assert simulator.batches.created == 1
+    assert len(df) == len(PROMPTS) and (df["status"] == "ok").all()
+    assert gb.batches()["status"].tolist() == ["completed"]
+
+
+def test_a_creation_the_server_refused_leaves_no_trace(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch, "CREATE_INTERVAL_S", 0.0)
+    simulator = Simulator(latency="none", batches=BatchStore(delay_s=0.0))
+
+    class Transport(SimTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if kind(request) == "create":
+                return httpx.Response(400, json={"code": "x", "error": "no"}, request=request)
+            return super().handle_request(request)
+
+    client = gb.Client(provider="sim", transport=Transport(simulator=simulator))
+    with pytest.raises(gb.errors.BadRequestError):
+        gb.sweep(PROMPTS, models=MODEL, efforts="low", client=client, via="batch", progress=False)
+    assert gb.batches().empty
