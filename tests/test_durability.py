@@ -308,3 +308,102 @@ def test_a_creation_the_server_refused_leaves_no_trace(monkeypatch: pytest.Monke
     with pytest.raises(gb.errors.BadRequestError):
         gb.sweep(PROMPTS, models=MODEL, efforts="low", client=client, via="batch", progress=False)
     assert gb.batches().empty
+
+
+# -- fork while the writer commits (item 5) --------------------------------------------------------
+FORKS = 60
+
+
+def test_forks_taken_while_the_writer_commits_never_hang_a_child() -> None:
+    """A child forked while the writer thread is inside SQLite would inherit a lock held by a
+    thread that does not exist in it, and hang at its first SQLite call; the store quiesces
+    its threads around fork so every child opens its own store and logs its call."""
+    client = gb.Client(provider="sim", transport=SimTransport(latency="none"))
+    parent = store.get_store()
+    assert parent is not None
+    stop = threading.Event()
+
+    def keep_the_writer_busy(worker: int) -> None:
+        number = 0
+        while not stop.is_set():
+            client.chat(f"What is {worker}+{number}?", cache=True)
+            number += 1
+
+    busy = [threading.Thread(target=keep_the_writer_busy, args=(w,)) for w in range(2)]
+    for thread in busy:
+        thread.start()
+    hung = 0
+    try:
+        time.sleep(0.2)
+        for number in range(FORKS):
+            pid = os.fork()
+            if pid == 0:  # the child: its own store, one logged call, then out
+                code = 1
+                try:
+                    client.chat(f"child {number}", cache=True, tags={"source": "forked"})
+                    code = 0 if store.flush(timeout=10) else 2
+                finally:
+                    os._exit(code)
+            deadline = time.monotonic() + 10
+            while (status := os.waitpid(pid, os.WNOHANG))[0] == 0:
+                if time.monotonic() > deadline:
+                    hung += 1
+                    os.kill(pid, signal.SIGKILL)
+                    status = os.waitpid(pid, 0)
+                    break
+                time.sleep(0.002)
+            else:
+                assert os.waitstatus_to_exitcode(status[1]) == 0
+    finally:
+        stop.set()
+        for thread in busy:
+            thread.join()
+    assert hung == 0, f"{hung} of {FORKS} forked children hung"
+    parent.flush()
+    assert committed("SELECT count(*) FROM calls WHERE source = 'forked'") == FORKS
+
+
+# -- multiprocessing.Pool terminated by `with Pool():` (item 6) ----------------------------------
+POOL_TASKS = 60
+
+
+def _pool_call(number: int) -> str:
+    client = gb.Client(provider="sim", transport=SimTransport(latency="none"))
+    return client.chat(f"What is {number}+2?", cache=True, tags={"source": "pool"}).content
+
+
+async def _pool_acall(number: int) -> str:
+    async with gb.AsyncClient(provider="sim", transport=SimTransport(latency="none")) as client:
+        answer = await client.chat(f"What is {number}+2?", cache=True, tags={"source": "pool"})
+    return answer.content
+
+
+def _pool_async_call(number: int) -> str:
+    return asyncio.run(_pool_acall(number))
+
+
+def _slow_writer() -> None:
+    """A Pool initializer: the worker's writer takes 0.1 s per transaction, so rows still
+    queued when the pool is terminated would be lost."""
+    transaction = store.Store._transaction
+
+    def slow(conn: sqlite3.Connection, entries: Any, calls: Any) -> None:
+        time.sleep(0.1)
+        transaction(conn, entries, calls)
+
+    store.Store._transaction = staticmethod(slow)  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_the_rows_of_pool_workers_survive_the_pools_terminate(method: str, mode: str) -> None:
+    """``with Pool():`` terminates its workers on exit (SIGTERM: no atexit, no flush); each
+    worker's rows are written before its task returns."""
+    import multiprocessing
+
+    task = _pool_call if mode == "sync" else _pool_async_call
+    with multiprocessing.get_context(method).Pool(2, initializer=_slow_writer) as pool:
+        answers = pool.map(task, range(POOL_TASKS), chunksize=1)
+    assert answers[:2] == ["0 + 2 = 2", "1 + 2 = 3"]
+    assert committed("SELECT count(*) FROM calls WHERE source = 'pool'") == POOL_TASKS
+    assert committed("SELECT count(*) FROM cache") == POOL_TASKS
