@@ -92,7 +92,10 @@ def _record(row: Sequence[Any]) -> BatchRecord:
 
 
 def save(store: Store, record: BatchRecord) -> bool:
-    """Insert a new batch row (committed before returning); False if the store failed."""
+    """Insert a new batch row (committed before returning); False if the store failed (or
+    is read-only)."""
+    if store.read_only:
+        return False
     values = {name: getattr(record, name) for name in _COLUMNS}
     values["jobs"] = json.dumps(record.jobs, separators=(",", ":"))
     values["grid"] = canonical_json(record.grid)
@@ -121,6 +124,8 @@ def is_intent(record: BatchRecord) -> bool:
 
 def settle(store: Store, intent_id: str, record: BatchRecord) -> bool:
     """Give an intent row its batch (the server's id and status); False if the store failed."""
+    if store.read_only:
+        return False
     values = {name: getattr(record, name) for name in _COLUMNS}
     values["jobs"] = json.dumps(record.jobs, separators=(",", ":"))
     values["grid"] = canonical_json(record.grid)
@@ -142,6 +147,8 @@ def settle(store: Store, intent_id: str, record: BatchRecord) -> bool:
 
 def delete(store: Store, batch_id: str) -> None:
     """Forget a row (an intent whose batch the server never made)."""
+    if store.read_only:
+        return
     try:
         with store._lock:
             conn = store._connection()
@@ -161,6 +168,8 @@ def update(
     cost_usd: float | None = None,
 ) -> None:
     """Record the last status seen (and, once collected, when and what it cost)."""
+    if store.read_only:
+        return
     now = _iso(time.time())
     sets = ["status = ?", "state = ?", "updated = ?"]
     args: list[Any] = [status, canonical_json(dict(state)), now]

@@ -234,17 +234,34 @@ class Store:
     def __init__(self, home: Path | str | None = None) -> None:
         self.home = Path(home) if home is not None else store_home()
         self.path = self.home / DB_NAME
+        #: Opened read-only (the file or its folder is not writable): cached answers are
+        #: served, nothing new is logged or cached (one StoreWarning says so).
+        self.read_only = False
         self._reset_process_state()
         _LIVE.add(self)
         self._prepare_files()
         with self._lock:
-            conn = self._connection()
             try:
-                _store_schema.migrate(conn)
-            except BaseException:
-                conn.close()
-                self._conn = None
-                raise
+                if not (_writable(self.path) and _writable(self.home)):
+                    raise PermissionError(f"{self.path} or its folder is not writable")
+                conn = self._connection()
+                try:
+                    _store_schema.migrate(conn)
+                except BaseException:
+                    conn.close()
+                    self._conn = None
+                    raise
+            except (PermissionError, sqlite3.OperationalError) as exc:
+                if isinstance(exc, sqlite3.Error) and not _store_schema.read_only_error(exc):
+                    raise
+                self.read_only = True
+                self._connection()  # raises when it cannot even be read
+                self._warn_once(
+                    "write to",
+                    exc,
+                    "it is opened read-only: its cached answers are served, but nothing new "
+                    "is logged or cached.",
+                )
 
     # -- process-local state (rebuilt after fork) ---------------------------------------------
     def _reset_process_state(self) -> None:
@@ -298,7 +315,10 @@ class Store:
     def _connection(self) -> sqlite3.Connection:
         """The shared connection for lookups and reads (call with ``self._lock`` held)."""
         if self._conn is None:
-            self._conn = _store_schema.connect(self.path)
+            if self.read_only:
+                self._conn = _store_schema.connect_read_only(self.path)
+            else:
+                self._conn = _store_schema.connect(self.path)
         return self._conn
 
     # -- warnings ------------------------------------------------------------------------------
@@ -332,6 +352,8 @@ class Store:
 
         Costs a few microseconds: rows are built and written by the writer thread.
         """
+        if self.read_only:
+            return  # said once, when the store was opened
         try:
             self._check_pid()
             secrets = tuple(s for s in secrets if s)
@@ -395,7 +417,7 @@ class Store:
         except (ValueError, TypeError, KeyError):
             return None  # an entry this version cannot read: a miss (it is then replaced)
         hit = stored.replace(cached=True, cache_lookup_s=time.perf_counter() - started)
-        if log and request is not None:
+        if log and request is not None and not self.read_only:
             try:
                 kept = tuple(s for s in secrets if s)
                 self._put(_call(request, hit, None, repeat, tags, kept, key))
@@ -576,6 +598,8 @@ class Store:
         secrets: Sequence[str] = (),
     ) -> None:
         """Save one turn of a Conversation (written at once: a resume must find it)."""
+        if self.read_only:
+            return
         row = (
             conversation_id,
             turn,
@@ -774,6 +798,13 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write ``path`` (its effective ids; a read-only mount is not)."""
+    if os.access in os.supports_effective_ids:
+        return os.access(path, os.W_OK, effective_ids=True)
+    return os.access(path, os.W_OK)  # pragma: no cover - platforms without effective ids
 
 
 def _since_ts(since: Any) -> float | None:

@@ -11,16 +11,21 @@ counters say what was sent and billed twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
+import warnings
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -407,3 +412,89 @@ def test_the_rows_of_pool_workers_survive_the_pools_terminate(method: str, mode:
     assert answers[:2] == ["0 + 2 = 2", "1 + 2 = 3"]
     assert committed("SELECT count(*) FROM calls WHERE source = 'pool'") == POOL_TASKS
     assert committed("SELECT count(*) FROM cache") == POOL_TASKS
+
+
+# -- a read-only store (item 14) ---------------------------------------------------------------
+#: (the database file's mode, its folder's mode) while it is read
+READ_ONLY = {
+    "file and folder read-only": (0o444, 0o555),
+    "folder read-only": (0o666, 0o555),
+    "file read-only": (0o444, 0o777),
+}
+
+
+@contextlib.contextmanager
+def unwritable(home: Path, file_mode: int, folder_mode: int) -> Iterator[None]:
+    """The store's file and folder with these modes; as root (whom permissions do not stop)
+    the process acts as ``nobody`` meanwhile, so the modes bite as they do for a user."""
+    db = home / store.DB_NAME
+    db.chmod(file_mode)
+    home.chmod(folder_mode)
+    as_root = os.geteuid() == 0
+    if as_root:
+        os.setegid(65534)
+        os.seteuid(65534)
+    try:
+        yield
+    finally:
+        if as_root:
+            os.seteuid(0)
+            os.setegid(0)
+        home.chmod(0o700)
+        db.chmod(0o600)
+
+
+@pytest.fixture
+def traversable_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A GROKBOOK_HOME whose parent folders anyone may enter (pytest's tmp_path is private
+    to its owner, which ``nobody`` is not)."""
+    parent = Path(tempfile.mkdtemp(prefix="grokbook-ro-"))
+    parent.chmod(0o755)
+    home = parent / "home"
+    monkeypatch.setenv("GROKBOOK_HOME", str(home))
+    try:
+        yield home
+    finally:
+        store.reset()
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("case", list(READ_ONLY))
+def test_a_read_only_store_serves_its_cached_answers_and_warns_once(
+    case: str, mode: str, traversable_home: Path
+) -> None:
+    transport = SimTransport(latency="none")
+    sync = gb.Client(provider="sim", transport=transport)
+    questions = [f"What is {i}+1?" for i in range(5)]
+    for question in questions:
+        sync.chat(question, cache=True)
+    store.reset()  # as a new kernel would find it
+    sent = transport.requests_served
+
+    async def ask_async(prompts: list[str]) -> list[gb.Completion]:
+        async with gb.AsyncClient(provider="sim", transport=transport) as client:
+            return [await client.chat(p, cache=True) for p in prompts]
+
+    def ask(prompts: list[str]) -> list[gb.Completion]:
+        if mode == "sync":
+            return [sync.chat(p, cache=True) for p in prompts]
+        return asyncio.run(ask_async(prompts))
+
+    with (
+        unwritable(traversable_home, *READ_ONLY[case]),
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
+        hits = ask(questions)
+        new = ask(["What is 40+2?", "What is 40+2?"])  # not cached, and cannot be cached
+        store.flush()
+    logged = committed("SELECT count(*) FROM calls")
+    assert all(hit.cached for hit in hits)
+    assert [hit.content for hit in hits] == [f"{i} + 1 = {i + 1}" for i in range(5)]
+    assert not any(answer.cached for answer in new)
+    assert transport.requests_served - sent == 2  # only the new question was sent, twice
+    assert logged == 5  # nothing new was logged
+    assert [w.category for w in caught] == [store.StoreWarning], [str(w) for w in caught]
+    assert "read-only" in str(caught[0].message)
+    assert "nothing new is logged" in str(caught[0].message)
