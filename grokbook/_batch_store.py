@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._store_schema import iso as _iso
+from ._store_shapes import DamagedEntry, check
 from .store import Store, canonical_json
 
 __all__ = [
     "INTENT_PREFIX",
     "BatchRecord",
+    "damaged",
     "delete",
     "find",
     "get",
@@ -84,11 +86,19 @@ class BatchRecord:
 
 
 def _record(row: Sequence[Any]) -> BatchRecord:
+    """A row decoded and checked (:class:`~grokbook._store_shapes.DamagedEntry` if it is not
+    what :func:`save` writes: undecodable JSON, a wrong type, a negative job index)."""
     values = dict(zip(_COLUMNS, row, strict=True))
-    values["jobs"] = json.loads(values["jobs"])
-    values["grid"] = json.loads(values["grid"])
-    values["state"] = json.loads(values["state"] or "{}")
-    return BatchRecord(**values)
+    try:
+        values["jobs"] = json.loads(values["jobs"])
+        values["grid"] = json.loads(values["grid"])
+        values["state"] = json.loads(values["state"] or "{}")
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise DamagedEntry(f"{type(exc).__name__}: {exc}") from None
+    record = check(values, BatchRecord, lambda data: BatchRecord(**data))
+    if any(index < 0 for index in record.jobs) or len(set(record.jobs)) != len(record.jobs):
+        raise DamagedEntry("its job indices are not distinct indices of the grid")
+    return record
 
 
 def save(store: Store, record: BatchRecord) -> bool:
@@ -195,7 +205,23 @@ def _select(store: Store, where: str = "", args: Sequence[Any] = ()) -> list[Bat
     except sqlite3.Error as exc:
         store._warn_once("read batches from", exc, "none are listed.")
         return []
-    return [_record(row) for row in fetched]
+    records = []
+    for row in fetched:
+        try:
+            records.append(_record(row))
+        except DamagedEntry as exc:
+            damaged(store, exc)
+    return records
+
+
+def damaged(store: Store, exc: Exception) -> None:
+    """Warn (once per store) that a damaged batch row is left out."""
+    store._warn_once(
+        "read a batch row in",
+        exc,
+        "that batch is left out (not listed, resumed or collected; its calls are submitted "
+        "again by the sweep that made it).",
+    )
 
 
 def find(store: Store, grid_key: str) -> list[BatchRecord]:

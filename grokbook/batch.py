@@ -90,6 +90,7 @@ from urllib.parse import urlsplit
 from . import _batch_store
 from ._columns import DEFAULT_EFFORT_LABEL, completion_row, error_row
 from ._core import CallOptions, Messages, compute_cost
+from ._store_shapes import DamagedEntry, check
 from ._wire import wire_for
 from .client import AsyncClient, Client, _Call
 from .errors import (
@@ -452,7 +453,11 @@ class _BatchRun:
         """Pick up this grid's batches that were submitted but not collected yet."""
         if self.store is None:
             return
-        pending = [r for r in _batch_store.find(self.store, self.spec.key) if r.collected is None]
+        pending = [
+            r
+            for r in _batch_store.find(self.store, self.spec.key)
+            if r.collected is None and _checked_spec(self.store, r) is not None
+        ]
         intents = [r for r in pending if _batch_store.is_intent(r)]
         for record in pending:
             if not _batch_store.is_intent(record):
@@ -1003,15 +1008,30 @@ def _print_summary(summary: Mapping[str, Any]) -> None:
     )
 
 
-def _record(batch_id: str) -> tuple[Store, _batch_store.BatchRecord]:
+def _record(batch_id: str) -> tuple[Store, _batch_store.BatchRecord, _Spec]:
+    """A recorded batch, with the grid it runs (a damaged row is no batch, with a warning)."""
     store = get_store()
     record = _batch_store.get(store, batch_id) if store is not None else None
-    if store is None or record is None:
+    spec = None if record is None or store is None else _checked_spec(store, record)
+    if store is None or record is None or spec is None:
         raise UnsupportedParameterError(
             f"No batch {batch_id!r} in the run log (gb.batches() lists the recorded ones; "
             "check GROKBOOK_HOME)."
         )
-    return store, record
+    return store, record, spec
+
+
+def _checked_spec(store: Store, record: _batch_store.BatchRecord) -> _Spec | None:
+    """The grid a batch row records, checked: None (and one StoreWarning) when the row is
+    damaged (a grid that is not one, job indices past its end)."""
+    try:
+        spec = check(record.grid, _Spec, _Spec.from_dict)
+        if any(index >= len(spec.jobs()) for index in record.jobs):
+            raise DamagedEntry("its job indices are past the end of its grid")
+    except DamagedEntry as exc:
+        _batch_store.damaged(store, exc)
+        return None
+    return spec
 
 
 def _client_for(
@@ -1037,10 +1057,9 @@ def batch_result(
     to one for the provider and base URL the batch was sent to (pass ``client=`` for a key
     or transport of your own). ``wait=True`` polls until the batch is over first.
     """
-    _, record = _record(batch_id)
+    _, record, spec = _record(batch_id)
     sync, owned = _client_for(record, client)
     try:
-        spec = _Spec.from_dict(record.grid)
         run = _BatchRun(sync, spec, spec.jobs(), progress=progress, poll_interval=poll_interval)
         part = run._adopt(record)
         try:
@@ -1068,6 +1087,7 @@ def batches(*, refresh: bool = False, client: Client | AsyncClient | None = None
 
     store = get_store()
     records = _batch_store.listing(store) if store is not None else []
+    records = [r for r in records if store is not None and _checked_spec(store, r) is not None]
     if refresh and store is not None:
         for record in records:
             if record.collected is not None or _batch_store.is_intent(record):
@@ -1126,7 +1146,7 @@ def cancel(batch_id: str, *, client: Client | AsyncClient | None = None) -> str:
     Finished requests keep their results: collect them with :func:`batch_result` or by
     running the sweep again. Returns the batch's status after the cancel.
     """
-    store, record = _record(batch_id)
+    store, record, _ = _record(batch_id)
     sync, owned = _client_for(record, client)
     try:
         data = sync.request("POST", f"/batches/{batch_id}:cancel").data or {}

@@ -123,7 +123,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _store_rows, _store_schema
 from ._columns import DEFAULT_EFFORT_LABEL, TOKEN_COLUMNS, USAGE_COLUMNS
-from ._store_codec import pack, unpack, unpack_text
+from ._store_codec import pack, unpack_text
 from ._store_rows import (
     _INSERT_CACHE,
     _INSERT_CALL,
@@ -138,6 +138,7 @@ from ._store_rows import (
     session_id,
 )
 from ._store_schema import BUSY_TIMEOUT_S, MIGRATIONS
+from ._store_shapes import DamagedEntry, decode_completion
 from .errors import redact
 from .result import Completion
 
@@ -410,12 +411,15 @@ class Store:
                     if row is None:
                         return None
                     text = row[0]
-                stored = Completion.from_dict(unpack(text))
+                stored = decode_completion(text)
         except sqlite3.Error as exc:
             self._warn_once("read the cache in", exc, "answers are fetched from the API.")
             return None
-        except (ValueError, TypeError, KeyError):
-            return None  # an entry this version cannot read: a miss (it is then replaced)
+        except DamagedEntry as exc:  # damaged or crafted: a miss (the entry is then replaced)
+            self._warn_once(
+                "read a cache entry in", exc, "it was treated as a miss and asked again."
+            )
+            return None
         hit = stored.replace(cached=True, cache_lookup_s=time.perf_counter() - started)
         if log and request is not None and not self.read_only:
             try:
@@ -634,10 +638,20 @@ class Store:
         except sqlite3.Error as exc:
             self._warn_once("read conversations from", exc, "nothing can be resumed.")
             return []
-        return [
-            (json.loads(settings), turn, prompt, Completion.from_dict(unpack(completion)))
-            for settings, turn, prompt, completion in fetched
-        ]
+        turns = []
+        for settings, turn, prompt, completion in fetched:
+            try:
+                decoded = json.loads(settings) if isinstance(settings, str) else None
+                if not isinstance(decoded, dict) or not isinstance(prompt, str):
+                    raise DamagedEntry("its settings or prompt are not what a turn saves")
+                if isinstance(turn, bool) or not isinstance(turn, int):
+                    raise DamagedEntry(f"its turn number is a {type(turn).__name__}")
+                turns.append((decoded, turn, prompt, decode_completion(completion)))
+            except (DamagedEntry, ValueError, RecursionError) as exc:
+                self._warn_once(
+                    "read a conversation turn in", exc, "the damaged turns were left out."
+                )
+        return turns
 
     def conversation_ids(self) -> list[tuple[str, int, str]]:
         """(id, turns, last time) of every saved conversation, newest first."""
