@@ -359,6 +359,7 @@ class Store:
             self._check_pid()
             secrets = tuple(s for s in secrets if s)
             if cache_key and completion is not None and error is None:
+                completion = _store_rows.without_history(completion, tags)
                 with self._pending_lock:
                     self._pending[cache_key] = completion
                     self._prefetched.pop(cache_key, None)  # no longer absent
@@ -600,10 +601,15 @@ class Store:
         completion: Completion,
         *,
         secrets: Sequence[str] = (),
-    ) -> None:
-        """Save one turn of a Conversation (written at once: a resume must find it)."""
+    ) -> bool:
+        """Save one turn of a Conversation (written at once: a resume must find it).
+
+        Turns are only ever added: False when ``turn`` is already saved under this id (never
+        overwritten; the caller goes on as a branch), else True (saved, or could not be, with
+        a StoreWarning).
+        """
         if self.read_only:
-            return
+            return True
         row = (
             conversation_id,
             turn,
@@ -616,11 +622,12 @@ class Store:
             with self._lock:
                 conn = self._connection()
                 with conn:
-                    conn.execute(
-                        "INSERT OR REPLACE INTO conversations VALUES (?, ?, ?, ?, ?, ?)", row
-                    )
+                    conn.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?)", row)
+        except sqlite3.IntegrityError:
+            return False  # that turn number is taken: a saved (paid) turn is never replaced
         except sqlite3.Error as exc:
             self._warn_once("save a conversation turn in", exc, "it cannot be resumed.")
+        return True
 
     def load_turns(self, conversation_id: str) -> list[tuple[dict[str, Any], int, str, Completion]]:
         """(settings, turn, prompt, completion) of each saved turn, in order."""
