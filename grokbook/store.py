@@ -45,8 +45,9 @@ consulted before the database), and to other processes once the writer commits (
 within a millisecond or two).
 
 What a crash (kill -9, a dead kernel) can lose: only the rows still in the queue, i.e. the
-calls that finished during the writer's current transaction (at most :data:`MAX_BATCH` rows;
-measured on the loopback simulator, 16 calls in flight: 0-12 rows). A sweep (live or batch)
+calls that finished during the writer's current transaction (up to :data:`MAX_BATCH` rows
+each; measured on the loopback simulator at ~300 calls/s: 5 rows and 0.3 ms typically, at
+most 170 rows and 0.13 s seen on a busy machine). A sweep (live or batch)
 returns only once its rows are written, and a batch is marked collected only once its answers
 are, so a kernel killed right after a sweep re-sends nothing when the cell runs again. In a
 multiprocessing child (a ``Pool`` or ``ProcessPoolExecutor`` worker, which the pool may
