@@ -345,7 +345,10 @@ def test_forks_taken_while_the_writer_commits_never_hang_a_child() -> None:
             if pid == 0:  # the child: its own store, one logged call, then out
                 code = 1
                 try:
-                    client.chat(f"child {number}", cache=True, tags={"source": "forked"})
+                    # A client of its own: the parent's busy threads may hold its transport's
+                    # locks at fork time (only the store quiesces around fork).
+                    own = gb.Client(provider="sim", transport=SimTransport(latency="none"))
+                    own.chat(f"child {number}", cache=True, tags={"source": "forked"})
                     code = 0 if store.flush(timeout=10) else 2
                 finally:
                     os._exit(code)
