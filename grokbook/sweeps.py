@@ -416,6 +416,20 @@ class AdaptiveLimit:
                 free -= 1
 
 
+async def _rows_durable() -> None:
+    """Wait (off the loop) until the run log holds every finished call: a sweep returns (or
+    raises) only then, so a kernel killed right after it loses no answer and the same cell
+    run again sends nothing."""
+    from .store import flush
+
+    waiting = asyncio.ensure_future(asyncio.to_thread(flush))
+    try:
+        await asyncio.shield(waiting)
+    except asyncio.CancelledError:
+        await asyncio.wait([waiting])  # cancelled again meanwhile: still finish the wait
+        raise
+
+
 def _async_client(client: Client | AsyncClient | None) -> tuple[AsyncClient, bool]:
     """The AsyncClient to use, and whether the sweep created it (and so closes it)."""
     if client is None:
@@ -536,6 +550,7 @@ class _Run:
             if self.owns_client:
                 with contextlib.suppress(Exception):
                     await self.client.aclose()
+            await _rows_durable()
 
     def cancel_threadsafe(self) -> None:
         """Cancel the run from another thread (the sync wrapper on Ctrl-C)."""
