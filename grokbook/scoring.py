@@ -117,6 +117,7 @@ _CHECK = re.compile(
     re.I,
 )
 _PARENTHESIS = re.compile(r"[()]")
+_DIGIT = re.compile(r"\d")
 _BOXED = "\\boxed{"
 _FRACTION = re.compile(r"\\d?frac\{\s*([-\d.,]+)\s*\}\{\s*([-\d.,]+)\s*\}")
 
@@ -231,12 +232,41 @@ def _last_bold(body: str) -> float | None:
     return value
 
 
+def _last_number(text: str) -> float | None:
+    """``_numbers(text)[-1]``, reading only the end of the text: from its last digit back, a
+    window that grows until it holds a number."""
+    end = len(text)
+    if text.isascii():  # (a number needs a digit; other scripts have digits of their own)
+        end = max(text.rfind(digit) for digit in "0123456789") + 1
+        if end == 0:
+            return None
+    window = 4096
+    while True:
+        # Right after a space (no number holds one) a scan matches what a scan of the whole
+        # text matches from there.
+        start = 0 if window >= end else text.rfind(" ", 0, end - window) + 1
+        last = None
+        for match in _NUMBER.finditer(text, start):
+            value = _to_float(match.group(0))
+            if value is not None:
+                last = value
+        if last is not None or start == 0:
+            return last
+        window *= 8
+
+
 def _last_outside_parentheses(body: str) -> float | None:
     """The last number not inside parentheses ("44 (in 2 steps)" ends on 44), else the last."""
+    if "(" not in body and ")" not in body:  # every number is outside: read from the end
+        return _last_number(body)
+    first_digit = _DIGIT.search(body)
+    if first_digit is None:  # no number at all (and _NUMBER's scan of 1 MB of words is slow)
+        return None
     depth, last_outside, last_any = 0, None, None
     marks = (m.start() for m in _PARENTHESIS.finditer(body))
     next_mark = next(marks, None)
-    for match in _NUMBER.finditer(body):
+    # A number starts at most a sign and a currency sign before its first digit.
+    for match in _NUMBER.finditer(body, max(0, first_digit.start() - 2)):
         while next_mark is not None and next_mark < match.start():
             depth = depth + 1 if body[next_mark] == "(" else max(0, depth - 1)
             next_mark = next(marks, None)
