@@ -39,11 +39,11 @@ from typing import Any, Self, Unpack
 
 import httpx
 
-from . import __version__ as _version
 from . import _pipeline, _retry, catalog, providers
 from ._core import CallOptions, ChatRequest, Messages, Wire, build_request, split_options
 from ._core import parse_json_body as _parse_json
 from ._pipeline import Policy, ResponseLimits, Send
+from ._version import __version__ as _version
 from ._wire import StreamState, wire_for
 from .catalog import DEFAULT_MODEL, default_model
 from .errors import (

@@ -39,7 +39,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from ._columns import DEFAULT_EFFORT_LABEL
-from .tables import order_efforts, simulated_flags
+from .accuracy import accuracy_summary, check_scored
+from .tables._frames import order_efforts, simulated_flags
 
 __all__ = [
     "EFFORT_COLORS",
@@ -372,12 +373,10 @@ def plot_cost(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
 def _accuracy_points(data: pd.DataFrame, what: str) -> pd.DataFrame:
     """An accuracy summary (one row per model x effort) from a scored frame or a summary;
     errors name ``what`` (the plot the user called)."""
-    from .accuracy import _check, accuracy_summary
-
     if "accuracy" in data.columns and "cost_per_call_usd" in data.columns:
         summary = data
     else:
-        _check(data, what)
+        check_scored(data, what)
         summary = accuracy_summary(data)
     if summary.index.nlevels != 2:
         raise ValueError(f"{what} needs a summary per model x effort (accuracy_summary(df)).")

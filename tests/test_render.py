@@ -375,14 +375,14 @@ def test_live_bytes_grow_linearly_with_the_answer() -> None:
     for tokens in (2_000, 10_000, 40_000):
         live = render.LiveAnswer("grok-4.3")
         updates = feed_at_pace(live, tokens, reasoning=tokens // 4)
-        assert live.bytes_published == sum(render._size(u) for u in updates)
+        assert live.bytes_published == sum(render.bundle_size(u) for u in updates)
         chars = len(live.text("reasoning")) + len(live.text("content"))
         # The rule every update obeys, summed: bytes <= 40 per new character + 1000 each.
         assert live.bytes_published <= 40 * chars + 1000 * live.updates
         per_token[tokens] = live.bytes_published / tokens
         # Still live: several updates a second of model time (100 tokens/s here).
         assert live.updates / (tokens / 100) >= 2
-        assert max(render._size(u) for u in updates) < 8_000  # an update shows the end only
+        assert max(render.bundle_size(u) for u in updates) < 8_000  # an update shows the end only
     assert per_token[40_000] < 1.5 * per_token[2_000]
     assert per_token[40_000] * 40_000 < 20e6
 
