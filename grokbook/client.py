@@ -52,6 +52,7 @@ from .errors import (
     MissingAPIKeyError,
     ResponseParseError,
     UnsupportedParameterError,
+    redact,
 )
 from .providers import Provider, _clean_key, _Secret, select
 from .result import Completion, StreamEvent
@@ -244,6 +245,11 @@ class _BaseClient:
 
     def _secrets(self) -> tuple[str, ...]:
         return (self._key.reveal(),) if self._key and self._key.reveal() else ()
+
+    def redact(self, text: str) -> str:
+        """``text`` with this client's API key replaced by ``[redacted]``
+        (:func:`grokbook.errors.redact`): for showing what a server sent back."""
+        return redact(text, self._secrets())
 
     def _login_notice(self, kind: str | None = None) -> str | None:
         """Once: the line saying that this client (or the ``kind`` of object holding it),

@@ -1,5 +1,9 @@
 """Plots of usage frames (matplotlib): what each reasoning effort spends.
 
+Why one module (~500 lines): the five plots share one effort colour map, the grouping per
+model and effort, the cached and simulated marks and the legends; apart they would import
+each other's helpers.
+
 >>> import grokbook as gb
 >>> df = gb.sweep(["What is 101*3?"], repeats=3, progress=False)
 >>> ax = gb.plot_efforts(df)      # stacked reasoning + completion tokens per effort

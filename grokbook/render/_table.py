@@ -81,7 +81,8 @@ def _numeric(column: Sequence[str]) -> bool:
 class Table:
     """Display text: ``headers``, ``rows`` of strings and a ``caption`` (shown below).
 
-    A column whose every known cell is a number is right-aligned in both layouts.
+    A column whose every known cell is a number is right-aligned in both layouts, except the
+    first, which names the row (an id, a model) and starts each line.
     """
 
     headers: tuple[str, ...]
@@ -105,7 +106,7 @@ class Table:
         return cls.of(headers, rows, caption)
 
     def _right(self) -> list[bool]:
-        return [_numeric([row[i] for row in self.rows]) for i in range(len(self.headers))]
+        return [i > 0 and _numeric([row[i] for row in self.rows]) for i in range(len(self.headers))]
 
     def text(self) -> str:
         """Columns padded two spaces apart, a rule under the headers, then the caption."""
@@ -190,10 +191,11 @@ def time_cell(value: Any) -> str:
     if is_missing(value):
         return MISSING
     when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return when.astimezone().strftime("%m-%d %H:%M:%S")
+    # Through the timestamp: a pandas Timestamp's astimezone() needs a zone.
+    return datetime.fromtimestamp(when.timestamp()).strftime("%m-%d %H:%M:%S")
 
 
-def run_log_row(row: Mapping[str, Any]) -> tuple[str, ...]:
+def run_log_row(row: Mapping[Any, Any]) -> tuple[str, ...]:
     """One run-log row (a ``store.rows()`` dict or a ``gb.history()`` record) as cells."""
 
     def get(name: str) -> Any:
@@ -217,7 +219,7 @@ def run_log_row(row: Mapping[str, Any]) -> tuple[str, ...]:
     )
 
 
-def run_log_table(rows: Sequence[Mapping[str, Any]], caption: str = "") -> Table:
+def run_log_table(rows: Sequence[Mapping[Any, Any]], caption: str = "") -> Table:
     """The run log, newest first, one line per call; the caption says how many calls the
     offline simulator answered, when any did."""
     simulated = sum(1 for row in rows if row.get("simulated") and not is_missing(row["simulated"]))
