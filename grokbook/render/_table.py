@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import catalog, providers
 from .._core import effort_label
+from ._bundles import format_cost, format_latency
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -33,9 +34,9 @@ if TYPE_CHECKING:  # pragma: no cover
 #: cost the catalog cannot price): never 0.
 MISSING = "-"
 
-# A cell that reads as a number (counts, decimals, dollars, percentages, "2/3", "1.2 ± 0.3",
-# "18-57%"): its column is right-aligned.
-_NUMBER = re.compile(r"^[-+]?\$?[\d,.]+%?(?:\s*(?:±|-|/)\s*\$?[\d,.]+%?)?$")
+# A cell that reads as a number (counts, decimals, dollars, percentages, seconds, "2/3",
+# "1.2 ± 0.3", "18-57%"): its column is right-aligned.
+_NUMBER = re.compile(r"^[-+]?\$?[\d,.]+[%s]?(?:\s*(?:±|-|/)\s*\$?[\d,.]+[%s]?)?$")
 
 
 def is_missing(value: Any) -> bool:
@@ -182,17 +183,17 @@ def models_table() -> Table:
 #: simulator answered; "source" is what made the call: magic, widget, cli, sweep...).
 RUN_LOG_HEADERS = (
     *("id", "time", "model", "effort", "reasoning tok", "answer tok"),
-    *("latency s", "cost $", "status", "sim", "source", "prompt"),
+    *("latency", "cost", "status", "sim", "source", "prompt"),
 )
 
 
 def time_cell(value: Any) -> str:
-    """A logged time (an ISO string or a datetime, UTC) as local ``MM-DD HH:MM:SS``."""
+    """A logged time (an ISO string or a datetime, UTC) as local ``YYYY-MM-DD HH:MM:SS``."""
     if is_missing(value):
         return MISSING
     when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     # Through the timestamp: a pandas Timestamp's astimezone() needs a zone.
-    return datetime.fromtimestamp(when.timestamp()).strftime("%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(when.timestamp()).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def run_log_row(row: Mapping[Any, Any]) -> tuple[str, ...]:
@@ -210,8 +211,8 @@ def run_log_row(row: Mapping[Any, Any]) -> tuple[str, ...]:
         effort_label(get("model"), get("reasoning_effort"), get("status")),
         count_cell(get("reasoning_tokens")),
         count_cell(get("completion_tokens")),
-        number_cell(get("latency_s"), "{:.2f}"),
-        number_cell(get("cost_usd"), "{:.6f}"),
+        format_latency(get("latency_s")) or MISSING,
+        format_cost(get("cost_usd")) or MISSING,
         "cached" if get("cached") else "ERROR" if status == "error" else status,
         "sim" if get("simulated") else "",
         text_cell(get("source")),
