@@ -45,11 +45,6 @@ def short_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def error_box(message: str) -> str:
-    """An escaped one-line error box (:func:`grokbook.render.error_html`)."""
-    return error_html(message)
-
-
 def kernel_loop() -> asyncio.AbstractEventLoop:
     """The kernel's event loop (running inside a cell or a widget callback)."""
     try:
@@ -104,7 +99,7 @@ class BackgroundRun(Generic[ResultT]):
             self.start()
         except Exception as exc:
             self._set_running(False)
-            self._show_error(error_box(short_error(exc)))
+            self._show_error(error_html(short_error(exc)))
 
     def _on_stop_click(self, _: Any) -> None:
         self.stop()

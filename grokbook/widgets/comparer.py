@@ -18,7 +18,7 @@ import pandas as pd
 from .. import catalog
 from ..client import AsyncClient
 from ..errors import GrokbookError, UnsupportedParameterError
-from ..render import format_cost
+from ..render import error_html, format_cost
 from ..render._table import MISSING, Table
 from ..sweeps import asweep
 from ..tables import effort_summary, frame_from_rows, order_efforts, simulated_note
@@ -26,7 +26,6 @@ from ._base import (
     NO_EFFORT,
     BackgroundRun,
     effort_reason,
-    error_box,
     logger,
     make_client,
     notice_html,
@@ -188,7 +187,7 @@ class EffortComparer(BackgroundRun[pd.DataFrame], widgets.VBox):  # type: ignore
         try:
             self._client = make_client(client)
         except GrokbookError as exc:
-            self.message.value = error_box(short_error(exc))
+            self.message.value = error_html(short_error(exc))
         self.picker.observe(self._show_plan, names="model")
         self._show_plan()
         self.run_button.on_click(self._on_run_click)
@@ -304,12 +303,12 @@ class EffortComparer(BackgroundRun[pd.DataFrame], widgets.VBox):  # type: ignore
                 scorer=self.scorer if expected is not None else None,
             )
         except asyncio.CancelledError:
-            self.message.value = error_box("Stopped: click Compare to run it again.")
+            self.message.value = error_html("Stopped: click Compare to run it again.")
             self.progress.bar_style = "warning"
             return None
         except Exception as exc:
             logger.debug("grokbook: effort comparison failed", exc_info=True)
-            self.message.value = error_box(short_error(exc))
+            self.message.value = error_html(short_error(exc))
             self.progress.bar_style = "danger"
             return None
         finally:
@@ -319,7 +318,7 @@ class EffortComparer(BackgroundRun[pd.DataFrame], widgets.VBox):  # type: ignore
             self._render(frame)
         except Exception as exc:
             logger.debug("grokbook: rendering the comparison failed", exc_info=True)
-            self.message.value = error_box(short_error(exc))
+            self.message.value = error_html(short_error(exc))
         return frame
 
     def _redact(self, text: str) -> str:
@@ -332,7 +331,7 @@ class EffortComparer(BackgroundRun[pd.DataFrame], widgets.VBox):  # type: ignore
         self.progress.bar_style = "success" if failed.empty else "warning"
         if not failed.empty:
             first = self._redact(str(failed["error"].iloc[0]))
-            self.message.value = error_box(
+            self.message.value = error_html(
                 f"{len(failed)} of {len(frame)} calls failed; first error: {first}"
             )
         if ok.empty:

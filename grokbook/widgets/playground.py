@@ -11,9 +11,9 @@ import ipywidgets as widgets
 from ..client import AsyncClient
 from ..conversation import Conversation
 from ..errors import GrokbookError, UnsupportedParameterError
-from ..render import LiveAnswer
+from ..render import LiveAnswer, error_html
 from ..result import Completion
-from ._base import BackgroundRun, error_box, logger, make_client, notice_html, short_error
+from ._base import BackgroundRun, logger, make_client, notice_html, short_error
 from .picker import ModelPicker
 
 __all__ = ["HISTORY_SIZE", "REDRAW_INTERVAL_S", "Playground"]
@@ -127,7 +127,7 @@ class Playground(BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc]
         try:
             self._client = make_client(client)
         except GrokbookError as exc:  # e.g. a provider chosen without its key
-            self.output.value = error_box(str(exc))
+            self.output.value = error_html(str(exc))
         self.run_button.on_click(self._on_run_click)
         self.stop_button.on_click(self._on_stop_click)
         self.new_button.on_click(lambda _button: self.new_conversation())
@@ -223,7 +223,7 @@ class Playground(BackgroundRun[Completion], widgets.VBox):  # type: ignore[misc]
             return None
         except Exception as exc:
             logger.debug("grokbook: playground run failed", exc_info=True)
-            self.output.value = error_box(live.redact(short_error(exc)))
+            self.output.value = error_html(live.redact(short_error(exc)))
             self.status.value = notice_html(notice)
             return None
         finally:
