@@ -74,7 +74,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
     if args.remote:
         with client.Client(provider=args.provider) as api:
             for model_id in api.models():
-                print(model_id)
+                print(terminal_text(model_id))  # what a server says is shown inert
         return 0
     print(models_table().text())  # the table %grok models shows
     return 0
@@ -187,7 +187,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
         print("No calls logged yet.")
         return 0
 
-    print(run_log_table(rows).text())  # the table %grok history shows
+    print(run_log_table(rows).text())  # the table %grok history shows; its text is inert
     return 0
 
 
@@ -334,7 +334,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     meta.setdefault("provider", api.provider.name)
     meta.setdefault("simulated", api.simulated)
     summary = effort_summary(df)
-    print(Table.from_frame(effort_table(summary)).text())
+    print(Table.from_frame(effort_table(summary)).text())  # inert: model ids may be a server's
     print(f"({EFFORT_TABLE_NOTE})", file=sys.stderr)
     cached = int(summary["cached"].sum())
     if cached:
@@ -353,7 +353,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     errors = df[df["status"] == "error"]
     all_failed = len(df) > 0 and len(errors) == len(df)
     if len(errors):
-        first = str(errors["error"].iloc[0])
+        first = terminal_text(str(errors["error"].iloc[0]))
         print(f"{len(errors)} of {len(df)} calls failed; first error: {first}", file=sys.stderr)
     if args.cases and not all_failed:
         from .accuracy import accuracy_summary, recommend  # pandas
@@ -492,7 +492,7 @@ def _one_line_warning(
     line: str | None = None,
 ) -> None:
     """Warnings in a terminal: one line, no source location (grokbook's say what to do)."""
-    text = str(message)
+    text = terminal_text(str(message))  # a warning may quote a server's value
     if not text.startswith("grokbook"):
         text = f"grokbook: warning: {text}"
     print(text, file=sys.stderr if file is None else file)
@@ -510,8 +510,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(func: Command, args: argparse.Namespace) -> int:
     try:
         return func(args)
-    except GrokbookError as exc:
-        print(f"grokbook: error: {exc}", file=sys.stderr)
+    except GrokbookError as exc:  # its text may quote a server's: shown inert
+        print(f"grokbook: error: {terminal_text(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("grokbook: interrupted", file=sys.stderr)

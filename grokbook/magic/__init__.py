@@ -164,7 +164,8 @@ class GrokMagics(Magics):
     # -- redaction ----------------------------------------------------------------------------
     def _known_secrets(self) -> tuple[str, ...]:
         values = [*providers.session_secrets(), *(os.environ.get(v, "") for v in KEY_VARIABLES)]
-        return tuple(v for v in values if v)
+        # Each shown redacted wherever it is a local (%xmode verbose).
+        return tuple(providers.hidden_key(v) or "" for v in values if v)
 
     def redact(self, text: str) -> str:
         """``text`` with every key this session knows replaced by ``[redacted]``: keys from

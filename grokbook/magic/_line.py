@@ -231,9 +231,11 @@ def login(magics: MagicSession, args: Login) -> None:
         )
         return
     label = profile.label or profile.name
-    key = getpass.getpass(
-        f"{label} API key ({profile.key_env}; input hidden, kept in memory only): "
-    ).strip()
+    key = providers.hidden_key(  # shown redacted wherever it is a local (%xmode verbose)
+        getpass.getpass(
+            f"{label} API key ({profile.key_env}; input hidden, kept in memory only): "
+        ).strip()
+    )
     if not key:
         magics.show_text("No key entered; nothing changed.")
         return

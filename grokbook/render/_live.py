@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .. import catalog
-from ..errors import redact
+from ..errors import redact, secret_start
 from ._bundles import DEFAULT_REASONING_MODE, check_mode, completion_bundle, phase, stream_html
 from ._errors import error_html, error_text
 from ._markdown import plain
@@ -302,11 +302,7 @@ class LiveAnswer:
                 cut = introducer.start()  # an escape sequence not finished yet
                 break
             done_until = sequence.end()
-        for secret in self.secrets:
-            for start in range(max(0, len(text) - len(secret) + 1), len(text)):
-                if secret.startswith(text[start:]):
-                    cut = min(cut, start)
-                    break
+        cut = min(cut, secret_start(text, self.secrets))
         if self.redactors:  # a key they know may be the word still arriving
             word = _LAST_WORD.search(text, max(0, len(text) - HOLD_LIMIT))
             if word is not None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from .. import catalog, providers
 from .._core import effort_label
 from ._bundles import format_cost, format_latency
+from ._terminal import terminal_text
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -73,6 +74,11 @@ def text_cell(value: Any, limit: int | None = None) -> str:
     return text
 
 
+def _inert(cell: str) -> str:
+    """A cell on one line, with nothing a terminal would act on."""
+    return " ".join(terminal_text(cell).split())
+
+
 def _numeric(column: Sequence[str]) -> bool:
     cells = [cell for cell in column if cell != MISSING]
     return bool(cells) and all(_NUMBER.match(cell) for cell in cells)
@@ -110,9 +116,11 @@ class Table:
         return [i > 0 and _numeric([row[i] for row in self.rows]) for i in range(len(self.headers))]
 
     def text(self) -> str:
-        """Columns padded two spaces apart, a rule under the headers, then the caption."""
+        """Columns padded two spaces apart, a rule under the headers, then the caption; every
+        cell inert in a terminal (:func:`~grokbook.render.terminal_text`: a model id or a
+        prompt may be a server's or anyone's)."""
         right = self._right()
-        table = [self.headers, *self.rows]
+        table = [tuple(_inert(c) for c in row) for row in (self.headers, *self.rows)]
         widths = [max(len(row[i]) for row in table) for i in range(len(self.headers))]
 
         def line(cells: Sequence[str]) -> str:
@@ -122,10 +130,10 @@ class Table:
             )
             return "  ".join(padded).rstrip()
 
-        lines = [line(self.headers), "  ".join("-" * w for w in widths)]
-        lines += [line(row) for row in self.rows]
+        lines = [line(table[0]), "  ".join("-" * w for w in widths)]
+        lines += [line(row) for row in table[1:]]
         if self.caption:
-            lines.append(self.caption)
+            lines.append(terminal_text(self.caption))
         return "\n".join(lines)
 
     def html(self, css_class: str = "grokbook-table") -> str:
