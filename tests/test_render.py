@@ -6,9 +6,11 @@ import re
 import subprocess
 import sys
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 
+import grokbook as gb
 from grokbook import errors, render
 from grokbook.result import Completion, Usage
 
@@ -508,3 +510,26 @@ def json_dump(value: object) -> str:
     import json
 
     return json.dumps(value, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("cls", [gb.Client, gb.AsyncClient])
+def test_terminal_pieces_redact_a_key_only_the_client_knows(cls: Any) -> None:
+    """A client keeps its key to itself and offers ``redact`` (issue 24): given it as a
+    redactor, the terminal still never shows a piece of a key split across streamed pieces
+    (a key is one word: the unfinished word waits for the next piece)."""
+    client = cls(provider="xai", api_key=FAKE_KEY)
+    assert client.redact(f"key {FAKE_KEY}.") == "key [redacted]."
+    text = f"echo {FAKE_KEY} done"
+    for cut in range(len(text) + 1):
+        live = render.LiveAnswer("m", redactors=[client.redact])
+        pieces = [
+            *live.terminal("content", text[:cut]),
+            *live.terminal("content", text[cut:]),
+            *live.terminal_end(),
+        ]
+        shown = [t for _, t in pieces]
+        assert "".join(shown) == "echo [redacted] done", cut
+        assert not any(FAKE_KEY[:4] in t or FAKE_KEY[-4:] in t for t in shown), cut
+    window = render.LiveAnswer("m", redactors=[client.redact])
+    window.add("content", "x" * 5_000 + FAKE_KEY + "y" * (window.ANSWER_WINDOW - 5))
+    assert FAKE_KEY[-5:] not in window.live_bundle()["text/html"]  # cut by the window's edge
