@@ -1,9 +1,10 @@
 """Every place the benchmarks reach past grokbook's public API, in one file.
 
 The cases use public names only (``grokbook.*``, ``grokbook.store``'s functions, the
-``%%grok`` magic's traits, ``grokbook.sim``), except for the two hooks below, which have no
-public equivalent today. Each degrades rather than fails when the private name moves (the
-package is being reorganised, issue 24): this is the one file to mend then.
+``%%grok`` magic's traits, ``grokbook.sim``), except for :func:`client_stack`, which has no
+public equivalent today (:func:`magic_clock` sets the magic's public ``clock`` trait). Each
+degrades rather than fails when what it reaches for moves (the package is being
+reorganised, issue 24): this is the one file to mend then.
 """
 
 from __future__ import annotations
@@ -32,21 +33,18 @@ def client_stack(client: Any) -> str:
 
 
 @contextlib.contextmanager
-def magic_clock(now: Callable[[], float]) -> Iterator[bool]:
+def magic_clock(magics: Any, now: Callable[[], float]) -> Iterator[bool]:
     """Make the ``%%grok`` magic's display throttle read ``now`` instead of the real clock.
 
-    Private: ``grokbook.magic._now`` (its docstring: "tests replace it"). Public alternative
-    wanted: a clock the magic reads that a caller may inject (as ``client_factory`` is).
-    Yields False (the real clock stays) when the name is gone.
+    Public: the ``GrokMagics.clock`` trait (a callable returning seconds; None is the real
+    clock). Yields False (the real clock stays) when the magic has no such trait.
     """
-    import grokbook.magic as magic_module
-
-    original = getattr(magic_module, "_now", None)
-    if original is None:
+    if not magics.has_trait("clock"):
         yield False
         return
-    magic_module._now = now  # type: ignore[attr-defined]
+    original = magics.clock
+    magics.clock = now
     try:
         yield True
     finally:
-        magic_module._now = original  # type: ignore[attr-defined]
+        magics.clock = original

@@ -37,7 +37,7 @@ def measure(
             yield event
 
     results: dict[int, tuple[ByteSink, float, float, int]] = {}
-    with grok_magic() as magic, magic_clock(lambda: clock[0]) as virtual:
+    with grok_magic() as magic, magic_clock(magic.magics, lambda: clock[0]) as virtual:
         for tokens in sizes:
             events = sse_answer(tokens)
             sink = ByteSink()
@@ -51,8 +51,8 @@ def measure(
             results[tokens] = (sink, cpu, clock[0], len(answer.encode()))
     if not virtual:
         report.notes.append(
-            "7: the magic's clock could not be replaced (bench/_hooks.py: grokbook.magic._now "
-            "is gone), so updates were throttled in real time and the per-second figures "
+            "7: the magic's clock could not be replaced (bench/_hooks.py: GrokMagics has no "
+            "clock trait), so updates were throttled in real time and the per-second figures "
             "below are not at model pace."
         )
     for tokens, (sink, cpu, virtual_s, answer_bytes) in results.items():

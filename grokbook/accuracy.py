@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from ._columns import DEFAULT_EFFORT_LABEL
-from .tables import order_efforts, simulated_flags
+from .tables._frames import order_efforts, simulated_flags
 
 __all__ = [
     "PairedTest",
@@ -95,7 +95,8 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
     return float(min(1.0, 2 * tail))
 
 
-def _check(df: pd.DataFrame, what: str) -> None:
+def check_scored(df: pd.DataFrame, what: str) -> None:
+    """Raise a ValueError naming ``what`` unless ``df`` is a scored usage frame."""
     missing = [c for c in ("model", "reasoning_effort", "correct") if c not in df.columns]
     if missing:
         raise ValueError(
@@ -158,7 +159,7 @@ def accuracy_summary(
     by grokbook's offline simulator: its accuracy is the simulator's model, not Grok's).
     Efforts are in the usual order (default, none, low, ...).
     """
-    _check(df, "accuracy_summary")
+    check_scored(df, "accuracy_summary")
     extra = [by] if isinstance(by, str) else list(by or [])
     missing = [c for c in extra if c not in df.columns]
     if missing:
@@ -260,7 +261,7 @@ def paired_test(
     are paired on (prompt, repeat); pairs where either is unscored are dropped. The test is
     exact McNemar (:func:`mcnemar_exact`).
     """
-    _check(df, "paired_test")
+    check_scored(df, "paired_test")
     first, second = _option(df, a), _option(df, b)
     efforts = _efforts(df)
     sides = []

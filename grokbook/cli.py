@@ -10,6 +10,10 @@
 With no API key set, every command runs on the offline simulator. Errors print one line
 (no traceback) and exit with status 1 (``compare`` too when every call failed, never for a low
 accuracy); Ctrl-C exits with 130.
+
+Why one module of ~500 lines: each command is its parser next to its handler, and the handlers
+are thin (the tables are :mod:`grokbook.render._table`'s, the live answer
+:class:`grokbook.render.LiveAnswer`); most of the length is argparse help text.
 """
 
 from __future__ import annotations
@@ -21,9 +25,23 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from . import __version__, catalog
+import grokbook  # its public names (gb.sweep) load pandas only when a command uses them
+
+from . import cases, client, scoring, store
+from ._version import __version__
 from .errors import GrokbookError
-from .render import terminal_text
+from .render import LiveAnswer, terminal_text, usage_parts
+from .render._table import (
+    ACCURACY_TABLE_NOTE,
+    EFFORT_TABLE_NOTE,
+    RUN_LOG_HEADERS,
+    Table,
+    accuracy_table,
+    effort_table,
+    models_table,
+    run_log_table,
+)
+from .reports import report
 from .result import Completion
 
 __all__ = ["build_parser", "main"]
@@ -41,8 +59,6 @@ def _dim(text: str, stream: TextIO) -> str:
 
 def format_usage_line(completion: Completion) -> str:
     """One line: model, effort, tokens, latency, cost, cached / simulated flags."""
-    from .render import usage_parts
-
     return " · ".join(usage_parts(completion))
 
 
@@ -56,18 +72,11 @@ def _add_models(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def _cmd_models(args: argparse.Namespace) -> int:
     if args.remote:
-        from .client import Client
-
-        with Client(provider=args.provider) as client:
-            for model_id in client.models():
+        with client.Client(provider=args.provider) as api:
+            for model_id in api.models():
                 print(terminal_text(model_id))  # what a server says is shown inert
         return 0
-    rows = [catalog.TABLE_HEADERS, *catalog.table_rows()]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for index, row in enumerate(rows):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-        if index == 0:
-            print("  ".join("-" * width for width in widths))
+    print(models_table().text())  # the table %grok models shows
     return 0
 
 
@@ -92,8 +101,6 @@ def _add_ask(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from .client import Client
-
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     out = sys.stdout
     options = {
@@ -104,13 +111,11 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         "max_tokens": args.max_tokens,
         "tags": {"source": "cli"},
     }
-    from .render import LiveAnswer
-
     show_reasoning = not args.hide_reasoning
-    with Client(provider=args.provider, wire=args.wire) as client:
+    with client.Client(provider=args.provider, wire=args.wire) as api:
         # Model output is shown safe for a terminal and with the key redacted (a server that
         # echoes it), by the renderer %%grok uses too.
-        live = LiveAnswer(args.model, secrets=client._secrets())
+        live = LiveAnswer(args.model, redactors=[api.redact])
 
         def write(pieces: list[tuple[str, str]]) -> None:
             for kind, text in pieces:
@@ -122,13 +127,13 @@ def _cmd_ask(args: argparse.Namespace) -> int:
                     out.write(_dim(text, out))
 
         if args.no_stream:
-            completion = client.chat(prompt, **options)
+            completion = api.chat(prompt, **options)
             shown = live.redacted(completion)
             if shown.reasoning and show_reasoning:
                 out.write(_dim(terminal_text(shown.reasoning.rstrip()) + "\n\n", out))
             out.write(terminal_text(shown.content.rstrip()) + "\n")
         else:
-            stream = client.stream(prompt, **options)
+            stream = api.stream(prompt, **options)
             live.model, live.wire = stream.request.model, stream.request.wire
             # What is known while it streams: no token count until usage arrives at the end.
             print(_dim(live.terminal_status(), sys.stderr), file=sys.stderr, flush=True)
@@ -156,20 +161,12 @@ def _add_history(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.set_defaults(func=_cmd_history)
 
 
-#: The columns of ``grokbook history``: every one labelled (times are local; "sim" marks a
-#: call grokbook's offline simulator answered).
-HISTORY_HEADERS = (
-    *("id", "time", "model", "effort", "reasoning tok", "answer tok"),
-    *("latency s", "cost $", "status", "sim", "prompt"),
-)
+#: The columns of ``grokbook history`` (and ``%grok history``): every one labelled (times
+#: are local; "sim" marks a call grokbook's offline simulator answered).
+HISTORY_HEADERS = RUN_LOG_HEADERS
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
-    from datetime import datetime
-
-    from . import store
-    from ._core import effort_label
-
     if args.limit is not None and args.limit < 0:
         print("grokbook: error: --limit must be 0 or more", file=sys.stderr)
         return 2
@@ -190,45 +187,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
         print("No calls logged yet.")
         return 0
 
-    def count(value: object) -> str:
-        return "-" if value is None else f"{value:,}"
-
-    def text(value: object) -> str:
-        """A stored text (a prompt, a model id a server sent) on one inert line."""
-        return " ".join(terminal_text(str(value or "")).split())
-
-    table = [HISTORY_HEADERS]
-    for row in rows:
-        when = datetime.fromisoformat(row["time"]).astimezone().strftime("%m-%d %H:%M:%S")
-        latency, cost = row["latency_s"], row["cost_usd"]
-        flag = "cached" if row["cached"] else ("ERROR" if row["status"] == "error" else "ok")
-        prompt = text(row["prompt"])
-        table.append(
-            (
-                str(row["id"]),
-                when,
-                text(row["model"]),
-                text(effort_label(row["model"], row["reasoning_effort"], row["status"])),
-                count(row["reasoning_tokens"]),
-                count(row["completion_tokens"]),
-                "-" if latency is None else f"{latency:.2f}",
-                "-" if cost is None else f"{cost:.6f}",
-                flag,
-                "sim" if row["simulated"] else "",
-                prompt if len(prompt) <= 40 else prompt[:39] + "…",
-            )
-        )
-    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-    for index, cells in enumerate(table):
-        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
-        if index == 0:
-            print("  ".join("-" * w for w in widths))
-    simulated = sum(1 for row in rows if row["simulated"])
-    if simulated:
-        print(
-            f"simulated: {simulated} of {len(rows)} calls were answered by grokbook's offline "
-            "simulator (sim); their figures are its model, not Grok's."
-        )
+    print(run_log_table(rows).text())  # the table %grok history shows; its text is inert
     return 0
 
 
@@ -239,8 +198,6 @@ def _add_cache(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
-    from . import store
-
     db = store.get_store()
     if db is None:
         print(_UNREADABLE, file=sys.stderr)
@@ -353,25 +310,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if not 0 <= args.target <= 1:
         print("grokbook: error: --target is an accuracy between 0 and 1", file=sys.stderr)
         return 2
-    from . import scoring
-    from .client import AsyncClient
-    from .reports import EFFORT_TABLE_NOTE, effort_table
-    from .sweeps import sweep
-    from .tables import effort_summary
+    from .tables import effort_summary, simulated_note  # pandas
 
-    prompts: object = args.prompts
-    if args.cases:
-        from .cases import load_cases
-
-        prompts = load_cases(args.cases)
-    client = AsyncClient(provider=args.provider, wire=args.wire)
-    df = sweep(
+    prompts: object = cases.load_cases(args.cases) if args.cases else args.prompts
+    api = client.AsyncClient(provider=args.provider, wire=args.wire)
+    df = grokbook.sweep(
         prompts,  # type: ignore[arg-type]
         models=args.models,
         efforts=args.efforts,
         repeats=args.repeats,
         concurrency=args.concurrency,
-        client=client,
+        client=api,
         system=args.system,
         temperature=args.temperature,
         progress=not args.no_progress,
@@ -382,10 +331,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     )
     # What the report says was run, when the frame itself does not carry it.
     meta = df.attrs.setdefault("sweep", {})
-    meta.setdefault("provider", client.provider.name)
-    meta.setdefault("simulated", client.simulated)
+    meta.setdefault("provider", api.provider.name)
+    meta.setdefault("simulated", api.simulated)
     summary = effort_summary(df)
-    print(terminal_text(effort_table(summary).to_string()))  # model ids may be a server's
+    print(Table.from_frame(effort_table(summary)).text())  # inert: model ids may be a server's
     print(f"({EFFORT_TABLE_NOTE})", file=sys.stderr)
     cached = int(summary["cached"].sum())
     if cached:
@@ -394,8 +343,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             "original calls', billed $0 now (--no-cache calls the API again).",
             file=sys.stderr,
         )
-    from .tables import simulated_note
-
     note = simulated_note(df)  # also a `grokbook sim` server reached with --provider openai
     if note is not None:
         print(
@@ -409,11 +356,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         first = terminal_text(str(errors["error"].iloc[0]))
         print(f"{len(errors)} of {len(df)} calls failed; first error: {first}", file=sys.stderr)
     if args.cases and not all_failed:
-        from .accuracy import accuracy_summary, recommend
-        from .reports import ACCURACY_TABLE_NOTE, accuracy_table
+        from .accuracy import accuracy_summary, recommend  # pandas
 
         print()
-        print(accuracy_table(accuracy_summary(df)).to_string())
+        print(Table.from_frame(accuracy_table(accuracy_summary(df))).text())
         print(f"({ACCURACY_TABLE_NOTE})", file=sys.stderr)
         print()
         print(recommend(df, target=args.target).note)
@@ -421,8 +367,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         df.to_csv(args.csv, index=False)
         print(f"wrote {len(df)} rows to {args.csv}", file=sys.stderr)
     if args.report:
-        from .reports import report
-
         written = report(df, args.report, target=args.target)
         print(f"wrote the report to {written}", file=sys.stderr)
     if all_failed:

@@ -40,11 +40,11 @@ from typing import Any, Self, Unpack
 
 import httpx
 
-from . import __version__ as _version
 from . import _pipeline, _retry, catalog, providers
 from ._core import CallOptions, ChatRequest, Messages, Wire, build_request, split_options
 from ._core import parse_json_body as _parse_json
 from ._pipeline import Policy, ResponseLimits, Send
+from ._version import __version__ as _version
 from ._wire import StreamState, wire_for
 from .catalog import DEFAULT_MODEL, default_model
 from .errors import (
@@ -53,6 +53,7 @@ from .errors import (
     MissingAPIKeyError,
     ResponseParseError,
     UnsupportedParameterError,
+    redact,
 )
 from .providers import Provider, _clean_key, _Secret, hidden_key, select
 from .result import Completion, StreamEvent
@@ -250,6 +251,11 @@ class _BaseClient:
     def _secrets(self) -> tuple[str, ...]:
         # The key as a HiddenKey: a tuple of it shows redacted wherever it is a local.
         return (self._key.hidden(),) if self._key and self._key.reveal() else ()
+
+    def redact(self, text: str) -> str:
+        """``text`` with this client's API key replaced by ``[redacted]``
+        (:func:`grokbook.errors.redact`): for showing what a server sent back."""
+        return redact(text, self._secrets())
 
     def _login_notice(self, kind: str | None = None) -> str | None:
         """Once: the line saying that this client (or the ``kind`` of object holding it),

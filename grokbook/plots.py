@@ -1,5 +1,9 @@
 """Plots of usage frames (matplotlib): what each reasoning effort spends.
 
+Why one module (~500 lines): the five plots share one effort colour map, the grouping per
+model and effort, the cached and simulated marks and the legends; apart they would import
+each other's helpers.
+
 >>> import grokbook as gb
 >>> df = gb.sweep(["What is 101*3?"], repeats=3, progress=False)
 >>> ax = gb.plot_efforts(df)      # stacked reasoning + completion tokens per effort
@@ -39,7 +43,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from ._columns import DEFAULT_EFFORT_LABEL
-from .tables import order_efforts, simulated_flags
+from .accuracy import accuracy_summary, check_scored
+from .tables._frames import order_efforts, simulated_flags
 
 __all__ = [
     "EFFORT_COLORS",
@@ -372,12 +377,10 @@ def plot_cost(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
 def _accuracy_points(data: pd.DataFrame, what: str) -> pd.DataFrame:
     """An accuracy summary (one row per model x effort) from a scored frame or a summary;
     errors name ``what`` (the plot the user called)."""
-    from .accuracy import _check, accuracy_summary
-
     if "accuracy" in data.columns and "cost_per_call_usd" in data.columns:
         summary = data
     else:
-        _check(data, what)
+        check_scored(data, what)
         summary = accuracy_summary(data)
     if summary.index.nlevels != 2:
         raise ValueError(f"{what} needs a summary per model x effort (accuracy_summary(df)).")

@@ -38,8 +38,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import store
 from ._columns import DEFAULT_EFFORT_LABEL
+from ._version import __version__
 from .errors import redact
+from .providers import PROVIDERS
+
+# The table formatters (with every other table grokbook shows) are this module's names too.
+from .render._table import ACCURACY_TABLE_NOTE as ACCURACY_TABLE_NOTE
+from .render._table import EFFORT_TABLE_COLUMNS as EFFORT_TABLE_COLUMNS
+from .render._table import EFFORT_TABLE_NOTE as EFFORT_TABLE_NOTE
+from .render._table import MISSING, Table, accuracy_table, effort_table, is_missing
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -47,122 +56,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["accuracy_table", "default_report_path", "effort_table", "report"]
 
-#: The columns :func:`effort_table` shows, from :func:`grokbook.effort_summary`, with labels.
-EFFORT_TABLE_COLUMNS: dict[str, str] = {
-    "calls": "calls",
-    "cached": "cached",
-    "errors": "errors",
-    "reasoning_tokens_mean": "reasoning",
-    "completion_tokens_mean": "completion",
-    "output_tokens_mean": "output",
-    "reasoning_share": "reasoning %",
-    "latency_mean_s": "latency s",
-    "cost_per_call_usd": "$/call",
-    "billed_total_usd": "$ billed",
-}
-
-#: What the effort table's numbers are (printed under it by the CLI and in reports).
-EFFORT_TABLE_NOTE = (
-    "mean tokens per successful call; latency in seconds; cost in USD; "
-    "$ billed = what this run spent"
-)
-
-#: What the accuracy table's numbers are.
-ACCURACY_TABLE_NOTE = (
-    "accuracy = correct / scored, with its 95% Wilson interval; $/call and latency are means "
-    "over successful calls; $/correct = total cost / correct answers"
-)
-
-
-def _is_missing(value: Any) -> bool:
-    try:
-        return value is None or bool(value != value)
-    except (TypeError, ValueError):  # pd.NA
-        return True
-
-
-def _fmt(pattern: str) -> Callable[[Any], str]:
-    def format_value(value: Any) -> str:
-        return "-" if _is_missing(value) else pattern.format(value)
-
-    return format_value
-
-
-def _percent(value: Any) -> str:
-    return "-" if _is_missing(value) else f"{100 * value:.1f}%"
-
-
-def effort_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """:func:`grokbook.effort_summary` as display text: the columns worth reading, labelled
-    and rounded (tokens to 0.1, latency to ms, dollars to 6 decimals; ``-`` when unknown).
-
-    The one formatter of the effort summary: ``grokbook compare`` prints it, reports show it.
-    """
-    import pandas as pd
-
-    formats: dict[str, Callable[[Any], str]] = {
-        "calls": _fmt("{:,}"),
-        "cached": _fmt("{:,}"),
-        "errors": _fmt("{:,}"),
-        "reasoning_tokens_mean": _fmt("{:,.1f}"),
-        "completion_tokens_mean": _fmt("{:,.1f}"),
-        "output_tokens_mean": _fmt("{:,.1f}"),
-        "reasoning_share": _percent,
-        "latency_mean_s": _fmt("{:.3f}"),
-        "cost_per_call_usd": _fmt("{:.6f}"),
-        "billed_total_usd": _fmt("{:.6f}"),
-    }
-    return pd.DataFrame(
-        {
-            label: [formats[name](v) for v in summary[name]]
-            for name, label in EFFORT_TABLE_COLUMNS.items()
-        },
-        index=summary.index,
-    )
-
-
-def accuracy_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """:func:`grokbook.accuracy_summary` as display text: calls, errors, scored, correct,
-    accuracy with its 95% interval, cost per call and per correct answer, latency and mean
-    reasoning tokens (``-`` when unknown)."""
-    import pandas as pd
-
-    def interval(low: Any, high: Any) -> str:
-        if _is_missing(low) or _is_missing(high):
-            return "-"
-        return f"{100 * low:.0f}-{100 * high:.0f}%"
-
-    return pd.DataFrame(
-        {
-            "calls": [_fmt("{:,}")(v) for v in summary["calls"]],
-            "errors": [_fmt("{:,}")(v) for v in summary["errors"]],
-            "scored": [_fmt("{:,}")(v) for v in summary["scored"]],
-            "correct": [_fmt("{:,}")(v) for v in summary["correct"]],
-            "accuracy": [_percent(v) for v in summary["accuracy"]],
-            "95% interval": [
-                interval(low, high)
-                for low, high in zip(summary["accuracy_low"], summary["accuracy_high"], strict=True)
-            ],
-            "$/call": [_fmt("{:.6f}")(v) for v in summary["cost_per_call_usd"]],
-            "$/correct": [_fmt("{:.6f}")(v) for v in summary["cost_per_correct_usd"]],
-            "latency s": [_fmt("{:.3f}")(v) for v in summary["latency_mean_s"]],
-            "reasoning": [_fmt("{:,.1f}")(v) for v in summary["reasoning_tokens_mean"]],
-        },
-        index=summary.index,
-    )
-
 
 # -- what was run ------------------------------------------------------------------------------
 def _environment_secrets() -> list[str]:
     """The API keys set in this process's environment (for every provider grokbook knows)."""
-    from .providers import PROVIDERS
-
     names = {p.key_env for p in PROVIDERS.values() if p.key_env}
     return [os.environ[name] for name in sorted(names) if os.environ.get(name)]
 
 
 def _distinct(values: Iterable[Any]) -> list[str]:
-    return list(dict.fromkeys(str(v) for v in values if not _is_missing(v)))
+    return list(dict.fromkeys(str(v) for v in values if not is_missing(v)))
 
 
 def _run_log_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -171,16 +74,13 @@ def _run_log_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
     sweep_id = meta.get("sweep_id") if isinstance(meta, dict) else None
     if not sweep_id:
         return []
-    from . import store
-
     db = store.get_store()
     return db.rows(sweep_id=str(sweep_id)) if db is not None else []
 
 
 def _facts(df: pd.DataFrame) -> dict[str, str]:
     """What was run, as label -> text, read defensively from what the frame carries."""
-    from . import __version__
-    from .tables import order_efforts
+    from .tables._frames import order_efforts  # pandas
 
     attrs_sweep = df.attrs.get("sweep")
     meta: dict[str, Any] = attrs_sweep if isinstance(attrs_sweep, dict) else {}
@@ -192,7 +92,7 @@ def _facts(df: pd.DataFrame) -> dict[str, str]:
         or _distinct(row.get("provider") for row in logged)
     )
     if "simulated" in df.columns:
-        flags = [bool(v) for v in df["simulated"] if not _is_missing(v)]
+        flags = [bool(v) for v in df["simulated"] if not is_missing(v)]
         simulated = (
             "unknown"
             if not flags
@@ -215,7 +115,7 @@ def _facts(df: pd.DataFrame) -> dict[str, str]:
     else:
         simulated = "unknown"
     times = (
-        [str(t) for t in df["time"] if not _is_missing(t)]
+        [str(t) for t in df["time"] if not is_missing(t)]
         if "time" in df.columns
         else [str(row["time"]) for row in logged if row.get("time")]
     )
@@ -228,10 +128,10 @@ def _facts(df: pd.DataFrame) -> dict[str, str]:
         if "reasoning_effort" in df.columns
         else []
     )
-    repeats = "-"
+    repeats = MISSING
     if "repeat" in df.columns and len(df):
-        known = [int(v) for v in df["repeat"] if not _is_missing(v)]
-        repeats = str(max(known) + 1) if known else "-"
+        known = [int(v) for v in df["repeat"] if not is_missing(v)]
+        repeats = str(max(known) + 1) if known else MISSING
     ok = int((df["status"] == "ok").sum()) if "status" in df.columns else len(df)
     cached = (
         int(df["cached"].astype("boolean").fillna(False).astype(bool).sum())
@@ -241,9 +141,9 @@ def _facts(df: pd.DataFrame) -> dict[str, str]:
     via = _distinct(df["via"]) if "via" in df.columns else []
     calls = f"{len(df):,} ({ok:,} answered, {len(df) - ok:,} failed, {cached:,} from the cache)"
     facts = {
-        "models": ", ".join(_distinct(df["model"])) if "model" in df.columns else "-",
-        "efforts": ", ".join(efforts) or "-",
-        "prompts": f"{len(_distinct(df['prompt'])):,}" if "prompt" in df.columns else "-",
+        "models": ", ".join(_distinct(df["model"])) if "model" in df.columns else MISSING,
+        "efforts": ", ".join(efforts) or MISSING,
+        "prompts": f"{len(_distinct(df['prompt'])):,}" if "prompt" in df.columns else MISSING,
         "repeats": repeats,
         "calls": calls,
         "provider": ", ".join(providers) or "unknown",
@@ -323,9 +223,8 @@ def _short(text: str, limit: int = MAX_TEXT) -> str:
 
 
 def _table_html(table: pd.DataFrame, css_class: str = "") -> str:
-    # escape=True: every label and cell is HTML-escaped (model names, prompts, answers).
-    rendered: str = table.to_html(escape=True, border=0, classes=css_class or None)
-    return rendered
+    # Every label and cell is HTML-escaped (model names, prompts, answers).
+    return Table.from_frame(table).html(css_class or "grokbook-table")
 
 
 def _answers(df: pd.DataFrame, clean: Callable[[Any], str]) -> tuple[str, int]:
@@ -358,17 +257,17 @@ def _answers(df: pd.DataFrame, clean: Callable[[Any], str]) -> tuple[str, int]:
         table["expected"] = [clean(v) for v in rows["expected"]]
     if "correct" in rows.columns:
         table["correct"] = [
-            "-" if _is_missing(v) else ("yes" if bool(v) else "no") for v in rows["correct"]
+            MISSING if is_missing(v) else ("yes" if bool(v) else "no") for v in rows["correct"]
         ]
     return _table_html(table.set_index(["model", "effort"]), "answers"), len(table)
 
 
 def _render(df: pd.DataFrame, *, target: float, title: str, secrets: list[str]) -> str:
     from .accuracy import accuracy_summary, recommend
-    from .tables import effort_summary
+    from .tables._frames import effort_summary
 
     def clean(value: Any) -> str:
-        return "" if _is_missing(value) else redact(str(value), secrets)
+        return "" if is_missing(value) else redact(str(value), secrets)
 
     def esc(value: Any) -> str:
         return html.escape(clean(value))

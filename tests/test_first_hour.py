@@ -196,7 +196,7 @@ def test_history_shows_the_effort_used_where_usage_does(
         return [row.split() for row in text.splitlines()[2:] if row and row[0].isdigit()]
 
     usage = [row[2] for row in table("usage")]  # "#", model, effort, ...
-    history = [row[3] for row in reversed(table("history 3"))]  # date, time, model, effort
+    history = [row[4] for row in reversed(table("history 3"))]  # id, date, time, model, effort
     assert usage == ["low", "none", "high"] == history
     assert cli.main(["history", "--limit", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()[2:]

@@ -105,7 +105,7 @@ async def test_playground_streams_no_invented_count(
     monkeypatch: pytest.MonkeyPatch, wire: str, model: str, what: str
 ) -> None:
     monkeypatch.setenv("GROKBOOK_WIRE", wire)
-    monkeypatch.setattr("grokbook.widgets.REDRAW_INTERVAL_S", 0.0)
+    monkeypatch.setattr("grokbook.widgets.playground.REDRAW_INTERVAL_S", 0.0)
     pg = Playground(PROMPT, model=model, reasoning_effort="high", cache=False)
     shown: list[str] = []
     pg.output.observe(lambda change: shown.append(change["new"]), names="value")

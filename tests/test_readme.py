@@ -154,7 +154,7 @@ def fresh_shell(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any
     def fail(self: GrokMagics, message: str, *, exc: BaseException | None = None) -> None:
         raise AssertionError(f"%%grok showed an error: {message}")
 
-    monkeypatch.setattr(GrokMagics, "_show_error", fail)
+    monkeypatch.setattr(GrokMagics, "show_error", fail)
     shell = InteractiveShell.instance()
     shell.reset()
     try:

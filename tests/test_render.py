@@ -6,9 +6,11 @@ import re
 import subprocess
 import sys
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 
+import grokbook as gb
 from grokbook import errors, render
 from grokbook.result import Completion, Usage
 
@@ -375,14 +377,14 @@ def test_live_bytes_grow_linearly_with_the_answer() -> None:
     for tokens in (2_000, 10_000, 40_000):
         live = render.LiveAnswer("grok-4.3")
         updates = feed_at_pace(live, tokens, reasoning=tokens // 4)
-        assert live.bytes_published == sum(render._size(u) for u in updates)
+        assert live.bytes_published == sum(render.bundle_size(u) for u in updates)
         chars = len(live.text("reasoning")) + len(live.text("content"))
         # The rule every update obeys, summed: bytes <= 40 per new character + 1000 each.
         assert live.bytes_published <= 40 * chars + 1000 * live.updates
         per_token[tokens] = live.bytes_published / tokens
         # Still live: several updates a second of model time (100 tokens/s here).
         assert live.updates / (tokens / 100) >= 2
-        assert max(render._size(u) for u in updates) < 8_000  # an update shows the end only
+        assert max(render.bundle_size(u) for u in updates) < 8_000  # an update shows the end only
     assert per_token[40_000] < 1.5 * per_token[2_000]
     assert per_token[40_000] * 40_000 < 20e6
 
@@ -508,3 +510,26 @@ def json_dump(value: object) -> str:
     import json
 
     return json.dumps(value, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("cls", [gb.Client, gb.AsyncClient])
+def test_terminal_pieces_redact_a_key_only_the_client_knows(cls: Any) -> None:
+    """A client keeps its key to itself and offers ``redact`` (issue 24): given it as a
+    redactor, the terminal still never shows a piece of a key split across streamed pieces
+    (a key is one word: the unfinished word waits for the next piece)."""
+    client = cls(provider="xai", api_key=FAKE_KEY)
+    assert client.redact(f"key {FAKE_KEY}.") == "key [redacted]."
+    text = f"echo {FAKE_KEY} done"
+    for cut in range(len(text) + 1):
+        live = render.LiveAnswer("m", redactors=[client.redact])
+        pieces = [
+            *live.terminal("content", text[:cut]),
+            *live.terminal("content", text[cut:]),
+            *live.terminal_end(),
+        ]
+        shown = [t for _, t in pieces]
+        assert "".join(shown) == "echo [redacted] done", cut
+        assert not any(FAKE_KEY[:4] in t or FAKE_KEY[-4:] in t for t in shown), cut
+    window = render.LiveAnswer("m", redactors=[client.redact])
+    window.add("content", "x" * 5_000 + FAKE_KEY + "y" * (window.ANSWER_WINDOW - 5))
+    assert FAKE_KEY[-5:] not in window.live_bundle()["text/html"]  # cut by the window's edge

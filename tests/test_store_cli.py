@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pandas as pd
@@ -131,3 +132,36 @@ def test_a_corrupt_store_gives_one_warning_line_and_no_traceback(
     if command == ["cache", "info"]:
         assert code == 1  # never counts from a file that cannot be read
     gb.store.reset()
+
+
+# -- one table formatter (issue 24): the magic and the CLI print the same tables ---------------
+def test_the_magic_and_the_cli_print_one_run_log_table(
+    grok_shell: tuple[Any, Any, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`%grok history` and `grokbook history` are one formatter's output: the same columns,
+    the same rows, and "-" for a count the server did not send (the magic used to say "?")."""
+    _calls()
+    shell, _magics, pub = grok_shell
+    assert cli.main(["history"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    shell.run_line_magic("grok", "history")
+    shown = pub.outputs[-1]["data"]["text/plain"].splitlines()
+    assert "<table" in pub.outputs[-1]["data"]["text/html"]
+    assert shown[: len(printed)] == printed  # the magic adds its caption below
+    assert shown[len(printed)].startswith("The 4 most recent calls")
+    failed = next(line for line in printed if " ERROR " in line)
+    assert failed.split()[5:7] == ["-", "-"] and "?" not in failed  # reasoning, answer tokens
+
+
+def test_the_magic_and_the_cli_print_one_models_table(
+    grok_shell: tuple[Any, Any, Any],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XAI_API_KEY", FAKE_KEY)
+    shell, _magics, pub = grok_shell
+    assert cli.main(["models"]) == 0
+    printed = capsys.readouterr().out
+    shell.run_line_magic("grok", "models")
+    assert pub.outputs[-1]["data"]["text/plain"] == printed.rstrip("\n")
+    assert "xai: key set" in printed and FAKE_KEY not in printed

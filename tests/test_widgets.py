@@ -226,7 +226,7 @@ class SlowStream(httpx.AsyncBaseTransport):
 async def test_stop_cancels_the_run_and_keeps_the_partial_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("grokbook.widgets.REDRAW_INTERVAL_S", 0.0)
+    monkeypatch.setattr("grokbook.widgets.playground.REDRAW_INTERVAL_S", 0.0)
     client = AsyncClient(provider="xai", wire="chat", api_key="test", transport=SlowStream())
     pg = Playground(PROMPT, client=client)
     task = pg.start()
@@ -253,7 +253,7 @@ async def test_stop_cancels_the_run_and_keeps_the_partial_answer(
 async def test_stop_during_the_answer_points_at_the_partial_answer_above(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("grokbook.widgets.REDRAW_INTERVAL_S", 0.0)
+    monkeypatch.setattr("grokbook.widgets.playground.REDRAW_INTERVAL_S", 0.0)
     client = AsyncClient(provider="xai", wire="chat", api_key="test", transport=SlowStream(2, 200))
     pg = Playground(PROMPT, client=client)
     task = pg.start()
@@ -267,7 +267,7 @@ async def test_stop_during_the_answer_points_at_the_partial_answer_above(
 
 
 def test_stop_before_anything_arrived_says_so() -> None:
-    from grokbook.widgets import _stopped_message
+    from grokbook.widgets.playground import _stopped_message
 
     assert _stopped_message([], []) == "Stopped before anything arrived. Click Run to ask again."
     assert "reasoning so far is above" in _stopped_message(["x"], [])
@@ -471,7 +471,7 @@ async def test_comparer_with_an_expected_answer_shows_which_efforts_got_it() -> 
     assert frame is not None
     assert {"expected", "score", "correct"} <= set(frame.columns)
     assert cmp.expected.value == "127"
-    from grokbook.widgets import _verdict_html
+    from grokbook.widgets.comparer import _verdict_html
 
     for effort in ("none", "low", "medium", "high"):
         rows = frame[frame["reasoning_effort"] == effort]
@@ -489,7 +489,7 @@ async def test_comparer_with_an_expected_answer_shows_which_efforts_got_it() -> 
 def test_verdict_text() -> None:
     import pandas as pd
 
-    from grokbook.widgets import _verdict_html
+    from grokbook.widgets.comparer import _verdict_html
 
     def verdict(flags: list[bool]) -> str:
         return _verdict_html(pd.DataFrame({"correct": pd.array(flags, dtype="boolean")}))

@@ -1,55 +1,23 @@
-"""Usage frames and effort summaries (pandas).
+"""Usage frames and effort summaries (pandas): what accuracy, plots and reports build on.
 
-One row per call, with the public usage columns plus ``answer`` (the visible
-answer text) and ``model_served`` (the model the response says answered)::
-
-    >>> import grokbook as gb
-    >>> client = gb.Client(provider="sim")
-    >>> calls = [client.chat("What is 101*3?", reasoning_effort=e) for e in ("low", "high")]
-    >>> df = gb.usage_frame(calls)
-    >>> list(df["reasoning_effort"])
-    ['low', 'high']
-    >>> summary = gb.effort_summary(df)          # one row per model x effort
-    >>> summary["calls"]
-    model     reasoning_effort
-    grok-4.3  low                 1
-              high                1
-    Name: calls, dtype: int64
-    >>> low, high = summary["reasoning_tokens_mean"]
-    >>> high > low                               # high effort thinks longer
-    True
-
-Token columns are nullable integers (``Int64``): a count the server did not send is
-``<NA>``, never 0. Importing this module registers a ``grok`` accessor on DataFrames::
-
-    >>> df.grok.summary().equals(summary)         # gb.effort_summary(df)
-    True
-    >>> ax = df.grok.plot()                       # gb.plot_efforts(df); kind="latency" | "cost"
-
-This module (with :mod:`grokbook.sweeps` and :mod:`grokbook.plots`) is the only place grokbook
-imports pandas; ``import grokbook`` alone never does.
+The public names are :mod:`grokbook.tables`'s (this module is its core; the ``df.grok``
+accessor, which reaches up to plots and reports, lives in the package's ``__init__``).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from ._columns import DEFAULT_EFFORT_LABEL, TOKEN_COLUMNS, USAGE_COLUMNS, completion_row
-from .result import Completion
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pathlib import Path
-
-    from matplotlib.axes import Axes
+from .._columns import DEFAULT_EFFORT_LABEL, TOKEN_COLUMNS, USAGE_COLUMNS, completion_row
+from ..result import Completion
 
 __all__ = [
     "EFFORT_ORDER",
     "FRAME_COLUMNS",
-    "GrokAccessor",
     "effort_summary",
     "frame_from_rows",
     "order_efforts",
@@ -419,35 +387,3 @@ def simulated_note(df: pd.DataFrame) -> str | None:
     if not count:
         return None
     return f"simulated: {count} of {len(flags)} calls from grokbook's offline simulator, not Grok"
-
-
-@pd.api.extensions.register_dataframe_accessor("grok")
-class GrokAccessor:
-    """``df.grok.summary()``, ``df.grok.plot(kind="efforts" | "latency" | "cost")`` and
-    ``df.grok.report()``."""
-
-    def __init__(self, df: pd.DataFrame) -> None:
-        self._df = df
-
-    def summary(self) -> pd.DataFrame:
-        """The effort summary of this usage frame (:func:`effort_summary`)."""
-        return effort_summary(self._df)
-
-    def plot(self, kind: str = "efforts", ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Plot this usage frame: ``kind`` is "efforts", "latency" or "cost"; returns the Axes."""
-        from . import plots
-
-        functions = {
-            "efforts": plots.plot_efforts,
-            "latency": plots.plot_latency,
-            "cost": plots.plot_cost,
-        }
-        if kind not in functions:
-            raise ValueError(f"kind must be one of {', '.join(functions)}; got {kind!r}.")
-        return functions[kind](self._df, ax=ax, **kwargs)
-
-    def report(self, path: str | Path | None = None, **kwargs: Any) -> Path:
-        """This usage frame as a self-contained HTML report (:func:`grokbook.report`)."""
-        from .reports import report
-
-        return report(self._df, path, **kwargs)
