@@ -20,9 +20,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._store_schema import iso as _iso
+from ._store_shapes import DamagedEntry, check
 from .store import Store, canonical_json
 
-__all__ = ["BatchRecord", "find", "get", "listing", "save", "update"]
+__all__ = [
+    "INTENT_PREFIX",
+    "BatchRecord",
+    "damaged",
+    "delete",
+    "find",
+    "get",
+    "is_intent",
+    "listing",
+    "save",
+    "settle",
+    "update",
+]
+
+#: The ``batch_id`` of a batch about to be created (its row is written before ``POST
+#: /v1/batches``, under this prefix and the batch's name, and given the real id once the
+#: server answers): a crash in between leaves this row, and the next run looks the batch up
+#: by its name instead of creating a second one.
+INTENT_PREFIX = "creating:"
 
 _COLUMNS = (
     "batch_id",
@@ -67,15 +86,26 @@ class BatchRecord:
 
 
 def _record(row: Sequence[Any]) -> BatchRecord:
+    """A row decoded and checked (:class:`~grokbook._store_shapes.DamagedEntry` if it is not
+    what :func:`save` writes: undecodable JSON, a wrong type, a negative job index)."""
     values = dict(zip(_COLUMNS, row, strict=True))
-    values["jobs"] = json.loads(values["jobs"])
-    values["grid"] = json.loads(values["grid"])
-    values["state"] = json.loads(values["state"] or "{}")
-    return BatchRecord(**values)
+    try:
+        values["jobs"] = json.loads(values["jobs"])
+        values["grid"] = json.loads(values["grid"])
+        values["state"] = json.loads(values["state"] or "{}")
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise DamagedEntry(f"{type(exc).__name__}: {exc}") from None
+    record = check(values, BatchRecord, lambda data: BatchRecord(**data))
+    if any(index < 0 for index in record.jobs) or len(set(record.jobs)) != len(record.jobs):
+        raise DamagedEntry("its job indices are not distinct indices of the grid")
+    return record
 
 
 def save(store: Store, record: BatchRecord) -> bool:
-    """Insert a new batch row (committed before returning); False if the store failed."""
+    """Insert a new batch row (committed before returning); False if the store failed (or
+    is read-only)."""
+    if store.read_only:
+        return False
     values = {name: getattr(record, name) for name in _COLUMNS}
     values["jobs"] = json.dumps(record.jobs, separators=(",", ":"))
     values["grid"] = canonical_json(record.grid)
@@ -97,6 +127,47 @@ def save(store: Store, record: BatchRecord) -> bool:
     return True
 
 
+def is_intent(record: BatchRecord) -> bool:
+    """Whether ``record`` is a batch that was being created (see :data:`INTENT_PREFIX`)."""
+    return record.batch_id.startswith(INTENT_PREFIX)
+
+
+def settle(store: Store, intent_id: str, record: BatchRecord) -> bool:
+    """Give an intent row its batch (the server's id and status); False if the store failed."""
+    if store.read_only:
+        return False
+    values = {name: getattr(record, name) for name in _COLUMNS}
+    values["jobs"] = json.dumps(record.jobs, separators=(",", ":"))
+    values["grid"] = canonical_json(record.grid)
+    values["state"] = canonical_json(record.state)
+    values["intent_id"] = intent_id
+    sets = ", ".join(f"{c} = :{c}" for c in _COLUMNS)
+    try:
+        with store._lock:
+            conn = store._connection()
+            with conn:
+                conn.execute(f"UPDATE batches SET {sets} WHERE batch_id = :intent_id", values)
+    except sqlite3.Error as exc:
+        store._warn_once(
+            "record a batch in", exc, "it still runs, but cannot be resumed from the run log."
+        )
+        return False
+    return True
+
+
+def delete(store: Store, batch_id: str) -> None:
+    """Forget a row (an intent whose batch the server never made)."""
+    if store.read_only:
+        return
+    try:
+        with store._lock:
+            conn = store._connection()
+            with conn:
+                conn.execute("DELETE FROM batches WHERE batch_id = ?", (batch_id,))
+    except sqlite3.Error as exc:
+        store._warn_once("update a batch in", exc, "its status in gb.batches() may be stale.")
+
+
 def update(
     store: Store,
     batch_id: str,
@@ -107,6 +178,8 @@ def update(
     cost_usd: float | None = None,
 ) -> None:
     """Record the last status seen (and, once collected, when and what it cost)."""
+    if store.read_only:
+        return
     now = _iso(time.time())
     sets = ["status = ?", "state = ?", "updated = ?"]
     args: list[Any] = [status, canonical_json(dict(state)), now]
@@ -132,7 +205,23 @@ def _select(store: Store, where: str = "", args: Sequence[Any] = ()) -> list[Bat
     except sqlite3.Error as exc:
         store._warn_once("read batches from", exc, "none are listed.")
         return []
-    return [_record(row) for row in fetched]
+    records = []
+    for row in fetched:
+        try:
+            records.append(_record(row))
+        except DamagedEntry as exc:
+            damaged(store, exc)
+    return records
+
+
+def damaged(store: Store, exc: Exception) -> None:
+    """Warn (once per store) that a damaged batch row is left out."""
+    store._warn_once(
+        "read a batch row in",
+        exc,
+        "that batch is left out (not listed, resumed or collected; its calls are submitted "
+        "again by the sweep that made it).",
+    )
 
 
 def find(store: Store, grid_key: str) -> list[BatchRecord]:

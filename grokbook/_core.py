@@ -19,6 +19,7 @@ from .errors import (
     ResponseParseError,
     UnsupportedParameterError,
     redact,
+    redact_json,
 )
 from .providers import Provider
 from .result import Usage
@@ -461,10 +462,12 @@ def build_request(
 def parse_json_body(content: bytes, status_code: int, secrets: tuple[str, ...] = ()) -> Any:
     """JSON from a 2xx body, or ResponseParseError (e.g. a proxy's HTML page).
 
-    The error keeps a short snippet of the body, with ``secrets`` (the API key) redacted.
+    The body's bytes were redacted as they arrived (:meth:`grokbook._pipeline.Policy.scrub`);
+    JSON escapes that could spell a secret are looked into here. The error keeps a short
+    snippet of the body, with ``secrets`` (the API key) redacted.
     """
     try:
-        return json.loads(content)
+        data = json.loads(content)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         snippet = redact(content[:200].decode("utf-8", errors="replace"), secrets)
         if isinstance(exc, RecursionError):
@@ -479,6 +482,9 @@ def parse_json_body(content: bytes, status_code: int, secrets: tuple[str, ...] =
             status_code=status_code,
             snippet=snippet,
         ) from exc
+    if secrets and b"\\u" in content:  # an escape may spell a secret the byte scan missed
+        return redact_json(data, secrets)
+    return data
 
 
 #: The most one call can plausibly cost, in USD: far above any price in the catalog

@@ -50,6 +50,7 @@ from .errors import (
     StreamTimeoutError,
     make_status_error,
     redact,
+    redact_bytes,
 )
 from .result import StreamEvent
 
@@ -99,8 +100,10 @@ class ResponseLimits:
 
     ``deadline_s``: a non-streamed attempt (headers and whole body) must end this many seconds
     after it was sent; each retry gets its own. ``idle_s``: the longest a stream may go
-    without an event. ``stream_total_s``: the longest a whole stream may last (None: no
-    limit). ``max_bytes``: the decoded size of one body or stream.
+    without an event that carries output or changes its state (keep-alive comments and
+    repeated ``response.in_progress`` events do not count). ``stream_total_s``: the longest a
+    whole stream may last (None: no limit). ``max_bytes``: the decoded size of one body or
+    stream.
     """
 
     deadline_s: float | None = _retry.DEFAULT_TIMEOUT.read
@@ -173,6 +176,13 @@ class Policy:
             f"Could not reach {host}: {detail}. Check your network and base_url."
         )
 
+    def scrub(self, response: httpx.Response) -> None:
+        """Redact the secrets from a body just read: where a response enters grokbook, so no
+        later frame, object or display holds a key the server echoed."""
+        secrets = self.secrets()
+        if secrets:
+            response._content = redact_bytes(response.content, secrets)
+
     def safe_cause(self, exc: BaseException) -> BaseException | None:
         return safe_cause(exc, self.secrets())
 
@@ -236,6 +246,8 @@ def exchange(policy: Policy, send: Send) -> Plan:
         cause: BaseException | None = None
         if isinstance(outcome, httpx.Response):
             if outcome.is_success:
+                if not send.stream:
+                    policy.scrub(outcome)
                 return outcome, started
             error: APIError = policy.status_error(outcome, send)
         elif isinstance(outcome, httpx.HTTPError):
@@ -318,13 +330,19 @@ class _StreamClock:
         self.end = None if limits.stream_total_s is None else now + limits.stream_total_s
         self.size = 0
 
-    def chunk(self, chunk: bytes, state: StreamState, dispatched: bool) -> None:
-        now = time.monotonic()
-        self.size += len(chunk)
+    def chunk(self, size: int, state: StreamState, progress_before: int) -> None:
+        """After a chunk's events were read: its ``size`` counts against the size cap; it was
+        activity only when an event carried output or a state change (``state.progress``
+        moved: a keep-alive comment or a repeated ``response.in_progress`` is not). Then the
+        time limits are checked."""
+        self.size += size
         if self.size > self.limits.max_bytes:
             raise too_large(self.limits.max_bytes, 200, "stream")
-        if dispatched:
+        now = time.monotonic()
+        if state.progress != progress_before:
             self.last_event = now
+            if self.end is None or now <= self.end:
+                return  # activity just now: no limit can have passed (the common case)
         self.check(state, now)
 
     def remaining(self) -> float | None:
@@ -359,13 +377,19 @@ def stream_sync(
     response: httpx.Response, state: StreamState, limits: ResponseLimits | None = None
 ) -> Iterator[StreamEvent]:
     """The events of a successful SSE response, read to its end (the response is closed)."""
-    decoder = SSEDecoder()
+    decoder = SSEDecoder(state.spellings)
     clock = _StreamClock(limits or ResponseLimits())
     try:
         for chunk in response.iter_bytes():
+            # The decoder redacts the secrets from every payload: where a stream's data
+            # enters grokbook. (The raw chunk is named in no statement that can raise:
+            # %xmode verbose shows the variables of the line that raised.)
+            size = len(chunk)
             payloads = decoder.feed(chunk)
-            clock.chunk(chunk, state, bool(payloads))
-            yield from _events(state, payloads)
+            progress = state.progress
+            events = _events(state, payloads)
+            clock.chunk(size, state, progress)
+            yield from events
         yield from _events(state, decoder.flush())
     except httpx.HTTPError as exc:
         raise broken(state, exc) from safe_cause(exc, state.secrets)
@@ -379,6 +403,7 @@ def read_sync(response: httpx.Response, policy: Policy, url: str) -> bytes:
         _read_sync(response, policy.limits, time.monotonic())
     except httpx.HTTPError as exc:
         raise policy.transport_error(exc, url) from policy.safe_cause(exc)
+    policy.scrub(response)
     return response.content
 
 
@@ -445,7 +470,7 @@ async def stream_async(
     response: httpx.Response, state: StreamState, limits: ResponseLimits | None = None
 ) -> AsyncIterator[StreamEvent]:
     """The events of a successful SSE response, read to its end (the response is closed)."""
-    decoder = SSEDecoder()
+    decoder = SSEDecoder(state.spellings)
     clock = _StreamClock(limits or ResponseLimits())
     chunks = response.aiter_bytes().__aiter__()
     try:
@@ -457,9 +482,12 @@ async def stream_async(
                 raise clock.expired(state) from None
             if chunk is None:
                 break
+            size = len(chunk)  # as in stream_sync
             payloads = decoder.feed(chunk)
-            clock.chunk(chunk, state, bool(payloads))
-            for event in _events(state, payloads):
+            progress = state.progress
+            events = _events(state, payloads)
+            clock.chunk(size, state, progress)
+            for event in events:
                 yield event
         for event in _events(state, decoder.flush()):
             yield event
@@ -480,6 +508,7 @@ async def read_async(response: httpx.Response, policy: Policy, url: str) -> byte
         raise policy.transport_error(exc, url) from None
     except httpx.HTTPError as exc:
         raise policy.transport_error(exc, url) from policy.safe_cause(exc)
+    policy.scrub(response)
     return response.content
 
 

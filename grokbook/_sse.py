@@ -16,15 +16,20 @@ from __future__ import annotations
 
 import codecs
 
+from .errors import REDACTED
+
 __all__ = ["SSEDecoder"]
 
 
 class SSEDecoder:
     """Feed bytes, get back the ``data`` of each completed event."""
 
-    __slots__ = ("_buffer", "_data", "_incremental", "_pending_cr", "_utf8")
+    __slots__ = ("_buffer", "_data", "_incremental", "_pending_cr", "_redacted", "_utf8")
 
-    def __init__(self) -> None:
+    def __init__(self, redacted: tuple[str, ...] = ()) -> None:
+        #: Texts replaced by ``[redacted]`` in every payload (the API key's spellings, see
+        #: :func:`grokbook.errors.spellings`): a stream's data enters grokbook here.
+        self._redacted = redacted
         # utf-8-sig: a BOM at the very start of the stream is dropped, as the spec says.
         self._utf8 = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
         #: The last, incomplete line (no line break seen yet).
@@ -60,8 +65,14 @@ class SSEDecoder:
             event = "\n".join(self._data)
             self._data = []
             if event:
-                out.append(event)
+                out.append(self._redact(event))
         return out
+
+    def _redact(self, event: str) -> str:
+        for secret in self._redacted:
+            if secret in event:
+                event = event.replace(secret, REDACTED)
+        return event
 
     def _consume(self, text: str) -> list[str]:
         out: list[str] = []
@@ -90,6 +101,9 @@ class SSEDecoder:
                 if value.startswith(" "):
                     value = value[1:]
                 if value:
+                    for secret in self._redacted:
+                        if secret in value:
+                            value = value.replace(secret, REDACTED)
                     out.append(value)
                 return out
         end = max(text.rfind("\n"), text.rfind("\r"))
@@ -116,7 +130,7 @@ class SSEDecoder:
                     data.clear()
                     # The SSE spec: an event whose data buffer is empty is not dispatched.
                     if event:
-                        out.append(event)
+                        out.append(self._redact(event))
             elif line.startswith("data:"):
                 value = line[5:]
                 data.append(value[1:] if value.startswith(" ") else value)

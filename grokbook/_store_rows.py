@@ -189,7 +189,7 @@ def _call_row(item: _Call) -> dict[str, Any]:
         params=redact(
             canonical_json({k: v for k, v in request.params.items() if v is not None}), secrets
         ),
-        messages=_messages_column(request.messages, secrets),
+        messages=_messages_column(_new_messages(request.messages, tags), secrets),
         prompt=redact(_last_user_text(request.messages), secrets),
         stream=int(request.stream),
         repeat=item.repeat,
@@ -280,6 +280,28 @@ def _messages_column(messages: Sequence[Mapping[str, Any]], secrets: Sequence[st
         if only["role"] == "user" and isinstance(only["content"], str):
             return ""
     return redact(canonical_json(list(messages)), secrets)
+
+
+def _new_messages(
+    messages: Sequence[Mapping[str, Any]], tags: Mapping[str, Any] | None
+) -> Sequence[Mapping[str, Any]]:
+    """The messages a call added: its last ``new_messages`` (a tag a Conversation sets when
+    it resends its history; the history is its saved turns), else all of them."""
+    new = (tags or {}).get("new_messages")
+    if isinstance(new, int) and not isinstance(new, bool) and 0 < new < len(messages):
+        return messages[-new:]
+    return messages
+
+
+def without_history(completion: Completion, tags: Mapping[str, Any] | None) -> Completion:
+    """``completion`` keeping only the messages its call added (see :func:`_new_messages`):
+    what a cache entry stores, so a conversation's entries do not each hold its history."""
+    new = _new_messages(completion.messages, tags)
+    return (
+        completion
+        if len(new) == len(completion.messages)
+        else completion.replace(messages=tuple(new))
+    )
 
 
 def _opt_str(value: Any) -> str | None:

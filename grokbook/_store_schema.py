@@ -21,8 +21,10 @@ __all__ = [
     "WRITE_ATTEMPTS",
     "busy",
     "connect",
+    "connect_read_only",
     "iso",
     "migrate",
+    "read_only_error",
 ]
 
 #: How long one connection waits on another's lock before SQLite reports SQLITE_BUSY.
@@ -212,6 +214,43 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def read_only_error(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says the file or its folder cannot be written (a read-only store), as
+    opposed to a locked, full or damaged one."""
+    name = str(getattr(exc, "sqlite_errorname", "") or "")
+    text = str(exc).lower()
+    return (
+        name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
+        or "readonly" in text
+        or "unable to open" in text
+    )
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that only reads: ``mode=ro`` (which also sees what a writer elsewhere has
+    in the WAL), else ``immutable=1``, the file as it is, when SQLite cannot create the WAL's
+    index files in a folder that is not writable (SQLite's own rule for read-only WAL
+    databases: sqlite.org/wal.html#readonly)."""
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?{query}",
+            uri=True,
+            timeout=BUSY_TIMEOUT_S,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            conn.close()
+            if query.endswith("immutable=1") or not read_only_error(exc):
+                raise
+            continue
+        return conn
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def migrate(conn: sqlite3.Connection) -> None:

@@ -11,17 +11,35 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 from . import catalog
 from ._core import ChatRequest, compute_cost, effort_used, unprefixed
-from .errors import IncompleteStreamError, StreamParseError, make_status_error, redact
+from .errors import (
+    IncompleteStreamError,
+    PieceRedactor,
+    StreamParseError,
+    make_status_error,
+    redact,
+    redact_json,
+    spellings,
+)
 from .result import Completion, StreamEvent, ToolCall
 
-__all__ = ["Parts", "StreamState", "assemble", "load_payload", "wire_for"]
+__all__ = [
+    "Parts",
+    "StreamState",
+    "WrongShape",
+    "assemble",
+    "listed",
+    "load_payload",
+    "mapping_or_none",
+    "text_or_none",
+    "wire_for",
+]
 
 
 def wire_for(request: ChatRequest) -> ModuleType:
@@ -29,6 +47,44 @@ def wire_for(request: ChatRequest) -> ModuleType:
     from . import _wire_chat, _wire_responses
 
     return _wire_responses if request.wire == "responses" else _wire_chat
+
+
+class WrongShape(Exception):
+    """A field a wire reads has the wrong JSON type (``citations: 5``). The readers raise it;
+    ``parse`` turns it into ResponseParseError, a stream into StreamParseError (with the
+    partial answer), so a server's garbage never escapes as a TypeError."""
+
+
+_JSON_TYPE_NAMES = {dict: "an object", list: "a list", str: "text", bool: "a boolean"}
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def listed(value: Any, what: str) -> list[Any]:
+    """A list field: the list, ``[]`` when absent or null, else :class:`WrongShape`."""
+    if isinstance(value, list):
+        return value
+    if value is None:
+        return []
+    raise WrongShape(f"{what} is {_json_type(value)}, not a list")
+
+
+def text_or_none(value: Any, what: str) -> str | None:
+    """A text field: the text, None when absent or null, else :class:`WrongShape`."""
+    if value is None or isinstance(value, str):
+        return value
+    raise WrongShape(f"{what} is {_json_type(value)}, not text")
+
+
+def mapping_or_none(value: Any, what: str) -> Mapping[str, Any] | None:
+    """An object field: the object, None when absent or null, else :class:`WrongShape`."""
+    if value is None or isinstance(value, Mapping):
+        return value
+    raise WrongShape(f"{what} is {_json_type(value)}, not an object")
 
 
 @dataclass
@@ -104,7 +160,8 @@ _JSON_SPACE = " \t\n\r"
 
 def load_payload(payload: str, state: StreamState) -> dict[str, Any]:
     """One SSE data payload as a JSON object, or the stream's :class:`StreamParseError`
-    (quoting the bad chunk, redacted, as its ``snippet``)."""
+    (quoting the bad chunk as its ``snippet``). The pipeline redacted the payload's text;
+    JSON escapes that could spell a secret are looked into here."""
     try:
         try:
             data, end = _raw_decode(payload)
@@ -118,6 +175,9 @@ def load_payload(payload: str, state: StreamState) -> dict[str, Any]:
         problem, cause = "a chunk that is not JSON", exc
     else:
         if isinstance(data, dict):
+            if state.spellings and "\\u" in payload:  # an escape may spell a secret
+                redacted: dict[str, Any] = redact_json(data, state.secrets)
+                return redacted
             return data
         problem, cause = "a chunk that is not a JSON object", None
     error = state.incomplete(
@@ -127,6 +187,10 @@ def load_payload(payload: str, state: StreamState) -> dict[str, Any]:
     assert isinstance(error, StreamParseError)
     error.snippet = redact(payload[:200], state.secrets)
     raise error from cause
+
+
+def _unchanged(key: str, text: str) -> str:
+    return text
 
 
 class StreamState:
@@ -140,9 +204,23 @@ class StreamState:
         self.started = started
         self.secrets = secrets
         self.parts = Parts()
+        #: The terminal event came (response.completed / [DONE]): later events are ignored.
         self.done = False
         self.chunks = 0
+        #: Counts events that carried output or changed the state: the idle limit's activity.
+        self.progress = 0
         self.first_token_s: float | None = None
+        #: The spellings of the secrets (what the pipeline redacts from every payload).
+        self.spellings = spellings(secrets)
+        #: Answer and reasoning deltas go through it: a secret the server echoes is redacted
+        #: even when split across events (None without secrets: nothing to do per token).
+        self.redactor = PieceRedactor(secrets) or None
+        #: ``shown(key, text)``: the part of a delta of ``key`` ("content", "reasoning",
+        #: "summary") to keep and show now: all of it, unless it may end with the start of
+        #: a secret (bound once: this runs once per token).
+        self.shown: Callable[[str, str], str] = (
+            _unchanged if self.redactor is None else self.redactor.piece
+        )
 
     # -- the partial answer, kept on every error ------------------------------------------
     @property
@@ -157,18 +235,37 @@ class StreamState:
     def incomplete(
         self, message: str, kind: type[IncompleteStreamError] = IncompleteStreamError
     ) -> IncompleteStreamError:
-        return kind(
-            message,
-            partial_content="".join(self.content),
-            partial_reasoning="".join(self.reasoning),
+        content, reasoning = "".join(self.content), "".join(self.reasoning)
+        redactor = self.redactor
+        if redactor is not None:  # what the redactor holds back ends the partial answer
+            content += redactor.held("content")
+            reasoning += redactor.held("reasoning" if self.parts.reasoning else "summary")
+        return kind(message, partial_content=content, partial_reasoning=reasoning)
+
+    def release(self, key: str) -> str:
+        """At the end of ``key``'s text: what :meth:`shown` held back (a cut secret shown as
+        [redacted])."""
+        redactor = self.redactor
+        return "" if redactor is None else redactor.rest(key)
+
+    def wrong_shape(self, exc: WrongShape, payload: str) -> StreamParseError:
+        """The error for an event with a wrong-typed field, with the partial answer."""
+        error = self.incomplete(
+            f"The stream carried an event of the wrong shape ({exc}); the answer so far is "
+            "kept on this error (partial_content).",
+            StreamParseError,
         )
+        assert isinstance(error, StreamParseError)
+        error.snippet = redact(payload[:200], self.secrets)
+        return error
 
     def server_error(self, payload: Mapping[str, Any] | str) -> IncompleteStreamError:
         """An error the provider reported mid-stream, redacted, with the partial answer."""
         body = payload if isinstance(payload, str) else json.dumps(payload)
         err = make_status_error(502, body.encode(), secrets=self.secrets)
+        said = str(err.server_message or err).rstrip(".")
         return self.incomplete(
-            f"The provider reported an error mid-stream: {err.server_message or err}. "
+            f"The provider reported an error mid-stream: {said}. "
             "The partial answer is on this error as partial_content."
         )
 

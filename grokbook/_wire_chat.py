@@ -15,10 +15,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._core import ChatRequest, WireSettings, bad_shape
-from ._wire import Parts, StreamState, assemble, load_payload
-from .errors import make_status_error
+from ._wire import (
+    Parts,
+    StreamState,
+    WrongShape,
+    assemble,
+    listed,
+    load_payload,
+    mapping_or_none,
+    text_or_none,
+)
+from .errors import make_status_error, redact
 from .providers import Provider
-from .result import Completion, StreamEvent, ToolCall
+from .result import Completion, EventKind, StreamEvent, ToolCall
 
 __all__ = ["Stream", "build_body", "parse"]
 
@@ -53,7 +62,7 @@ def _reasoning_text(provider: Provider, message: Mapping[str, Any]) -> str | Non
 
 def _tool_calls(message: Mapping[str, Any]) -> list[ToolCall]:
     calls = []
-    for call in message.get("tool_calls") or ():
+    for call in listed(message.get("tool_calls"), "message.tool_calls"):
         if not isinstance(call, Mapping):
             continue
         function = call.get("function") if isinstance(call.get("function"), Mapping) else {}
@@ -89,8 +98,8 @@ def _header(parts: Parts, data: Mapping[str, Any]) -> None:
     if isinstance(value, dict):
         parts.raw_usage = value
     citations = data.get("citations")
-    if citations:
-        for url in citations:
+    if citations is not None:
+        for url in listed(citations, "citations"):
             parts.cite(url.get("url") if isinstance(url, Mapping) else url)
 
 
@@ -117,12 +126,16 @@ def parse(
     content = message.get("content")
     if content is not None and not isinstance(content, str):
         raise bad_shape("message content is not text", status_code, data, secrets)
-    parts = Parts(content=[content or ""], finish_reason=choices[0].get("finish_reason"))
-    _header(parts, data)
-    reasoning = _reasoning_text(request.provider, message)
-    if reasoning:
-        parts.reasoning.append(reasoning)
-    parts.tool_calls.extend(_tool_calls(message))
+    parts = Parts(content=[content or ""])
+    try:
+        parts.finish_reason = text_or_none(choices[0].get("finish_reason"), "finish_reason")
+        _header(parts, data)
+        reasoning = _reasoning_text(request.provider, message)
+        if reasoning:
+            parts.reasoning.append(reasoning)
+        parts.tool_calls.extend(_tool_calls(message))
+    except WrongShape as exc:
+        raise bad_shape(str(exc), status_code, data, secrets) from None
     return assemble(request, parts, latency_s=latency_s, raw=data)
 
 
@@ -142,49 +155,74 @@ class Stream(StreamState):
 
         The hot path of a stream (once per token): one ``json.loads`` and a few dict reads.
         """
+        if self.done:
+            return []  # nothing after [DONE] counts
         if payload[:1] != "{" and payload.strip() == "[DONE]":
             self.done = True
+            self.progress += 1
             self._close_tools()
-            return []
+            return self._release()
         chunk = load_payload(payload, self)
-        choices = chunk.get("choices")
-        if not choices and "error" in chunk:
-            raise self.server_error(chunk)
-        self.chunks += 1
-        parts = self.parts
-        _header(parts, chunk)
-        events: list[StreamEvent] = []
-        if not choices or not isinstance(choices, list):
+        # Inline, one frame per token: the type checks (a reader is called only for a wrong
+        # type, to raise WrongShape) and the redaction step bound once (StreamState.shown).
+        try:
+            choices = chunk.get("choices")
+            if not choices and "error" in chunk:
+                raise self.server_error(chunk)
+            self.chunks += 1
+            parts = self.parts
+            _header(parts, chunk)
+            events: list[StreamEvent] = []
+            if type(choices) is not list:
+                choices = listed(choices, "choices")
+            shown = self.shown
+            changed = False
+            for choice in choices:
+                if not isinstance(choice, dict):
+                    continue
+                delta = choice.get("delta")
+                if delta is not None and type(delta) is not dict:
+                    delta = mapping_or_none(delta, "choices[].delta")
+                if delta:
+                    for name in self._reasoning_fields:
+                        reasoning = delta.get(name)
+                        if isinstance(reasoning, str):
+                            if reasoning:
+                                changed = True
+                                reasoning = shown("reasoning", reasoning)
+                            if reasoning:
+                                parts.reasoning.append(reasoning)
+                                events.append(StreamEvent("reasoning", reasoning))
+                            break
+                    text = delta.get("content")
+                    if text is not None and type(text) is not str:
+                        text = text_or_none(text, "delta.content")
+                    if text:
+                        changed = True
+                        text = shown("content", text)
+                        if text:
+                            parts.content.append(text)
+                            events.append(StreamEvent("content", text))
+                    pieces = delta.get("tool_calls")
+                    if pieces is not None:
+                        changed = self._tool_pieces(listed(pieces, "delta.tool_calls")) or changed
+                finish = choice.get("finish_reason")
+                if finish is not None and type(finish) is not str:
+                    finish = text_or_none(finish, "finish_reason")
+                if finish:
+                    parts.finish_reason = finish
+                    changed = True
+            if changed or chunk.get("usage") or chunk.get("citations"):
+                self.progress += 1
+                if events and self.first_token_s is None:
+                    self.emitted(events)
             return events
-        fields = self._reasoning_fields
-        for choice in choices:
-            if not isinstance(choice, dict):
-                continue
-            delta = choice.get("delta")
-            if delta and isinstance(delta, dict):
-                for name in fields:
-                    reasoning = delta.get(name)
-                    if isinstance(reasoning, str):
-                        if reasoning:
-                            parts.reasoning.append(reasoning)
-                            events.append(StreamEvent("reasoning", reasoning))
-                        break
-                text = delta.get("content")
-                if text and isinstance(text, str):
-                    parts.content.append(text)
-                    events.append(StreamEvent("content", text))
-                pieces = delta.get("tool_calls")
-                if pieces:
-                    self._tool_pieces(pieces)
-            finish = choice.get("finish_reason")
-            if finish:
-                parts.finish_reason = finish
-        if events and self.first_token_s is None:
-            self.emitted(events)
-        return events
+        except WrongShape as exc:
+            raise self.wrong_shape(exc, payload) from None
 
-    def _tool_pieces(self, pieces: Any) -> None:
-        for piece in pieces or ():
+    def _tool_pieces(self, pieces: list[Any]) -> bool:
+        """Add tool-call pieces to their slots; whether there were any."""
+        for piece in pieces:
             if not isinstance(piece, Mapping):
                 continue
             index = piece.get("index", len(self._tools))
@@ -200,14 +238,32 @@ class Stream(StreamState):
                     slot["name"] += function["name"]
                 if isinstance(function.get("arguments"), str):
                     slot["arguments"] += function["arguments"]
+        return bool(pieces)
 
     def _close_tools(self) -> None:
+        secrets = self.secrets
         for _, slot in sorted(self._tools.items()):
             if slot["name"]:
+                if secrets:  # pieces joined here: a secret split across them is whole now
+                    slot = {name: redact(value, secrets) for name, value in slot.items()}
                 self.parts.tool_calls.append(
                     ToolCall(id=slot["id"], name=slot["name"], arguments=slot["arguments"])
                 )
         self._tools.clear()
+
+    def _release(self) -> list[StreamEvent]:
+        """The end of the stream: the ends of the reasoning and the answer held back."""
+        events = []
+        ends: tuple[tuple[EventKind, list[str]], ...] = (
+            ("reasoning", self.parts.reasoning),
+            ("content", self.parts.content),
+        )
+        for kind, fragments in ends:
+            rest = self.release(kind)
+            if rest:
+                fragments.append(rest)
+                events.append(StreamEvent(kind, rest))
+        return events
 
     def raw(self) -> dict[str, Any]:
         parts = self.parts

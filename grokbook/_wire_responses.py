@@ -35,7 +35,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._core import ChatRequest, WireSettings, bad_shape
-from ._wire import Parts, StreamState, assemble, load_payload
+from ._wire import (
+    Parts,
+    StreamState,
+    WrongShape,
+    assemble,
+    listed,
+    load_payload,
+    mapping_or_none,
+    text_or_none,
+)
 from .errors import make_status_error
 from .providers import Provider
 from .result import Completion, StreamEvent, ToolCall
@@ -95,18 +104,18 @@ def build_body(
     return body
 
 
-def _texts(items: Any, kind: str) -> list[str]:
-    return [
-        part["text"]
-        for part in items or ()
-        if isinstance(part, Mapping)
-        and part.get("type") == kind
-        and isinstance(part.get("text"), str)
-    ]
+def _texts(items: Any, kind: str, what: str) -> list[str]:
+    texts = []
+    for part in listed(items, what):
+        if isinstance(part, Mapping) and part.get("type") == kind:
+            text = text_or_none(part.get("text"), f"a {kind}'s text")
+            if text is not None:
+                texts.append(text)
+    return texts
 
 
 def _annotations(parts: Parts, annotations: Any) -> None:
-    for note in annotations or ():
+    for note in listed(annotations, "annotations"):
         if isinstance(note, Mapping):
             parts.cite(note.get("url"))
 
@@ -137,17 +146,20 @@ def _read_item(parts: Parts, item: Any, *, texts: bool = True) -> None:
         return
     kind = item.get("type")
     if kind == "message":
-        for part in item.get("content") or ():
-            if not isinstance(part, Mapping):
+        for part in listed(item.get("content"), "a message's content"):
+            if not isinstance(part, Mapping) or not texts:
                 continue
-            if texts and part.get("type") == "output_text" and isinstance(part.get("text"), str):
-                parts.content.append(part["text"])
-            if texts:
-                _annotations(parts, part.get("annotations"))
+            if part.get("type") == "output_text":
+                text = text_or_none(part.get("text"), "an output_text's text")
+                if text is not None:
+                    parts.content.append(text)
+            _annotations(parts, part.get("annotations"))
     elif kind == "reasoning":
+        reasoning = _texts(item.get("content"), "reasoning_text", "a reasoning item's content")
+        summary = _texts(item.get("summary"), "summary_text", "a reasoning item's summary")
         if texts:
-            _append_paragraphs(parts.reasoning, _texts(item.get("content"), "reasoning_text"))
-            _append_paragraphs(parts.summary, _texts(item.get("summary"), "summary_text"))
+            _append_paragraphs(parts.reasoning, reasoning)
+            _append_paragraphs(parts.summary, summary)
         parts.reasoning_items.append(dict(item))
     elif kind == "function_call":
         call = _tool_call(item)
@@ -188,7 +200,7 @@ def _read_header(parts: Parts, data: Mapping[str, Any]) -> None:
     reasoning = data.get("reasoning")
     if isinstance(reasoning, Mapping) and isinstance(reasoning.get("effort"), str):
         parts.reported_effort = reasoning["effort"]
-    for url in data.get("citations") or ():
+    for url in listed(data.get("citations"), "citations"):
         parts.cite(url.get("url") if isinstance(url, Mapping) else url)
 
 
@@ -215,11 +227,24 @@ def parse(
     if not isinstance(output, list):
         raise bad_shape("no output list", status_code, data, secrets)
     parts = Parts()
-    _read_header(parts, data)
-    for item in output:
-        _read_item(parts, item)
+    try:
+        _read_header(parts, data)
+        for item in output:
+            _read_item(parts, item)
+    except WrongShape as exc:
+        raise bad_shape(str(exc), status_code, data, secrets) from None
     parts.finish_reason = _finish_reason(data, parts)
     return assemble(request, parts, latency_s=latency_s, raw=data)
+
+
+#: The events whose ``delta`` is answer or reasoning text.
+_TEXT_DELTAS = frozenset(
+    {
+        "response.output_text.delta",
+        "response.reasoning_text.delta",
+        "response.reasoning_summary_text.delta",
+    }
+)
 
 
 class Stream(StreamState):
@@ -231,76 +256,120 @@ class Stream(StreamState):
         super().__init__(request, started, secrets)
         self._final: dict[str, Any] = {}
         self._summary_index: tuple[Any, Any] | None = None
+        self._last_number = -1
 
     def feed(self, payload: str) -> list[StreamEvent]:
+        if self.done:
+            return []  # nothing after response.completed / response.incomplete counts
         if payload[:1] != "{" and payload.strip() in ("", "[DONE]"):
             # xAI's spec says a Responses stream may end with `data: [DONE]` (after
             # response.completed, which is what ends it here): nothing to read in it.
             return []
         event = load_payload(payload, self)
-        kind = event.get("type")
-        self.chunks += 1
-        parts = self.parts
-        events: list[StreamEvent] = []
-        delta = event.get("delta")
-        text = delta if isinstance(delta, str) and delta else None
-        if kind in ("response.created", "response.in_progress"):
-            response = event.get("response")
-            if isinstance(response, Mapping):
-                _read_header(parts, response)
-        elif kind == "response.reasoning_text.delta" and text:
-            parts.reasoning.append(text)
-            events.append(StreamEvent("reasoning", text))
-        elif kind == "response.reasoning_summary_text.delta" and text:
-            index = (event.get("item_id"), event.get("summary_index"))
-            if self._summary_index is not None and index != self._summary_index:
-                parts.summary.append("\n\n")
-            self._summary_index = index
-            parts.summary.append(text)
-            # The summary is the reasoning shown, unless the model streams its raw text.
-            if not parts.reasoning:
-                events.append(StreamEvent("reasoning", text))
-        elif kind == "response.output_text.delta" and text:
-            parts.content.append(text)
-            events.append(StreamEvent("content", text))
-        elif kind == "response.output_text.annotation.added":
-            _annotations(parts, [event.get("annotation")])
-        elif kind == "response.output_item.done":
-            _read_item(parts, event.get("item"), texts=False)
-        elif kind in ("response.completed", "response.incomplete"):
-            response = event.get("response")
-            if not isinstance(response, dict):
-                raise self.incomplete(f"The {kind} event carried no response object.")
-            self._complete(response)
-        elif kind == "response.failed":
-            response = event.get("response")
-            error = response.get("error") if isinstance(response, Mapping) else None
-            raise self.server_error({"error": error} if error is not None else event)
-        elif kind == "error":
-            raise self.server_error(event)
-        return self.emitted(events)
+        # Inline, one frame per token: the type checks (a reader is called only for a wrong
+        # type, to raise WrongShape).
+        try:
+            kind = event.get("type")
+            if kind is not None and type(kind) is not str:
+                kind = text_or_none(kind, "an event's type")
+            self.chunks += 1
+            number = event.get("sequence_number")
+            if type(number) is int:
+                if number <= self._last_number:
+                    return []  # an event sent again (xAI numbers its events 0, 1, 2, ...)
+                self._last_number = number
+            if kind != "response.in_progress":  # a restatement, not progress (idle limit)
+                self.progress += 1
+            parts = self.parts
+            events: list[StreamEvent] = []
+            if kind in _TEXT_DELTAS:
+                text = event.get("delta")
+                if text is not None and type(text) is not str:
+                    text = text_or_none(text, f"{kind}'s delta")
+                if not text:
+                    pass
+                elif kind == "response.output_text.delta":
+                    text = self.shown("content", text)
+                    if text:
+                        parts.content.append(text)
+                        events.append(StreamEvent("content", text))
+                elif kind == "response.reasoning_text.delta":
+                    text = self.shown("reasoning", text)
+                    if text:
+                        parts.reasoning.append(text)
+                        events.append(StreamEvent("reasoning", text))
+                else:
+                    index = (event.get("item_id"), event.get("summary_index"))
+                    if self._summary_index is not None and index != self._summary_index:
+                        self._summary_piece(self.release("summary"), events)  # a part ended
+                        parts.summary.append("\n\n")
+                    self._summary_index = index
+                    self._summary_piece(self.shown("summary", text), events)
+            elif kind in ("response.created", "response.in_progress"):
+                response = event.get("response")
+                if isinstance(response, Mapping):
+                    _read_header(parts, response)
+            elif kind == "response.output_text.annotation.added":
+                note = mapping_or_none(event.get("annotation"), f"{kind}'s annotation")
+                _annotations(parts, [note])
+            elif kind == "response.output_item.done":
+                item = mapping_or_none(event.get("item"), f"{kind}'s item")
+                _read_item(parts, item, texts=False)
+            elif kind in ("response.completed", "response.incomplete"):
+                response = mapping_or_none(event.get("response"), f"{kind}'s response")
+                if response is None:
+                    raise WrongShape(f"{kind} carried no response object")
+                self._complete(response, events)
+            elif kind == "response.failed":
+                response = event.get("response")
+                error = response.get("error") if isinstance(response, Mapping) else None
+                raise self.server_error({"error": error} if error is not None else event)
+            elif kind == "error":
+                raise self.server_error(event)
+            return self.emitted(events)
+        except WrongShape as exc:
+            raise self.wrong_shape(exc, payload) from None
 
-    def _complete(self, response: dict[str, Any]) -> None:
-        """The final response: authoritative usage, ids and items; streamed text kept."""
+    def _summary_piece(self, text: str, events: list[StreamEvent]) -> None:
+        if text:
+            self.parts.summary.append(text)
+            # The summary is the reasoning shown, unless the model streams its raw text.
+            if not self.parts.reasoning:
+                events.append(StreamEvent("reasoning", text))
+
+    def _complete(self, response: Mapping[str, Any], events: list[StreamEvent]) -> None:
+        """The final response: the truth for the answer's text, usage, ids and items (the
+        deltas were a preview: one lost or sent twice on the way changes nothing here)."""
         parts = self.parts
+        # What the redactor held back ends the live answer (the final text replaces it).
+        for kind, fragments in (("reasoning", parts.reasoning), ("content", parts.content)):
+            rest = self.release(kind)
+            if rest:
+                fragments.append(rest)
+                events.append(StreamEvent("content" if kind == "content" else "reasoning", rest))
+        self._summary_piece(self.release("summary"), events)
         _read_header(parts, response)
+        output = listed(response.get("output"), "the final response's output")
         final = Parts()
-        for item in response.get("output") or ():
+        for item in output:
             _read_item(final, item)
         # Items the stream already delivered (output_item.done) are replaced by the final list.
         if final.reasoning_items or final.tool_calls or final.server_tool_calls:
             parts.reasoning_items = final.reasoning_items
             parts.tool_calls = final.tool_calls
             parts.server_tool_calls = final.server_tool_calls
-        for name in ("content", "reasoning"):
-            if not getattr(parts, name) and getattr(final, name):
-                setattr(parts, name, getattr(final, name))
-        if not parts.summary and final.summary:
+        # A final response that lists its message holds the answer's text; one without any
+        # (a server that omits output here) leaves the streamed text as it is.
+        if any(isinstance(item, Mapping) and item.get("type") == "message" for item in output):
+            parts.content = final.content
+        if final.reasoning:
+            parts.reasoning = final.reasoning
+        if final.summary:
             parts.summary = final.summary
         for url in final.citations:
             parts.cite(url)
         parts.finish_reason = _finish_reason(response, parts)
-        self._final = response
+        self._final = dict(response)
         self.done = True
 
     def raw(self) -> dict[str, Any]:

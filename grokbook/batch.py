@@ -39,9 +39,12 @@ running the same sweep cell again collects its batches instead of submitting new
 whose answers are already cached are not submitted at all; calls that failed are submitted
 again, as a live sweep retries them). :func:`cancel` cancels a batch's pending requests.
 Ctrl-C while polling raises :class:`~grokbook.SweepInterrupted` with the rows collected so
-far; the batches keep running. The one unrecorded moment is between the server's reply to
-``POST /v1/batches`` and the run-log write that follows it: a crash exactly there leaves a
-batch the next run does not know about (it is listed in xAI's console).
+far; the batches keep running. Nothing is billed twice after a crash at any point: a batch is
+recorded (as "creating", with its name) *before* ``POST /v1/batches``, and a run that finds
+such a row looks the batch up by its name in ``GET /v1/batches`` (adopting it, or submitting
+its calls again when the server never made it); a batch is marked collected only once its
+answers are durable in the run log and cache, and a sweep (batch or live) returns only once
+its rows are.
 
 **Cost: what was billed, never an assumed discount.** A row's ``cost_usd`` is the result's
 ``cost_in_usd_ticks`` when it carries them (the billed batch price). Without them, the batch's
@@ -86,6 +89,7 @@ conversion); this module never touches httpx.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sys
@@ -101,10 +105,12 @@ from urllib.parse import urlsplit
 from . import _batch_store, catalog
 from ._columns import DEFAULT_EFFORT_LABEL, completion_row, error_row
 from ._core import CallOptions, Messages, compute_cost
+from ._store_shapes import DamagedEntry, check
 from ._wire import wire_for
 from .client import AsyncClient, Client, _Call
 from .errors import (
     APIError,
+    APIStatusError,
     BatchRequestError,
     GrokbookError,
     ResponseTooLargeError,
@@ -112,7 +118,7 @@ from .errors import (
     redact,
 )
 from .result import Completion
-from .store import Store, canonical_json, get_store
+from .store import Store, canonical_json, flush, get_store
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -158,6 +164,12 @@ _MAX_POLL_S = 900.0
 _BATCH_PROVIDERS = frozenset({"xai", "sim", "openai"})
 _TERMINAL = frozenset({"completed", "cancelled", "failed", "expired"})
 _ID_PREFIX = "gb-"
+#: Every batch grokbook creates is named ``grokbook-<grid key>-<part>-<sweep id>``.
+_NAME_PREFIX = "grokbook-"
+#: ``GET /v1/batches`` (looking up a batch a killed run was creating): batches per page, and
+#: pages at most (then the batch counts as never created).
+_LIST_PAGE = 100
+_MAX_LIST_PAGES = 1000
 
 _last_create = 0.0
 
@@ -344,6 +356,58 @@ def batch_status(data: Mapping[str, Any]) -> str:
     return "completed"
 
 
+def _listed_batches(client: Client, names: set[str]) -> dict[str, dict[str, Any]]:
+    """The batches named ``names`` among the team's (``GET /v1/batches``, paged with
+    ``pagination_token`` [docs.x.ai/api-reference "List batches"; xai-sdk-python
+    ``ListBatchesRequest`` / ``ListBatchesResponse``]), by name.
+
+    Paging stops once every name is found, at the last page, at a token seen before, or
+    after :data:`_MAX_LIST_PAGES`. A server without the endpoint (404 / 405) lists nothing.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    token: str | None = None
+    seen: set[str] = set()
+    for _ in range(_MAX_LIST_PAGES):
+        params = {"limit": _LIST_PAGE, "pagination_token": token}
+        try:
+            reply = client.request("GET", "/batches", params=params)
+        except APIStatusError as exc:
+            if exc.status_code in (404, 405):
+                return found
+            raise
+        data = reply.data if isinstance(reply.data, dict) else {}
+        listed = data.get("batches")
+        for item in listed if isinstance(listed, list) else []:
+            if isinstance(item, dict) and item.get("name") in names:
+                found[str(item["name"])] = item
+        following = data.get("pagination_token")
+        token = following if isinstance(following, str) and following else None
+        if found.keys() >= names or token is None or token in seen or not listed:
+            break
+        seen.add(token)
+    return found
+
+
+def _state(data: Mapping[str, Any], *, strict: bool = True) -> dict[str, Any]:
+    """The batch object's ``state`` (its counters) as a dict; absent is empty.
+
+    A ``state`` that is not an object raises :class:`~grokbook.errors.BatchRequestError`
+    (``strict``), or counts as empty (``strict=False``, where the batch must be recorded).
+    """
+    state = data.get("state")
+    if state is None:
+        return {}
+    if isinstance(state, Mapping):
+        return dict(state)
+    if not strict:
+        return {}
+    raise BatchRequestError(
+        f"The provider's batch status has a `state` that is not an object (a "
+        f"{type(state).__name__}); this server may not speak "
+        "xAI's Batch API. Check base_url; run the sweep again later to collect the batch."
+    )
+
+
 def _timestamp(value: Any) -> float | None:
     if not isinstance(value, str) or not value:
         return None
@@ -366,6 +430,8 @@ class _Part:
     rejection: str | None = None
     #: The batch's billed total (``cost_breakdown.total_cost_usd_ticks``), USD, if sent.
     billed_total_usd: float | None = None
+    #: Why reading its results stopped early (a results paging that never ended), if it did.
+    paging_stopped: str | None = None
 
 
 @dataclass(frozen=True)
@@ -428,9 +494,17 @@ class _BatchRun:
         """Pick up this grid's batches that were submitted but not collected yet."""
         if self.store is None:
             return
-        for record in _batch_store.find(self.store, self.spec.key):
-            if record.collected is None:
+        pending = [
+            r
+            for r in _batch_store.find(self.store, self.spec.key)
+            if r.collected is None and _checked_spec(self.store, r) is not None
+        ]
+        intents = [r for r in pending if _batch_store.is_intent(r)]
+        for record in pending:
+            if not _batch_store.is_intent(record):
                 self._adopt(record)
+        if intents:
+            self._settle_intents(intents)
 
     def _adopt(self, record: _batch_store.BatchRecord) -> _Part:
         created = _timestamp(record.created) or time.time()
@@ -467,25 +541,17 @@ class _BatchRun:
         file.seek(0)
         key = self.spec.key
         part_no = len(self.parts)
-        name = f"grokbook-{key[:12]}-{part_no}"
+        # Unique per attempt, and carries the grid key: what a re-run looks the batch up by.
+        name = f"{_NAME_PREFIX}{key[:16]}-{part_no}-{self.sweep_id}"
         upload = self.client.request(
             "POST", "/files", files={"file": (f"{name}.jsonl", file, "application/jsonl")}
         )
         file_id = _field(upload.data, "id", "the file upload")
-        wait = _last_create + CREATE_INTERVAL_S - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        created = self.client.request(
-            "POST", "/batches", json={"name": name, "input_file_id": file_id}
-        )
-        _last_create = time.monotonic()
-        data = created.data if isinstance(created.data, dict) else {}
-        batch_id = _field(data, "batch_id", "the batch creation")
-        record = _batch_store.BatchRecord(
-            batch_id=batch_id,
+        intent = _batch_store.BatchRecord(
+            batch_id=_batch_store.INTENT_PREFIX + name,
             grid_key=key,
             part=part_no,
-            created=str(data.get("create_time") or _now_iso()),
+            created=_now_iso(),
             provider=self.spec.provider,
             base_host=urlsplit(self.spec.base_url).netloc or None,
             file_id=file_id,
@@ -494,17 +560,66 @@ class _BatchRun:
             jobs=indices,
             # The run log never holds the key, not even one pasted into a prompt.
             grid=json.loads(redact(json.dumps(self.spec.to_dict()), self.client._secrets())),
-            status=batch_status(data),
-            state=dict(data.get("state") or {}),
+            status="creating",
+            state={},
             updated=None,
             collected=None,
             cost_usd=None,
         )
+        # Written before the batch is created: a kernel killed before the answer arrives (or
+        # before its id is written) leaves this row, and the next run finds the batch by name.
+        intended = self.store is not None and _batch_store.save(self.store, intent)
+        wait = _last_create + CREATE_INTERVAL_S - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        try:
+            created = self.client.request(
+                "POST", "/batches", json={"name": name, "input_file_id": file_id}
+            )
+        except APIStatusError:  # the server answered, so it made no batch
+            if intended and self.store is not None:
+                _batch_store.delete(self.store, intent.batch_id)
+            raise
+        _last_create = time.monotonic()
+        data = created.data if isinstance(created.data, dict) else {}
+        record = self._created(intent, data)
         if self.store is not None:  # before the first poll: a restart loses nothing
-            _batch_store.save(self.store, record)
+            if intended:
+                _batch_store.settle(self.store, intent.batch_id, record)
+            else:
+                _batch_store.save(self.store, record)
         part = self._adopt(record)
         part.created_ts, part.fresh = time.time(), True
         self.submitted += 1
+
+    @staticmethod
+    def _created(
+        intent: _batch_store.BatchRecord, data: Mapping[str, Any]
+    ) -> _batch_store.BatchRecord:
+        """The record of the batch the server made for ``intent`` (``data``: its batch)."""
+        return dataclasses.replace(
+            intent,
+            batch_id=_field(data, "batch_id", "the batch creation"),
+            created=str(data.get("create_time") or intent.created),
+            status=batch_status(data),
+            # Lenient here: the batch exists, so it is recorded whatever its state says.
+            state=_state(data, strict=False),
+        )
+
+    def _settle_intents(self, intents: list[_batch_store.BatchRecord]) -> None:
+        """Batches a killed run was creating: adopt the ones the server made (found by name
+        in ``GET /v1/batches``), forget the others (their calls are submitted again)."""
+        assert self.store is not None
+        wanted = {r.batch_id[len(_batch_store.INTENT_PREFIX) :]: r for r in intents}
+        found = _listed_batches(self.client, set(wanted))
+        for name, intent in wanted.items():
+            data = found.get(name)
+            if data is None:
+                _batch_store.delete(self.store, intent.batch_id)
+                continue
+            record = self._created(intent, data)
+            if _batch_store.settle(self.store, intent.batch_id, record):
+                self._adopt(record)
 
     # -- polling --------------------------------------------------------------------------------
     def wait(self, timeout: float | None = None) -> None:
@@ -537,7 +652,7 @@ class _BatchRun:
         """Fetch the batch's status; True when its counters moved."""
         reply = self.client.request("GET", f"/batches/{part.record.batch_id}")
         data = reply.data if isinstance(reply.data, dict) else {}
-        state = dict(data.get("state") or {})
+        state = _state(data)
         status = batch_status(data)
         if data.get("cancel_by_xai_message"):
             part.rejection = redact(str(data["cancel_by_xai_message"]), self.client._secrets())
@@ -550,11 +665,18 @@ class _BatchRun:
 
     # -- collecting -----------------------------------------------------------------------------
     def collect(self, part: _Part) -> int:
-        """Read the batch's finished results into rows, run log and cache; the rows landed."""
+        """Read the batch's finished results into rows, run log and cache; the rows landed.
+
+        Paging is bounded: a token seen before ends it (a server repeating itself), and so
+        does reading more results than the batch has requests (each page holds at least one,
+        so the pages are bounded too); the requests not read then become error rows.
+        """
         landed = 0
         token: str | None = None
         batch_id = part.record.batch_id
         page = RESULTS_PAGE
+        seen_tokens: set[str] = set()
+        read = 0
         while True:
             params = {"limit": page, "pagination_token": token}
             try:
@@ -565,13 +687,24 @@ class _BatchRun:
                 page = max(1, page // 4)  # long reasoning answers: smaller pages fit the cap
                 continue
             data = reply.data if isinstance(reply.data, dict) else {}
-            results = data.get("results") or []
+            results = data.get("results")
+            results = results if isinstance(results, list) else []
             for item in results:
                 if isinstance(item, dict) and self._land(part, item):
                     landed += 1
-            token = data.get("pagination_token") or None
-            if token is None or not results:
+            read += len(results)
+            following = data.get("pagination_token")
+            token = following if isinstance(following, str) and following else None
+            if token is None or not results or part.landed >= part.jobs:
                 break
+            if token in seen_tokens or read >= len(part.jobs):
+                part.paging_stopped = (
+                    f"the provider's results paging did not end (token {token[:40]!r} "
+                    f"{'came back' if token in seen_tokens else 'still given'} after {read} "
+                    f"results for {len(part.jobs)} requests), so grokbook stopped reading it"
+                )
+                break
+            seen_tokens.add(token)
         if part.record.status in _TERMINAL:
             self._close_part(part)
         return landed
@@ -649,10 +782,14 @@ class _BatchRun:
             "failed": f"the provider rejected the batch ({part.rejection or 'no reason given'})",
             "cancelled": "the batch was cancelled before this request ran",
             "expired": "the batch expired before this request ran",
-        }.get(status, "the batch ended without a result for this request")
+        }.get(status, part.paging_stopped or "the batch ended without a result for this request")
         message = f"BatchRequestError: {reason}. Run the same sweep again to submit it again."
         for index in sorted(part.jobs - part.landed):
             self._set(index, _row(self.jobs[index], None, message))
+        # "Collected" only once every answer is durable: a kernel killed in between must find
+        # them in the cache, or the batch uncollected (then collected again, never resubmitted).
+        if self.store is not None and not self.store.flush():
+            return
         part.record.collected = _now_iso()
         if self.store is not None:
             _batch_store.update(
@@ -997,6 +1134,8 @@ def batch_sweep(
             run.wait(timeout)
         except KeyboardInterrupt:
             raise SweepInterrupted(run.frame(), len(jobs), batch=True) from None
+        finally:
+            flush()  # the rows are durable before the sweep returns (or raises)
         frame = run.frame()
         if progress:
             _print_summary(frame.attrs["sweep"])
@@ -1022,15 +1161,30 @@ def _print_summary(summary: Mapping[str, Any]) -> None:
     )
 
 
-def _record(batch_id: str) -> tuple[Store, _batch_store.BatchRecord]:
+def _record(batch_id: str) -> tuple[Store, _batch_store.BatchRecord, _Spec]:
+    """A recorded batch, with the grid it runs (a damaged row is no batch, with a warning)."""
     store = get_store()
     record = _batch_store.get(store, batch_id) if store is not None else None
-    if store is None or record is None:
+    spec = None if record is None or store is None else _checked_spec(store, record)
+    if store is None or record is None or spec is None:
         raise UnsupportedParameterError(
             f"No batch {batch_id!r} in the run log (gb.batches() lists the recorded ones; "
             "check GROKBOOK_HOME)."
         )
-    return store, record
+    return store, record, spec
+
+
+def _checked_spec(store: Store, record: _batch_store.BatchRecord) -> _Spec | None:
+    """The grid a batch row records, checked: None (and one StoreWarning) when the row is
+    damaged (a grid that is not one, job indices past its end)."""
+    try:
+        spec = check(record.grid, _Spec, _Spec.from_dict)
+        if any(index >= len(spec.jobs()) for index in record.jobs):
+            raise DamagedEntry("its job indices are past the end of its grid")
+    except DamagedEntry as exc:
+        _batch_store.damaged(store, exc)
+        return None
+    return spec
 
 
 def _client_for(
@@ -1056,17 +1210,19 @@ def batch_result(
     to one for the provider and base URL the batch was sent to (pass ``client=`` for a key
     or transport of your own). ``wait=True`` polls until the batch is over first.
     """
-    _, record = _record(batch_id)
+    _, record, spec = _record(batch_id)
     sync, owned = _client_for(record, client)
     try:
-        spec = _Spec.from_dict(record.grid)
         run = _BatchRun(sync, spec, spec.jobs(), progress=progress, poll_interval=poll_interval)
         part = run._adopt(record)
-        if wait and record.collected is None:
-            run.wait()
-        else:
-            run._refresh(part)
-            run.collect(part)
+        try:
+            if wait and record.collected is None:
+                run.wait()
+            else:
+                run._refresh(part)
+                run.collect(part)
+        finally:
+            flush()  # what was collected is durable before returning
         frame = run.frame()
         frame.attrs["sweep"]["batch_id"] = batch_id
         return frame
@@ -1084,9 +1240,10 @@ def batches(*, refresh: bool = False, client: Client | AsyncClient | None = None
 
     store = get_store()
     records = _batch_store.listing(store) if store is not None else []
+    records = [r for r in records if store is not None and _checked_spec(store, r) is not None]
     if refresh and store is not None:
         for record in records:
-            if record.collected is not None:
+            if record.collected is not None or _batch_store.is_intent(record):
                 continue
             sync, owned = _client_for(record, client)
             try:
@@ -1094,7 +1251,7 @@ def batches(*, refresh: bool = False, client: Client | AsyncClient | None = None
             finally:
                 if owned:
                     sync.close()
-            record.state, record.status = dict(data.get("state") or {}), batch_status(data)
+            record.state, record.status = _state(data), batch_status(data)
             _batch_store.update(store, record.batch_id, status=record.status, state=record.state)
     columns = [
         "batch_id",
@@ -1142,7 +1299,7 @@ def cancel(batch_id: str, *, client: Client | AsyncClient | None = None) -> str:
     Finished requests keep their results: collect them with :func:`batch_result` or by
     running the sweep again. Returns the batch's status after the cancel.
     """
-    store, record = _record(batch_id)
+    store, record, _ = _record(batch_id)
     sync, owned = _client_for(record, client)
     try:
         data = sync.request("POST", f"/batches/{batch_id}:cancel").data or {}
@@ -1150,7 +1307,7 @@ def cancel(batch_id: str, *, client: Client | AsyncClient | None = None) -> str:
         if owned:
             sync.close()
     status = batch_status(data)
-    _batch_store.update(store, batch_id, status=status, state=dict(data.get("state") or {}))
+    _batch_store.update(store, batch_id, status=status, state=_state(data))
     return status
 
 

@@ -23,6 +23,7 @@ from typing import TextIO
 
 from . import __version__, catalog
 from .errors import GrokbookError
+from .render import terminal_text
 from .result import Completion
 
 __all__ = ["build_parser", "main"]
@@ -59,7 +60,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
         with Client(provider=args.provider) as client:
             for model_id in client.models():
-                print(model_id)
+                print(terminal_text(model_id))  # what a server says is shown inert
         return 0
     rows = [catalog.TABLE_HEADERS, *catalog.table_rows()]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -103,7 +104,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         "max_tokens": args.max_tokens,
         "tags": {"source": "cli"},
     }
-    from .render import LiveAnswer, terminal_text
+    from .render import LiveAnswer
 
     show_reasoning = not args.hide_reasoning
     with Client(provider=args.provider, wire=args.wire) as client:
@@ -192,18 +193,22 @@ def _cmd_history(args: argparse.Namespace) -> int:
     def count(value: object) -> str:
         return "-" if value is None else f"{value:,}"
 
+    def text(value: object) -> str:
+        """A stored text (a prompt, a model id a server sent) on one inert line."""
+        return " ".join(terminal_text(str(value or "")).split())
+
     table = [HISTORY_HEADERS]
     for row in rows:
         when = datetime.fromisoformat(row["time"]).astimezone().strftime("%m-%d %H:%M:%S")
         latency, cost = row["latency_s"], row["cost_usd"]
         flag = "cached" if row["cached"] else ("ERROR" if row["status"] == "error" else "ok")
-        prompt = " ".join(str(row["prompt"] or "").split())
+        prompt = text(row["prompt"])
         table.append(
             (
                 str(row["id"]),
                 when,
-                str(row["model"]),
-                effort_label(row["model"], row["reasoning_effort"], row["status"]),
+                text(row["model"]),
+                text(effort_label(row["model"], row["reasoning_effort"], row["status"])),
                 count(row["reasoning_tokens"]),
                 count(row["completion_tokens"]),
                 "-" if latency is None else f"{latency:.2f}",
@@ -325,7 +330,8 @@ def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--via",
         choices=("live", "batch", "auto"),
         default="live",
-        help="live calls (default), the Batch API (half price, results within a day), or "
+        help="live calls (default), the Batch API (results typically within a day; the discount "
+        "is per model: grokbook models and the README), or "
         "auto: the Batch API from 1,000 calls up",
     )
     p.add_argument("--csv", metavar="FILE", help="write one row per call to this CSV file")
@@ -379,7 +385,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     meta.setdefault("provider", client.provider.name)
     meta.setdefault("simulated", client.simulated)
     summary = effort_summary(df)
-    print(effort_table(summary).to_string())
+    print(terminal_text(effort_table(summary).to_string()))  # model ids may be a server's
     print(f"({EFFORT_TABLE_NOTE})", file=sys.stderr)
     cached = int(summary["cached"].sum())
     if cached:
@@ -400,7 +406,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     errors = df[df["status"] == "error"]
     all_failed = len(df) > 0 and len(errors) == len(df)
     if len(errors):
-        first = str(errors["error"].iloc[0])
+        first = terminal_text(str(errors["error"].iloc[0]))
         print(f"{len(errors)} of {len(df)} calls failed; first error: {first}", file=sys.stderr)
     if args.cases and not all_failed:
         from .accuracy import accuracy_summary, recommend
@@ -542,7 +548,7 @@ def _one_line_warning(
     line: str | None = None,
 ) -> None:
     """Warnings in a terminal: one line, no source location (grokbook's say what to do)."""
-    text = str(message)
+    text = terminal_text(str(message))  # a warning may quote a server's value
     if not text.startswith("grokbook"):
         text = f"grokbook: warning: {text}"
     print(text, file=sys.stderr if file is None else file)
@@ -560,8 +566,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(func: Command, args: argparse.Namespace) -> int:
     try:
         return func(args)
-    except GrokbookError as exc:
-        print(f"grokbook: error: {exc}", file=sys.stderr)
+    except GrokbookError as exc:  # its text may quote a server's: shown inert
+        print(f"grokbook: error: {terminal_text(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("grokbook: interrupted", file=sys.stderr)

@@ -28,6 +28,7 @@ see :mod:`grokbook.errors` exceptions only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -53,7 +54,7 @@ from .errors import (
     ResponseParseError,
     UnsupportedParameterError,
 )
-from .providers import Provider, _clean_key, _Secret, select
+from .providers import Provider, _clean_key, _Secret, hidden_key, select
 from .result import Completion, StreamEvent
 
 __all__ = ["DEFAULT_MODEL", "AsyncChatStream", "AsyncClient", "ChatStream", "Client", "Reply"]
@@ -163,6 +164,7 @@ class _BaseClient:
         stream_timeout: float | None = None,
         max_response_bytes: int | None = None,
     ) -> None:
+        api_key = hidden_key(api_key)  # first: no frame below shows the key in plain text
         profile = select(provider)
         self.provider: Provider = profile
         # Chosen for want of a key: says so once if used after a %grok login (_login_notice).
@@ -176,7 +178,7 @@ class _BaseClient:
             key = api_key
             where = "api_key"
             if key is None and profile.key_env:
-                key = os.environ.get(profile.key_env) or None
+                key = hidden_key(os.environ.get(profile.key_env) or None)
                 where = profile.key_env
             if key is not None:
                 key = _clean_key(key, where) or None
@@ -210,9 +212,12 @@ class _BaseClient:
         if log is None:
             log = os.environ.get("GROKBOOK_LOG", "1").strip().lower() not in ("0", "false", "no")
         self.log = log
+        secrets = self._secrets()
         self._policy = Policy(
             max_retries,
-            self._secrets,
+            # Not the bound method: a client in no reference cycle is freed as soon as it is
+            # dropped, and its pools close on their loops (see _closed_with_its_loop).
+            lambda: secrets,
             _limits(self.timeout, stream_timeout, max_response_bytes),
         )
         self._transport = transport
@@ -243,7 +248,8 @@ class _BaseClient:
         )
 
     def _secrets(self) -> tuple[str, ...]:
-        return (self._key.reveal(),) if self._key and self._key.reveal() else ()
+        # The key as a HiddenKey: a tuple of it shows redacted wherever it is a local.
+        return (self._key.hidden(),) if self._key and self._key.reveal() else ()
 
     def _login_notice(self, kind: str | None = None) -> str | None:
         """Once: the line saying that this client (or the ``kind`` of object holding it),
@@ -488,6 +494,7 @@ class Client(_BaseClient):
         stream_timeout: float | None = None,
         max_response_bytes: int | None = None,
     ) -> None:
+        api_key = hidden_key(api_key)  # first: a traceback through here shows it redacted
         super().__init__(
             provider,
             api_key,
@@ -646,6 +653,7 @@ class AsyncClient(_BaseClient):
         max_response_bytes: int | None = None,
         limits: httpx.Limits | None = None,
     ) -> None:
+        api_key = hidden_key(api_key)  # first: a traceback through here shows it redacted
         super().__init__(
             provider,
             api_key,
@@ -660,13 +668,14 @@ class AsyncClient(_BaseClient):
         )
         # httpx's defaults: more idle connections than this slow httpcore's pool down.
         self._limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
-        self._pools: dict[int, tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = {}
+        self._pools: dict[int, _Pool] = {}
 
     def _http(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         entry = self._pools.get(id(loop))
-        if entry is None or entry[0] is not loop:
+        if entry is None or entry.loop is not loop:
             transport = self._transport
+            closer = None
             if transport is None:
                 # Network calls go over aiohttp (see grokbook/_aiohttp.py for why); its
                 # sessions are bound to a loop, so each loop gets its own transport.
@@ -678,9 +687,11 @@ class AsyncClient(_BaseClient):
                 limits=self._limits,
                 **self._http_options(),
             )
-            self._pools[id(loop)] = (loop, http)
+            if self._transport is None:  # ours to close (an injected one is the caller's)
+                closer = _closed_with_its_loop(http)
+            self._pools[id(loop)] = _Pool(loop, http, closer)
             return http
-        return entry[1]
+        return entry.http
 
     async def reserve_connections(self, count: int) -> None:
         """Let the pool open at least ``count`` connections at once, and keep them alive:
@@ -699,14 +710,16 @@ class AsyncClient(_BaseClient):
         # This loop's pool was sized before: the next request opens one of the new size.
         entry = self._pools.pop(id(asyncio.get_running_loop()), None)
         if entry is not None:
-            await entry[1].aclose()
+            await entry.close()
 
     async def aclose(self) -> None:
-        """Close the connection pool of the running loop (others close with their loops)."""
+        """Close the connection pool of the running loop. Pools are also closed without it:
+        when their loop ends (``asyncio.run`` returns) or the client is garbage collected,
+        so a client never closed leaves no "Unclosed client session" warning behind."""
         loop = asyncio.get_running_loop()
         entry = self._pools.pop(id(loop), None)
         if entry is not None:
-            await entry[1].aclose()
+            await entry.close()
 
     async def __aenter__(self) -> Self:
         return self
@@ -767,6 +780,41 @@ class AsyncClient(_BaseClient):
     async def _get(self, path: str) -> Any:
         response, _ = await self._send(Send("GET", self.base_url + path))
         return _parse_json(response.content, response.status_code, self._secrets())
+
+
+@dataclass
+class _Pool:
+    """An AsyncClient's connection pool on one event loop, and what closes it with the loop."""
+
+    loop: asyncio.AbstractEventLoop
+    http: httpx.AsyncClient
+    closer: AsyncGenerator[None, None] | None = None
+
+    async def close(self) -> None:
+        if self.closer is not None:
+            await self.closer.aclose()  # its finally closes the pool, once
+        else:
+            await self.http.aclose()
+
+
+def _closed_with_its_loop(http: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    """An async generator, started here and left suspended, whose ``finally`` closes
+    ``http``. The running loop tracks it (asyncio's async-generator hooks): when
+    ``asyncio.run`` ends, ``loop.shutdown_asyncgens()`` closes it on that loop; if it is
+    garbage collected first (the AsyncClient went away), the loop schedules its closing.
+    Either way aiohttp's session and connector are closed on their own loop, before it is
+    gone, as httpx's own pool needs no closing: no "Unclosed client session" warning."""
+
+    async def closer() -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await http.aclose()
+
+    generator = closer()
+    with contextlib.suppress(StopIteration):  # (raised when it reaches its yield)
+        generator.asend(None).send(None)  # runs it to its yield, registering it with the loop
+    return generator
 
 
 def _model_ids(data: Any) -> list[str]:

@@ -126,7 +126,7 @@ class Conversation:
             "source": "conversation",
             **(options.get("tags") or {}),
             "conversation_id": self.id,
-            "turn": len(self.turns),
+            "turn": self._next_index(),
         }
         last = self.turns[-1].completion if self.turns else None
         if self.wire == "responses":
@@ -144,34 +144,73 @@ class Conversation:
                 history.extend(turn.completion.reasoning_items)
             history.append({"role": "assistant", "content": turn.completion.content})
         history.append({"role": "user", "content": prompt})
+        # The run log keeps the new question only: the history is this conversation's turns
+        # (one copy of each message, not one per turn).
+        call["tags"]["new_messages"] = 1
         return history, call
 
     def add_turn(self, prompt: str, completion: Completion) -> Completion:
-        """Keep a finished turn (and save it to the run log)."""
+        """Keep a finished turn (and save it to the run log).
+
+        The turn's Completion keeps its own question only (``messages``), not the history
+        it was sent with: the history is the turns before it, so each message is held once
+        and a long conversation grows linearly in memory and in the run log.
+        """
+        completion = completion.replace(messages=({"role": "user", "content": prompt},))
         before = self.turns[-1].cumulative_cost_usd if self.turns else 0.0
-        turn = Turn(len(self.turns), prompt, completion, before + (completion.cost_usd or 0.0))
+        cost = before + (completion.cost_usd or 0.0)
+        turn = Turn(self._next_index(), prompt, completion, cost)
         self.turns.append(turn)
         self._save(turn)
         return completion
+
+    def _next_index(self) -> int:
+        """The next turn's number: one past the last (a resumed conversation may have gaps
+        where a turn could not be saved or read; numbers are never reused)."""
+        return self.turns[-1].index + 1 if self.turns else 0
 
     def _save(self, turn: Turn) -> None:
         from .store import get_store
 
         try:
             store = get_store()
-            if store is not None:
-                store.save_turn(
-                    self.id,
-                    turn.index,
-                    self._settings(),
-                    turn.prompt,
-                    turn.completion,
-                    secrets=self.client._secrets(),
-                )
+            if store is not None and not self._save_to(store, self.id, turn):
+                self._continue_as_branch(store, turn)
         except Exception as exc:  # saving must never fail a conversation
             import logging
 
             logging.getLogger("grokbook").warning("grokbook: could not save the turn (%s)", exc)
+
+    def _save_to(self, store: Any, conversation_id: str, turn: Turn) -> bool:
+        saved: bool = store.save_turn(
+            conversation_id,
+            turn.index,
+            self._settings(),
+            turn.prompt,
+            turn.completion,
+            secrets=self.client._secrets(),
+        )
+        return saved
+
+    def _continue_as_branch(self, store: Any, turn: Turn) -> None:
+        """``turn``'s number is already saved under this id (another kernel continued the
+        conversation meanwhile): nothing is overwritten; this conversation goes on under a
+        new id, as a branch holding its turns so far."""
+        import warnings
+
+        from .store import StoreWarning
+
+        old, self.id = self.id, f"conv-{uuid.uuid4().hex[:16]}"
+        for kept in self.turns:
+            self._save_to(store, self.id, kept)
+        warnings.warn(
+            f"grokbook: turn {turn.index} of conversation {old} was already saved by another "
+            f"kernel or process; nothing was overwritten. This conversation goes on as the "
+            f"branch {self.id} (Conversation.resume({self.id!r}); the other one stays "
+            f"{old}).",
+            StoreWarning,
+            stacklevel=4,
+        )
 
     def _settings(self) -> dict[str, Any]:
         return {

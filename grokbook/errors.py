@@ -9,6 +9,7 @@ contain the API key.
     GrokbookError
      ├── MissingAPIKeyError
      ├── UnsupportedParameterError      (also a ValueError: bad input, nothing was sent)
+     ├── ScoringError                   (also a ValueError: a scorer could not score an answer)
      └── APIError
           ├── APIStatusError            (status_code, request_id, server message)
           │    ├── BadRequestError              400
@@ -24,7 +25,8 @@ contain the API key.
           │    └── ResponseTooLargeError        (a body or stream past max_response_bytes)
           └── IncompleteStreamError     (a stream cut before its end; carries the partial text)
                ├── StreamTimeoutError   (also an APITimeoutError: a stream that went silent)
-               └── StreamParseError     (also a ResponseParseError: an event that is not JSON)
+               └── StreamParseError     (also a ResponseParseError: an event that is not JSON,
+                                         or has a wrong-typed field)
 
 Warnings (never raised; a call goes on): :class:`ImplausibleUsageWarning` when a server
 reports a token count or cost that cannot be right (it is recorded as unknown instead);
@@ -33,6 +35,7 @@ reports a token count or cost that cannot be right (it is recorded as unknown in
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -54,15 +57,21 @@ __all__ = [
     "MissingAPIKeyError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PieceRedactor",
     "RateLimitError",
     "ResponseParseError",
     "ResponseTooLargeError",
+    "ScoringError",
     "SimulatorNotice",
     "StreamParseError",
     "StreamTimeoutError",
     "UnprocessableEntityError",
     "UnsupportedParameterError",
     "redact",
+    "redact_bytes",
+    "redact_json",
+    "secret_start",
+    "spellings",
     "status_error_class",
 ]
 
@@ -98,6 +107,11 @@ class MissingAPIKeyError(GrokbookError):
 
 class UnsupportedParameterError(GrokbookError, ValueError):
     """A request parameter was rejected before sending anything (bad input)."""
+
+
+class ScoringError(GrokbookError, ValueError):
+    """A scorer could not score one answer (e.g. the judge's reply has no verdict line). In
+    a scored frame it is that row's ``score_error``; the other rows are scored."""
 
 
 class APIError(GrokbookError):
@@ -215,8 +229,8 @@ class StreamTimeoutError(IncompleteStreamError, APITimeoutError):
 
 class StreamParseError(IncompleteStreamError, ResponseParseError):
     """A stream event that is not the JSON we expect (not JSON, not an object, nested too
-    deeply). Both an :class:`IncompleteStreamError` (the partial answer is kept) and a
-    :class:`ResponseParseError`."""
+    deeply, a field of the wrong type). Both an :class:`IncompleteStreamError` (the partial
+    answer is kept) and a :class:`ResponseParseError`."""
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
@@ -304,7 +318,7 @@ def make_status_error(
         # An HTML error page from a proxy: keep a short, tag-free excerpt.
         body = re.sub(r"<[^>]+>", " ", text)
         body = re.sub(r"\s+", " ", body).strip()[:200]
-    body = _redact_value(body, secrets)  # .body is kept for callers: no key in it either
+    body = redact_json(body, secrets)  # .body is kept for callers: no key in it either
     message = server_message(body)
     message = redact(message, secrets) if message else None
     cls = status_error_class(status_code)
@@ -326,16 +340,18 @@ def make_status_error(
     )
 
 
-def _redact_value(value: Any, secrets: tuple[str, ...]) -> Any:
-    """``value`` (parsed JSON) with every secret replaced in every string inside it."""
+def redact_json(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` (parsed JSON) with every secret replaced in every string inside it (keys
+    too). A body's text is redacted as it arrives (:func:`redact_bytes`); this is for JSON
+    whose escapes (``\\u0078``) could spell a secret the byte scan cannot see."""
     if not secrets:
         return value
     if isinstance(value, str):
         return redact(value, secrets)
     if isinstance(value, dict):
-        return {k: _redact_value(v, secrets) for k, v in value.items()}
+        return {redact(k, secrets): redact_json(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact_value(v, secrets) for v in value]
+        return [redact_json(v, secrets) for v in value]
     return value
 
 
@@ -355,9 +371,114 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if not secret:
             continue
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-        escaped = json.dumps(secret)[1:-1]
-        if escaped != secret and escaped in text:
-            text = text.replace(escaped, REDACTED)
+        for spelling in _spellings(secret):
+            if spelling in text:
+                text = text.replace(spelling, REDACTED)
     return text
+
+
+@functools.lru_cache(maxsize=64)
+def _spellings(secret: str) -> tuple[str, ...]:
+    """A secret as text may hold it: itself, and JSON-escaped when that differs (computed
+    once per secret: :func:`redact` runs once per streamed token)."""
+    text = str.__str__(secret)
+    escaped = json.dumps(text)[1:-1]
+    return (text,) if escaped == text else (text, escaped)
+
+
+@functools.lru_cache(maxsize=64)
+def _byte_spellings(secret: str) -> tuple[bytes, ...]:
+    return tuple(s.encode("utf-8", "surrogatepass") for s in _spellings(secret))
+
+
+def spellings(secrets: Iterable[str]) -> tuple[str, ...]:
+    """Every spelling (:func:`redact` replaces each) of every non-empty secret."""
+    return tuple(x for secret in secrets if secret for x in _spellings(secret))
+
+
+def redact_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
+    """:func:`redact` for bytes as they arrive from a server (a body, a stream's chunk), so
+    every grokbook frame and object after the network read holds them redacted."""
+    for secret in secrets:
+        if not secret:
+            continue
+        for needle in _byte_spellings(secret):
+            if needle in data:
+                data = data.replace(needle, _REDACTED_BYTES)
+    return data
+
+
+_REDACTED_BYTES = REDACTED.encode()
+
+
+def secret_start(text: str, secrets: Iterable[str]) -> int:
+    """Where a secret may begin at the end of ``text``: the start of its longest suffix that
+    is a proper prefix of a secret, else ``len(text)``. Text that arrives in pieces holds
+    that suffix back until the next piece shows whether the secret follows."""
+    cut = len(text)
+    for secret in secrets:
+        if not secret:
+            continue
+        first = secret[0]
+        start = text.find(first, max(0, len(text) - len(secret) + 1))
+        while start != -1 and start < cut:
+            if secret.startswith(text[start:]):
+                cut = start
+                break
+            start = text.find(first, start + 1)
+    return cut
+
+
+class PieceRedactor:
+    """Redacts secrets from texts that arrive in pieces (a stream's answer and reasoning
+    deltas, one text per ``key``): a whole secret is replaced even when the server split it
+    across pieces, because a piece ending with the start of one is held back until the next
+    piece completes or clears it. :meth:`rest` releases what is held at the end.
+
+    It runs once per streamed token: a piece without the first character of any secret (and
+    nothing held) is returned as it is after one ``str.find`` per secret."""
+
+    #: A held start this long is a cut secret, shown as :data:`REDACTED` (shorter: text).
+    CUT_SECRET_CHARS = 8
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self.secrets = tuple(s for s in secrets if s)
+        #: Every spelling of every secret, and their first characters, computed once.
+        self._spellings = spellings(self.secrets)
+        self._firsts = tuple({spelling[0] for spelling in self._spellings})
+        self._held: dict[str, str] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.secrets)
+
+    def piece(self, key: str, text: str) -> str:
+        """The part of ``text`` (after what was held for ``key``) that is safe to show now."""
+        held = self._held
+        if held and key in held:
+            return self._hold(key, held.pop(key) + text)
+        for first in self._firsts:
+            if first in text:
+                return self._hold(key, text)
+        return text
+
+    def _hold(self, key: str, text: str) -> str:
+        for spelling in self._spellings:
+            if spelling in text:
+                text = text.replace(spelling, REDACTED)
+        cut = secret_start(text, self._spellings)
+        if cut < len(text):
+            self._held[key] = text[cut:]
+            return text[:cut]
+        return text
+
+    def held(self, key: str) -> str:
+        """What is held for ``key``, as a partial answer may show it (a long cut secret is
+        shown as :data:`REDACTED`)."""
+        held = self._held.get(key, "")
+        return REDACTED if len(held) >= self.CUT_SECRET_CHARS else held
+
+    def rest(self, key: str) -> str:
+        """The end of ``key``'s text: :meth:`held`, released."""
+        shown = self.held(key)
+        self._held.pop(key, None)
+        return shown

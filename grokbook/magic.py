@@ -711,10 +711,14 @@ class GrokMagics(Magics):
             return
         import getpass
 
+        from .providers import hidden_key
+
         label = profile.label or profile.name
-        key = getpass.getpass(
-            f"{label} API key ({profile.key_env}; input hidden, kept in memory only): "
-        ).strip()
+        key = hidden_key(  # shown redacted wherever it is a local (%xmode verbose)
+            getpass.getpass(
+                f"{label} API key ({profile.key_env}; input hidden, kept in memory only): "
+            ).strip()
+        )
         if not key:
             self._show_text("No key entered; nothing changed.")
             return
@@ -794,7 +798,9 @@ class GrokMagics(Magics):
         values = [*session_secrets(), *(os.environ.get(v, "") for v in _KEY_VARS)]
         for client in self._clients.values():
             values.extend(client._secrets())
-        return tuple(v for v in values if v)
+        from .providers import hidden_key
+
+        return tuple(hidden_key(v) or "" for v in values if v)
 
     def close(self) -> None:
         """Close the session's clients (called on unload)."""

@@ -42,8 +42,10 @@ from .result import Usage, plausible_count
 
 __all__ = [
     "PROVIDERS",
+    "HiddenKey",
     "Provider",
     "get_provider",
+    "hidden_key",
     "logged_in",
     "login",
     "logout",
@@ -318,6 +320,40 @@ PROVIDERS: dict[str, Provider] = {
 _notice_shown = False
 
 
+class HiddenKey(str):
+    """An API key's text: a ``str`` (the redaction functions take it as it is) whose ``repr``,
+    ``str`` and f-string spelling are ``<api key: redacted>``, so a local holding it shows
+    redacted in a verbose traceback (``%xmode verbose``), a log line or a message. Only
+    :meth:`reveal` gives the text, for the Authorization header."""
+
+    __slots__ = ()
+
+    def __new__(cls, value: str) -> HiddenKey:
+        if isinstance(value, HiddenKey):
+            return value
+        # str.__str__: the text itself, whatever str subclass holds it (str() would call a
+        # subclass's __str__, ours included).
+        return super().__new__(cls, str.__str__(value))
+
+    def reveal(self) -> str:
+        return str.__str__(self)  # a plain str copy of the text
+
+    def __reduce__(self) -> tuple[type[HiddenKey], tuple[str]]:
+        return (HiddenKey, (self.reveal(),))  # (pickle protocols 0 and 1 would call __str__)
+
+    def __repr__(self) -> str:
+        return "<api key: redacted>"
+
+    __str__ = __repr__
+
+
+def hidden_key(key: str | None) -> str | None:
+    """``key`` as a :class:`HiddenKey` (None stays None): what every frame that takes an API
+    key turns it into first, before anything can raise."""
+    # Not a str: left as it is, for _clean_key to refuse with its message.
+    return HiddenKey(key) if isinstance(key, str) else key
+
+
 class _Secret:
     """An API key, kept out of reprs, tracebacks' locals and logs (only :meth:`reveal`).
 
@@ -328,13 +364,21 @@ class _Secret:
     __slots__ = ("_value",)
 
     def __init__(self, value: str) -> None:
-        self._value = value
+        self._value = HiddenKey(value)
 
     def reveal(self) -> str:
+        return self._value.reveal()
+
+    def hidden(self) -> HiddenKey:
+        """The text as a :class:`HiddenKey` (for redaction: shows redacted as a local)."""
         return self._value
 
     def forget(self) -> None:
-        self._value = ""
+        self._value = HiddenKey("")
+
+    def __reduce__(self) -> tuple[type[_Secret], tuple[str]]:
+        # A client sent to a worker process: the worker gets its own holder of the same key.
+        return (_Secret, (self.reveal(),))
 
     def __repr__(self) -> str:
         return "<api key: redacted>"
@@ -342,15 +386,15 @@ class _Secret:
     __str__ = __repr__
 
     def replace(self, value: str) -> None:
-        self._value = value
+        self._value = HiddenKey(value)
 
 
-def _clean_key(key: str, where: str) -> str:
+def _clean_key(key: str, where: str) -> HiddenKey:
     """A pasted key without surrounding white space; refused (never echoed) when unusable
     (``where`` names where it came from: "api_key", "XAI_API_KEY", "%grok login")."""
     if not isinstance(key, str):
         raise UnsupportedParameterError(f"api_key must be a string, not {type(key).__name__}.")
-    cleaned = key.strip()
+    cleaned = HiddenKey(key.strip())
     if not cleaned.isascii() or not cleaned.isprintable():
         raise UnsupportedParameterError(
             f"The API key from {where} holds a character an HTTP header cannot carry (non-ASCII "
@@ -367,6 +411,7 @@ _session_keys: dict[str, _Secret] = {}
 def login(provider: str, key: str) -> None:
     """Use ``key`` for ``provider`` in every client this process creates from now on (what
     ``%grok login`` does); ``provider`` also becomes the default provider. Memory only."""
+    key = HiddenKey(key) if isinstance(key, str) else key  # first: shown redacted as a local
     profile = get_provider(provider)
     key = _clean_key(key, "%grok login")
     if not key:
@@ -404,7 +449,7 @@ def session_key(provider: str) -> _Secret | None:
 
 def session_secrets() -> tuple[str, ...]:
     """The keys :func:`login` holds (to redact them from displays)."""
-    return tuple(s.reveal() for s in _session_keys.values() if s.reveal())
+    return tuple(s.hidden() for s in _session_keys.values() if s.reveal())
 
 
 def get_provider(name: str) -> Provider:

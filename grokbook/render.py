@@ -888,12 +888,9 @@ class LiveAnswer:
                 cut = introducer.start()  # an escape sequence not finished yet
                 break
             done_until = sequence.end()
-        for secret in self.secrets:
-            for start in range(max(0, len(text) - len(secret) + 1), len(text)):
-                if secret.startswith(text[start:]):
-                    cut = min(cut, start)
-                    break
-        return cut
+        from .errors import secret_start
+
+        return min(cut, secret_start(text, self.secrets))
 
 
 # -- errors ------------------------------------------------------------------------------------

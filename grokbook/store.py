@@ -44,6 +44,18 @@ is visible to lookups in this process the moment the call returns (pending entri
 consulted before the database), and to other processes once the writer commits (usually
 within a millisecond or two).
 
+What a crash (kill -9, a dead kernel) can lose: only the rows still in the queue, i.e. the
+calls that finished during the writer's current transaction (up to :data:`MAX_BATCH` rows
+each; measured on the loopback simulator at ~300 calls/s: 5 rows and 0.3 ms typically, at
+most 170 rows and 0.13 s seen on a busy machine). A sweep (live or batch)
+returns only once its rows are written, and a batch is marked collected only once its answers
+are, so a kernel killed right after a sweep re-sends nothing when the cell runs again. In a
+multiprocessing child (a ``Pool`` or ``ProcessPoolExecutor`` worker, which the pool may
+terminate the moment its task is done: no atexit, no flush) every call waits until its rows
+are written. Anywhere else, :func:`flush` makes the queued rows durable now. Around
+``os.fork()`` the writer is paused (no thread is inside SQLite), so a forked child never
+inherits a held SQLite lock; it opens its own store.
+
 A cache hit returns the stored :class:`~grokbook.Completion` with ``cached=True``; its
 ``cost_usd`` and ``latency_s`` stay the original call's (so a re-run shows the same figures
 as the first run), while ``billed_usd`` (0.0) and ``fetch_s`` (the lookup, well under 5 ms)
@@ -103,6 +115,7 @@ import sys
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -111,7 +124,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _store_rows, _store_schema
 from ._columns import DEFAULT_EFFORT_LABEL, TOKEN_COLUMNS, USAGE_COLUMNS
-from ._store_codec import pack, unpack, unpack_text
+from ._store_codec import pack, unpack_text
 from ._store_rows import (
     _INSERT_CACHE,
     _INSERT_CALL,
@@ -126,6 +139,7 @@ from ._store_rows import (
     session_id,
 )
 from ._store_schema import BUSY_TIMEOUT_S, MIGRATIONS
+from ._store_shapes import DamagedEntry, decode_completion
 from .errors import redact
 from .result import SIM_FINGERPRINT_MARK, Completion
 
@@ -228,16 +242,34 @@ class Store:
     def __init__(self, home: Path | str | None = None) -> None:
         self.home = Path(home) if home is not None else store_home()
         self.path = self.home / DB_NAME
+        #: Opened read-only (the file or its folder is not writable): cached answers are
+        #: served, nothing new is logged or cached (one StoreWarning says so).
+        self.read_only = False
         self._reset_process_state()
+        _LIVE.add(self)
         self._prepare_files()
         with self._lock:
-            conn = self._connection()
             try:
-                _store_schema.migrate(conn)
-            except BaseException:
-                conn.close()
-                self._conn = None
-                raise
+                if not (_writable(self.path) and _writable(self.home)):
+                    raise PermissionError(f"{self.path} or its folder is not writable")
+                conn = self._connection()
+                try:
+                    _store_schema.migrate(conn)
+                except BaseException:
+                    conn.close()
+                    self._conn = None
+                    raise
+            except (PermissionError, sqlite3.OperationalError) as exc:
+                if isinstance(exc, sqlite3.Error) and not _store_schema.read_only_error(exc):
+                    raise
+                self.read_only = True
+                self._connection()  # raises when it cannot even be read
+                self._warn_once(
+                    "write to",
+                    exc,
+                    "it is opened read-only: its cached answers are served, but nothing new "
+                    "is logged or cached.",
+                )
 
     # -- process-local state (rebuilt after fork) ---------------------------------------------
     def _reset_process_state(self) -> None:
@@ -255,6 +287,22 @@ class Store:
         self._writer_lock = threading.Lock()
         self._warned: set[str] = set()
         self._unwritten = 0
+        #: Held by the writer thread whenever it is inside SQLite (as ``_lock`` is by every
+        #: other use of SQLite): fork waits for both, so no child inherits a held SQLite lock.
+        self._io_lock = threading.Lock()
+        #: Whether each call's rows are written before the call returns (None: not decided
+        #: yet; see :meth:`_writes_through`).
+        self._write_through: bool | None = None
+
+    def _writes_through(self) -> bool:
+        """True in a multiprocessing child (a Pool or ProcessPoolExecutor worker): a pool
+        terminates its workers (SIGTERM: no atexit, no flush) as soon as their tasks are done,
+        so there every call waits until its rows are written. Decided at the first call (a
+        forked worker is known as one only once multiprocessing has started it)."""
+        if self._write_through is None:
+            mp = sys.modules.get("multiprocessing")
+            self._write_through = mp is not None and mp.parent_process() is not None
+        return self._write_through
 
     def _check_pid(self) -> None:
         if self._pid != os.getpid():  # forked: never touch the parent's connections
@@ -275,7 +323,10 @@ class Store:
     def _connection(self) -> sqlite3.Connection:
         """The shared connection for lookups and reads (call with ``self._lock`` held)."""
         if self._conn is None:
-            self._conn = _store_schema.connect(self.path)
+            if self.read_only:
+                self._conn = _store_schema.connect_read_only(self.path)
+            else:
+                self._conn = _store_schema.connect(self.path)
         return self._conn
 
     # -- warnings ------------------------------------------------------------------------------
@@ -309,16 +360,21 @@ class Store:
 
         Costs a few microseconds: rows are built and written by the writer thread.
         """
+        if self.read_only:
+            return  # said once, when the store was opened
         try:
             self._check_pid()
             secrets = tuple(s for s in secrets if s)
             if cache_key and completion is not None and error is None:
+                completion = _store_rows.without_history(completion, tags)
                 with self._pending_lock:
                     self._pending[cache_key] = completion
                     self._prefetched.pop(cache_key, None)  # no longer absent
                 self._put(_CachePut(cache_key, completion, secrets))
             if log:
                 self._put(_call(request, completion, error, repeat, tags, secrets, cache_key))
+            if self._writes_through():
+                self.flush()
         except Exception as exc:  # never fail a call because of the log
             self._warn_once("queue a run-log row for", exc, "this call was not logged.")
 
@@ -363,17 +419,22 @@ class Store:
                     if row is None:
                         return None
                     text = row[0]
-                stored = Completion.from_dict(unpack(text))
+                stored = decode_completion(text)
         except sqlite3.Error as exc:
             self._warn_once("read the cache in", exc, "answers are fetched from the API.")
             return None
-        except (ValueError, TypeError, KeyError):
-            return None  # an entry this version cannot read: a miss (it is then replaced)
+        except DamagedEntry as exc:  # damaged or crafted: a miss (the entry is then replaced)
+            self._warn_once(
+                "read a cache entry in", exc, "it was treated as a miss and asked again."
+            )
+            return None
         hit = stored.replace(cached=True, cache_lookup_s=time.perf_counter() - started)
-        if log and request is not None:
+        if log and request is not None and not self.read_only:
             try:
                 kept = tuple(s for s in secrets if s)
                 self._put(_call(request, hit, None, repeat, tags, kept, key))
+                if self._writes_through():
+                    self.flush()
             except Exception as exc:
                 self._warn_once("queue a run-log row for", exc, "this hit was not logged.")
         return hit
@@ -407,9 +468,10 @@ class Store:
                 writes = [i for i in batch if isinstance(i, _Call | _CachePut)]
                 if writes:
                     try:
-                        if conn is None:
-                            conn = _store_schema.connect(self.path)
-                        self._write(conn, writes)
+                        with self._io_lock:
+                            if conn is None:
+                                conn = _store_schema.connect(self.path)
+                            self._write(conn, writes)
                     except Exception as exc:
                         self._unwritten += len(writes)
                         self._warn_once(
@@ -424,7 +486,8 @@ class Store:
                     return
         finally:
             if conn is not None:
-                conn.close()
+                with self._io_lock:
+                    conn.close()
 
     def _write(self, conn: sqlite3.Connection, items: list[_Call | _CachePut]) -> None:
         """Write a batch in one transaction; if a row breaks it (a value SQLite cannot hold),
@@ -545,8 +608,15 @@ class Store:
         completion: Completion,
         *,
         secrets: Sequence[str] = (),
-    ) -> None:
-        """Save one turn of a Conversation (written at once: a resume must find it)."""
+    ) -> bool:
+        """Save one turn of a Conversation (written at once: a resume must find it).
+
+        Turns are only ever added: False when ``turn`` is already saved under this id (never
+        overwritten; the caller goes on as a branch), else True (saved, or could not be, with
+        a StoreWarning).
+        """
+        if self.read_only:
+            return True
         row = (
             conversation_id,
             turn,
@@ -559,11 +629,12 @@ class Store:
             with self._lock:
                 conn = self._connection()
                 with conn:
-                    conn.execute(
-                        "INSERT OR REPLACE INTO conversations VALUES (?, ?, ?, ?, ?, ?)", row
-                    )
+                    conn.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?)", row)
+        except sqlite3.IntegrityError:
+            return False  # that turn number is taken: a saved (paid) turn is never replaced
         except sqlite3.Error as exc:
             self._warn_once("save a conversation turn in", exc, "it cannot be resumed.")
+        return True
 
     def load_turns(self, conversation_id: str) -> list[tuple[dict[str, Any], int, str, Completion]]:
         """(settings, turn, prompt, completion) of each saved turn, in order."""
@@ -581,10 +652,20 @@ class Store:
         except sqlite3.Error as exc:
             self._warn_once("read conversations from", exc, "nothing can be resumed.")
             return []
-        return [
-            (json.loads(settings), turn, prompt, Completion.from_dict(unpack(completion)))
-            for settings, turn, prompt, completion in fetched
-        ]
+        turns = []
+        for settings, turn, prompt, completion in fetched:
+            try:
+                decoded = json.loads(settings) if isinstance(settings, str) else None
+                if not isinstance(decoded, dict) or not isinstance(prompt, str):
+                    raise DamagedEntry("its settings or prompt are not what a turn saves")
+                if isinstance(turn, bool) or not isinstance(turn, int):
+                    raise DamagedEntry(f"its turn number is a {type(turn).__name__}")
+                turns.append((decoded, turn, prompt, decode_completion(completion)))
+            except (DamagedEntry, ValueError, RecursionError) as exc:
+                self._warn_once(
+                    "read a conversation turn in", exc, "the damaged turns were left out."
+                )
+        return turns
 
     def conversation_ids(self) -> list[tuple[str, int, str]]:
         """(id, turns, last time) of every saved conversation, newest first."""
@@ -747,6 +828,13 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write ``path`` (its effective ids; a read-only mount is not)."""
+    if os.access in os.supports_effective_ids:
+        return os.access(path, os.W_OK, effective_ids=True)
+    return os.access(path, os.W_OK)  # pragma: no cover - platforms without effective ids
 
 
 def _since_ts(since: Any) -> float | None:
@@ -953,13 +1041,41 @@ def _remove_scratch() -> None:
         shutil.rmtree(_scratch, ignore_errors=True)
 
 
+#: Every Store of this process (to quiesce around fork).
+_LIVE: weakref.WeakSet[Store] = weakref.WeakSet()
+#: The locks _before_fork took, released by the parent after fork.
+_HELD_AT_FORK: list[Any] = []
+
+
+def _before_fork() -> None:
+    """Wait until no thread of this process is inside SQLite, and keep it so until fork is
+    done: a child forked while the writer commits would inherit SQLite's internal locks held
+    by a thread it does not have, and hang at its first SQLite call."""
+    for store in list(_LIVE):
+        if store._pid != os.getpid():
+            continue
+        for lock in (store._io_lock, store._lock):  # this order everywhere: no deadlock
+            lock.acquire()
+            _HELD_AT_FORK.append(lock)
+
+
+def _after_fork_in_parent() -> None:
+    while _HELD_AT_FORK:
+        _HELD_AT_FORK.pop().release()
+
+
 def _after_fork_in_child() -> None:
     global _current, _current_home, _global_lock
+    _HELD_AT_FORK.clear()  # the child's copies are dropped with the state below
     _global_lock = threading.Lock()  # another thread may have held it at fork time
-    if _current is not None:
-        _current._check_pid()
+    for store in list(_LIVE):
+        store._check_pid()  # fresh locks, queue and writer; the parent's connections unused
     _current, _current_home = None, None
     _store_rows.renew_session_id()  # a forked kernel is a session of its own
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+os.register_at_fork(
+    before=_before_fork,
+    after_in_parent=_after_fork_in_parent,
+    after_in_child=_after_fork_in_child,
+)

@@ -211,6 +211,10 @@ def _scoring_inputs(
             "scorer needs expected answers: pass expected= (a list aligned with prompts or a "
             "dict of prompt -> answer), or a DataFrame of cases with an 'expected' column."
         )
+    if expected_list is not None:
+        from .scoring import check_scorer
+
+        check_scorer(scorer, expected_list)
     return listed, expected_list, cases
 
 
@@ -234,10 +238,11 @@ def _scored(
             frame[column] = picked[name].to_numpy()
     if expected_list is None:
         return frame
-    from .scoring import score
+    from .scoring import auto, scored_frame
 
     attrs = dict(frame.attrs)
-    scored = score(frame, scorer, expected=[expected_list[i] for i in index])
+    # Checked before the calls; a row the scorer fails on now gets a score_error.
+    scored = scored_frame(frame, scorer or auto, [expected_list[i] for i in index])
     scored.attrs = {**attrs, **scored.attrs}
     return scored
 
@@ -411,6 +416,20 @@ class AdaptiveLimit:
                 free -= 1
 
 
+async def _rows_durable() -> None:
+    """Wait (off the loop) until the run log holds every finished call: a sweep returns (or
+    raises) only then, so a kernel killed right after it loses no answer and the same cell
+    run again sends nothing."""
+    from .store import flush
+
+    waiting = asyncio.ensure_future(asyncio.to_thread(flush))
+    try:
+        await asyncio.shield(waiting)
+    except asyncio.CancelledError:
+        await asyncio.wait([waiting])  # cancelled again meanwhile: still finish the wait
+        raise
+
+
 def _async_client(client: Client | AsyncClient | None) -> tuple[AsyncClient, bool]:
     """The AsyncClient to use, and whether the sweep created it (and so closes it)."""
     if client is None:
@@ -531,6 +550,7 @@ class _Run:
             if self.owns_client:
                 with contextlib.suppress(Exception):
                     await self.client.aclose()
+            await _rows_durable()
 
     def cancel_threadsafe(self) -> None:
         """Cancel the run from another thread (the sync wrapper on Ctrl-C)."""

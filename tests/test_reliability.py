@@ -724,12 +724,15 @@ def test_a_dripping_server_is_stopped_at_the_deadline(mode: str, wire: str) -> N
     assert 0.6 <= elapsed < 1.2, elapsed  # the deadline, plus at most one drip
 
 
-def _stream_then(wire: str, repeat: bytes) -> httpx.Response:
+def _first_events(wire: str) -> list[bytes]:
+    """The start of a stream: some reasoning (and on chat a little answer), no end."""
     if wire == "responses":
-        first = [responses_sse([e]) for e in responses_events()[:5]]
-    else:
-        first = [sse([c], done=False) for c in stream_chunks()[:3]]
-    return httpx.Response(200, stream=_Drip(first, 0.05, repeat), headers=SSE)
+        return [responses_sse([e]) for e in responses_events()[:5]]
+    return [sse([c], done=False) for c in stream_chunks()[:3]]
+
+
+def _stream_then(wire: str, repeat: bytes) -> httpx.Response:
+    return httpx.Response(200, stream=_Drip(_first_events(wire), 0.05, repeat), headers=SSE)
 
 
 @pytest.mark.parametrize("wire", ["responses", "chat"])
@@ -746,6 +749,39 @@ def test_a_stream_of_keepalives_hits_the_idle_timeout(mode: str, wire: str) -> N
     assert "no event for timeout=0.5" in str(error)
     assert error.partial_content or error.partial_reasoning  # nothing lost
     assert 0.5 <= elapsed < 1.5, elapsed
+
+
+#: Events that carry no output and change nothing, repeated 0.05 s apart for 3 s at most.
+_IN_PROGRESS = {"id": "resp_abc", "status": "in_progress"}
+IDLE_EVENTS: dict[str, tuple[str, bytes]] = {
+    "response.in_progress": (
+        "responses", responses_sse([{"type": "response.in_progress", "response": _IN_PROGRESS}])
+    ),
+    "chat chunk with an empty delta": (
+        "chat", sse([{"id": "resp-1", "choices": [{"index": 0, "delta": {}}]}], done=False)
+    ),
+    "chat chunk with no choices": ("chat", sse([{"id": "resp-1", "choices": []}], done=False)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("name", list(IDLE_EVENTS))
+def test_a_stream_of_events_that_carry_nothing_hits_the_idle_timeout(mode: str, name: str) -> None:
+    """Issue 22 item 19: only events with output or a state change count as activity."""
+    wire, idle = IDLE_EVENTS[name]
+    pieces = [*_first_events(wire), *[idle] * 60]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=_Drip(pieces, 0.05), headers=SSE)
+
+    started = time.perf_counter()
+    settings = {"transport": httpx.MockTransport(handler), "wire": wire, "timeout": 0.5}
+    error = _run(mode, True, {**settings, "max_retries": 0}, "hi")
+    elapsed = time.perf_counter() - started
+    assert isinstance(error, StreamTimeoutError), repr(error)
+    assert "no event for timeout=0.5" in str(error)
+    assert error.partial_content or error.partial_reasoning  # nothing lost
+    assert 0.5 <= elapsed < 2.0, elapsed
 
 
 @pytest.mark.parametrize("wire", ["responses", "chat"])

@@ -256,13 +256,15 @@ def test_compare_with_cases_prints_accuracy_and_recommendation_and_writes_the_re
         line.split()[0 if line.startswith(" ") else 1] for line in accuracy_part.splitlines()[2:]
     ]
     assert efforts == ["none", "high"]
+    simulated, pick = pick.split("\n", 1)  # the simulator answered: the recommendation says so
+    assert simulated == "Simulated: these figures come from grokbook's offline simulator, not Grok."
     assert pick.startswith("Cheapest option with accuracy >= 90%: grok-4.3 at effort high")
     assert "15 pairs (5 prompts x 3 repeats)" in pick  # not "15 paired prompts"
     assert f"wrote the report to {html}" in err and "simulated" in err
     text, parsed = page(html)
     assert_self_contained(text, parsed)
     assert "95% interval" in parsed.headers and len(pngs(parsed)) == 5
-    assert parsed.text_of_class["pick"].strip() == pick.strip()
+    assert parsed.text_of_class["pick"].strip() == f"{simulated}\n{pick}".strip()
 
 
 def test_compare_with_cases_via_batch_runs_on_the_batch_api(

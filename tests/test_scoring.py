@@ -397,7 +397,8 @@ def test_judge_tags_its_calls() -> None:
             raise RuntimeError("offline")
 
     judge = scoring.Judge(client=Recorder())  # type: ignore[arg-type]
-    assert math.isnan(judge("303", 303, prompt="What is 101*3?"))
+    with pytest.raises(RuntimeError):  # in a scored frame: that row's score_error
+        judge("303", 303, prompt="What is 101*3?")
     assert seen[0]["tags"] == {"role": "judge", "source": "judge"}
     assert judge.failures == ["RuntimeError: offline"]
 
@@ -417,7 +418,8 @@ def test_judge_parses_verdicts() -> None:
     def grade(text: str) -> float:
         return scoring.Judge(client=Fixed(text))("a", "b")  # type: ignore[arg-type]
 
-    assert grade("CORRECT\nit matches") == 1.0
-    assert grade("INCORRECT: it does not") == 0.0
-    assert grade("Score: 0.5") == 0.5
-    assert math.isnan(grade("I cannot tell"))
+    assert grade("it matches\nVERDICT: CORRECT") == 1.0
+    assert grade("it does not\nVERDICT: INCORRECT") == 0.0
+    for no_verdict in ("CORRECT\nit matches", "Score: 0.5", "I cannot tell"):
+        with pytest.raises(gb.errors.ScoringError):  # never a pass (issue 22 item 9)
+            grade(no_verdict)

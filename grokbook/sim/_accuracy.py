@@ -22,8 +22,9 @@ models, which may be far more (or less) accurate.
 
 It also plays a model-graded scorer's judge (:func:`judge_verdict`): given a prompt in
 :mod:`grokbook.scoring`'s judge format, it compares the final numbers (or the normalized texts)
-of the expected and graded answers and replies ``CORRECT`` or ``INCORRECT``, labelled
-simulated. A real judge reads the rubric; the simulator does not.
+of the expected and graded answers and replies with a sentence labelled simulated and the
+verdict line the format asks for (``VERDICT: CORRECT`` or ``VERDICT: INCORRECT``). A real
+judge reads the rubric; the simulator does not.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-import re
 
 from .. import scoring
 
@@ -92,19 +92,13 @@ def slipped(answer: str, rng: random.Random) -> str:
 
 
 # -- the simulated judge --------------------------------------------------------------------------
-def _section(prompt: str, name: str) -> str | None:
-    match = re.search(rf"^{re.escape(name)}:\n(.*?)(?=^[A-Z][A-Za-z ]+:\n|\Z)", prompt, re.M | re.S)
-    return match.group(1).strip() if match else None
-
-
 def judge_verdict(prompt: str) -> str | None:
-    """The simulated judge's reply to a :func:`grokbook.scoring.judge` prompt, else None."""
-    if not prompt.startswith(scoring.JUDGE_MARKER):
+    """The simulated judge's reply to a :func:`grokbook.scoring.judge` prompt, else None: a
+    sentence, then the verdict line the format asks for."""
+    parts = scoring.judge_prompt_parts(prompt)
+    if parts is None:
         return None
-    expected = _section(prompt, "Expected answer")
-    graded = _section(prompt, "Answer to grade")
-    if expected is None or graded is None:
-        return None
+    expected, graded = (part.strip() for part in parts)
     want, got = scoring.final_number(expected), scoring.final_number(graded)
     if want is not None and got is not None:
         right = math.isclose(want, got, rel_tol=1e-9, abs_tol=1e-9)
@@ -114,6 +108,6 @@ def judge_verdict(prompt: str) -> str | None:
         how = "looked for the expected text"
     verdict = "CORRECT" if right else "INCORRECT"
     return (
-        f"{verdict}\n(simulated judge: grokbook's offline simulator {how}; it does not read "
-        "the rubric, a real model would.)"
+        f"(simulated judge: grokbook's offline simulator {how}; it does not read the rubric, "
+        f"a real model would.)\nVERDICT: {verdict}"
     )

@@ -273,7 +273,7 @@ def _reasoning_lines(
         lines = [
             "(simulated reasoning) This is a grading request: comparing the answer to grade "
             "with the expected answer.",
-            f"Verdict: {verdict.splitlines()[0]}.",
+            f"Verdict: {verdict.splitlines()[-1].removeprefix('VERDICT: ')}.",
         ]
         return lines, verdict
     solution = solve(prompt)
