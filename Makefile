@@ -7,6 +7,11 @@ JUPYTER_PORT ?= 8888
 # No key leaks into tests: CI and `make test` always run on the offline simulator.
 TEST_ENV := env -u XAI_API_KEY -u AIMLAPI_KEY -u OPENROUTER_API_KEY -u GROKBOOK_PROVIDER \
 	-u GROKBOOK_BASE_URL -u GROKBOOK_WIRE -u GROKBOOK_MODEL MPLBACKEND=Agg PYTHONHASHSEED=0
+# Bytecode is cached (in __pycache__/, ignored by git) even where the environment says not
+# to (an empty PYTHONDONTWRITEBYTECODE is unset): else every pytest worker, kernel and
+# subprocess of a test run compiles grokbook again and pytest rewrites the asserts of every
+# test module again, seconds of CPU each.
+UNIT_ENV := $(TEST_ENV) PYTHONDONTWRITEBYTECODE= GROKBOOK_SIM_LATENCY=none
 
 .PHONY: venv lab test lint typecheck unit notebooks test-browser test-binder bench demo interop readme-images clean
 
@@ -29,7 +34,9 @@ lab: $(STAMP)
 		$$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 ## make test: lint, types, unit tests, docstring examples and the notebooks under nbval, offline.
-test: lint typecheck unit
+## Lint first (it fails in a second), then mypy beside pytest.
+test: lint
+	@$(MAKE) --no-print-directory -j2 typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check grokbook tests bench interop conftest.py
@@ -38,11 +45,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The tests, the docstring examples of grokbook/ (--doctest-modules) and the notebooks.
+# The tests, the docstring examples of grokbook/ (--doctest-modules) and the notebooks, on
+# PYTEST_WORKERS pytest-xdist workers (conftest.py keeps each notebook's cells on one worker,
+# in order). The tours run on the simulator at `none` latency here (GROKBOOK_SIM_LATENCY;
+# their outputs do not depend on it, the `latency` sanitizer masks seconds); `make lab`, Binder
+# and the browser test keep the default `demo` latency a reader sees.
+PYTEST_WORKERS ?= 2
 unit: $(STAMP)
-	$(TEST_ENV) GROKBOOK_HOME=$$(mktemp -d) $(BIN)/pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg \
-		--nbval-current-env --doctest-modules -p no:cacheprovider --ignore=tests/browser \
-		tests grokbook notebooks
+	$(UNIT_ENV) GROKBOOK_HOME=$$(mktemp -d) $(BIN)/pytest -n $(PYTEST_WORKERS) \
+		--nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env \
+		--doctest-modules -p no:cacheprovider --ignore=tests/browser tests grokbook notebooks
 
 ## make demo: compare reasoning efforts offline (simulator unless a key is set); writes only
 ## into build/ (efforts.png, efforts.csv; frontier.png: accuracy vs cost on the built-in

@@ -10,7 +10,6 @@ transformation reads the same).
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
@@ -19,6 +18,7 @@ import pytest
 
 import grokbook as gb
 from grokbook.sim import SimServer, SimTransport, Simulator
+from grokbook.sim._batch import BatchStore
 
 from ._xai_spec import validate
 
@@ -122,6 +122,20 @@ def line(custom_id: str, url: str, content: str, **body: Any) -> bytes:
 def jsonl(count: int = 3) -> bytes:
     urls = ["/v1/chat/completions", "/v1/responses"]
     return b"".join(line(f"r{i}", urls[i % 2], f"What is {i}+1?") for i in range(count))
+
+
+class Clock:
+    """A clock the test moves: the simulator's batch progress reads it instead of the time,
+    so a test of timing neither sleeps nor depends on how fast the machine is."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 def http(**kwargs: Any) -> tuple[httpx.Client, Simulator]:
@@ -244,7 +258,8 @@ def test_the_simulator_bills_batches_on_each_models_documented_terms(
 
 
 def test_requests_finish_over_the_delay_and_cancel_stops_the_rest() -> None:
-    client, _ = http(delay=0.6)
+    clock = Clock()
+    client, _ = http(batches=BatchStore(0.6, clock=clock))
     batch = create(client, jsonl(6))
     first = client.get(f"/batches/{batch['batch_id']}").json()["state"]
     assert first["num_pending"] == 6 and first["num_success"] == 0
@@ -252,13 +267,13 @@ def test_requests_finish_over_the_delay_and_cancel_stops_the_rest() -> None:
         "results": [],
         "pagination_token": None,
     }
-    time.sleep(0.25)
+    clock.advance(0.25)
     cancelled = client.post(f"/batches/{batch['batch_id']}:cancel").json()
     jsonschema.validate(cancelled, BATCH)
     state = cancelled["state"]
     assert 1 <= state["num_success"] < 6 and state["num_pending"] == 0
     assert state["num_cancelled"] == 6 - state["num_success"] and "cancel_time" in cancelled
-    time.sleep(0.4)
+    clock.advance(0.4)
     later = client.get(f"/batches/{batch['batch_id']}/results").json()["results"]
     assert len(later) == state["num_success"]
 
@@ -312,7 +327,9 @@ def test_batch_errors_say_what_to_do() -> None:
 
 def test_deferred_completions_are_202_then_200_once() -> None:
     client, _ = http()
-    slow = httpx.Client(transport=SimTransport(latency=0.2), base_url="http://sim/v1")
+    clock = Clock()
+    simulator = Simulator(latency=0.2, batches=BatchStore(clock=clock))
+    slow = httpx.Client(transport=SimTransport(simulator=simulator), base_url="http://sim/v1")
     body = {
         "model": "grok-3-mini-beta",
         "messages": [{"role": "user", "content": "What is 101*3?"}],
@@ -323,10 +340,8 @@ def test_deferred_completions_are_202_then_200_once() -> None:
     request_id = started.json()["request_id"]
     pending = slow.get(f"/chat/deferred-completion/{request_id}")
     assert pending.status_code == 202 and pending.content == b""
-    deadline = time.monotonic() + 30
-    while (done := slow.get(f"/chat/deferred-completion/{request_id}")).status_code == 202:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    clock.advance(30)
+    done = slow.get(f"/chat/deferred-completion/{request_id}")
     assert done.status_code == 200
     validate("ChatResponse", done.json())
     assert slow.get(f"/chat/deferred-completion/{request_id}").status_code == 404

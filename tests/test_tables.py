@@ -109,6 +109,30 @@ def test_summary_median_differs_from_mean() -> None:
     assert low["reasoning_tokens_mean"] == 400.0 and low["reasoning_tokens_median"] == 200.0
 
 
+def test_summary_groups_by_the_text_of_model_and_effort() -> None:
+    """A missing effort is the default one; a value groups by its text (1 and "1" are one
+    model, a missing one is "None"); models keep their order of first appearance."""
+    frame = frame_from_rows(
+        [
+            row(None, None, 100, 0),  # type: ignore[arg-type]
+            row("m", "default", 300, 0),
+            row(1, "low", 10, 0),  # type: ignore[arg-type]
+            row("1", "low", 30, 0),
+            row("m", None, 500, 0),  # type: ignore[arg-type]
+            row(None, "high", 1, 0),  # type: ignore[arg-type]
+        ]
+    )
+    summary = effort_summary(frame)
+    assert list(summary.index) == [
+        ("None", "default"),
+        ("None", "high"),
+        ("m", "default"),
+        ("1", "low"),
+    ]
+    assert summary["calls"].tolist() == [1, 1, 2, 2]
+    assert summary["reasoning_tokens_mean"].tolist() == [100.0, 1.0, 400.0, 20.0]
+
+
 def test_order_efforts() -> None:
     assert order_efforts(["high", "zeta", "default", "low", None, "none", "medium", "alpha"]) == [
         "default",

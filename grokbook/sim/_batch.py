@@ -146,10 +146,16 @@ class BatchStore:
     simulator's latency factor, so 0 with ``latency="none"``). ``failures``: a fraction of
     requests (0..1, picked by a hash of their ``custom_id``) or a set of ``custom_id`` values
     that fail. :attr:`created` counts batch creations (tests assert a resumed sweep made none).
+    ``clock``: where the batches' and deferred completions' progress reads the time (a test
+    passes one it moves, instead of sleeping).
     """
 
     def __init__(
-        self, delay_s: float | None = None, failures: float | Collection[str] = 0.0
+        self,
+        delay_s: float | None = None,
+        failures: float | Collection[str] = 0.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if delay_s is not None and (not isinstance(delay_s, int | float) or delay_s < 0):
             raise ValueError(f"batch delay must be a number of seconds >= 0; got {delay_s!r}")
@@ -158,6 +164,7 @@ class BatchStore:
         self.delay_s = delay_s
         self.failures = failures
         self.created = 0
+        self.clock = clock
         self._lock = threading.Lock()
         self._files: dict[str, _File] = {}
         self._batches: dict[str, _Batch] = {}
@@ -175,7 +182,7 @@ class BatchStore:
         """Keep ``plan``'s body until its modelled time has passed; answer its request id."""
         request_id = str(uuid.uuid4())
         with self._lock:
-            self._deferred[request_id] = (time.monotonic() + plan.head_delay_s, plan.body)
+            self._deferred[request_id] = (self.clock() + plan.head_delay_s, plan.body)
         return json_plan(200, {"request_id": request_id})
 
     def deferred(self, request_id: str) -> Plan:
@@ -188,7 +195,7 @@ class BatchStore:
                     "deferred completion can be fetched once).",
                 )
             ready_at, body = entry
-            if time.monotonic() < ready_at:
+            if self.clock() < ready_at:
                 return Plan(202, (("content-type", "application/json"),), (Piece(0.0, b""),))
             del self._deferred[request_id]
         return Plan(200, (("content-type", "application/json"),), (Piece(0.0, body),))
@@ -235,7 +242,7 @@ class BatchStore:
             return error_plan(404, f"File {file_id!r} not found, deleted, or expired.")
         delay = self.delay_s if self.delay_s is not None else 2.0 * latency
         now = time.time()
-        batch = _Batch(f"batch_{uuid.uuid4()}", name or "", record, now, time.monotonic(), delay)
+        batch = _Batch(f"batch_{uuid.uuid4()}", name or "", record, now, self.clock(), delay)
         try:
             batch.lines = list(_lines(record.data))
         except Reject as exc:
@@ -266,7 +273,7 @@ class BatchStore:
             return batch
         with self._lock:
             if batch.cancel_time is None:
-                batch.done_at_cancel = batch.done(time.monotonic())
+                batch.done_at_cancel = batch.done(self.clock())
                 batch.cancel_time = time.time()
         return json_plan(200, self._describe(batch, answer))
 
@@ -299,7 +306,7 @@ class BatchStore:
         start = _token(params)
         if isinstance(start, Plan):
             return start
-        done = batch.done(time.monotonic())
+        done = batch.done(self.clock())
         stop = min(done, start + limit)
         assert batch.file is not None or not batch.lines
         results = [self._result(batch, index, answer) for index in range(start, stop)]
@@ -353,7 +360,7 @@ class BatchStore:
 
     def _describe(self, batch: _Batch, answer: Answer) -> dict[str, Any]:
         total = len(batch.lines)
-        done = batch.done(time.monotonic())
+        done = batch.done(self.clock())
         # A request that finished has an outcome: run the ones not run yet (their answers
         # are computed again when results are read; only the outcome byte is kept).
         for index in range(done):

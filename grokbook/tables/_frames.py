@@ -261,16 +261,49 @@ _SUMMARY_COLUMNS = (
 )
 
 
-def _labels(series: pd.Series) -> Any:
-    """A column as ``str`` labels for grouping (``str()`` of each value unless all are strings:
-    the distinct values are checked, not every row)."""
-    if all(isinstance(value, str) for value in series.unique()):
-        return series.to_numpy(dtype=object)
-    return series.map(str).to_numpy(dtype=object)
+def _label_codes(series: pd.Series, missing: str | None = None) -> tuple[Any, list[str]]:
+    """Per row, the code of its label, and the distinct labels in order of first appearance.
+
+    A label is the value itself when it is a string, else its ``str()``; a missing value's is
+    ``missing`` when given. The column is hashed once and ``str()`` runs on its distinct
+    values only: grouping by these codes is what makes :func:`effort_summary` fast.
+    """
+    import numpy as np
+
+    codes, uniques = pd.factorize(series)  # a missing value: -1
+    labels = [value if isinstance(value, str) else str(value) for value in uniques]
+    gaps = codes < 0
+    if gaps.any():
+        if missing is not None:
+            codes[gaps] = len(labels)
+            labels.append(missing)
+        else:  # None, NaN and <NA> label differently: str() of each
+            texts = [str(value) for value in series.to_numpy(dtype=object)[gaps]]
+            more_codes, more = pd.factorize(np.array(texts, dtype=object))
+            codes[gaps] = more_codes + len(labels)
+            labels.extend(more)
+        # Appended labels may have appeared first: renumber in order of first appearance.
+        first = pd.unique(codes)
+        rank = np.empty(len(labels), dtype=codes.dtype)
+        rank[first] = np.arange(len(first))
+        codes, labels = rank[codes], [labels[code] for code in first]
+    # Distinct values can share a label (1 and "1"; "default" and a missing effort).
+    merged, distinct = pd.factorize(np.array(labels, dtype=object))
+    if len(distinct) < len(labels):
+        codes, labels = merged[codes], list(distinct)
+    return codes, labels
 
 
-def _numeric(series: pd.Series) -> pd.Series:
-    return pd.to_numeric(series, errors="coerce").astype("float64")
+def _float_values(df: pd.DataFrame, name: str) -> Any:
+    """A column as a float64 array (missing or unparsable values NaN; all NaN without it)."""
+    import numpy as np
+
+    if name not in df:
+        return np.full(len(df), np.nan)
+    series = df[name]
+    if pd.api.types.is_numeric_dtype(series.dtype):  # Int64, float64, boolean: no parsing
+        return series.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def effort_summary(df: pd.DataFrame) -> pd.DataFrame:
@@ -291,78 +324,85 @@ def effort_summary(df: pd.DataFrame) -> pd.DataFrame:
     - ``simulated``: True when any of the group's calls was answered by grokbook's offline
       simulator (its numbers are the simulator's model, not Grok's).
     """
+    import numpy as np
+
     _check_frame(df, "effort_summary")
     nan = float("nan")
-
-    def numeric(name: str) -> pd.Series:
-        if name not in df:
-            return pd.Series(nan, index=df.index, dtype="float64")
-        return _numeric(df[name])
+    # One integer key per (model, effort) label pair: pandas groups it far faster than two
+    # columns of strings, and each column is hashed once.
+    model_codes, models = _label_codes(df["model"])
+    effort_codes, efforts = _label_codes(df["reasoning_effort"], missing=DEFAULT_EFFORT_LABEL)
+    keys = model_codes * len(efforts) + effort_codes
 
     ok = (df["status"] == "ok").to_numpy(dtype=bool, na_value=False)
-    tokens = {name: numeric(name).where(ok) for name in _SUMMARY_TOKENS}
+    tokens = [np.where(ok, _float_values(df, name), nan) for name in _SUMMARY_TOKENS]
     # reasoning_share: over successful calls that report both counts.
-    both = tokens["reasoning_tokens"].notna() & tokens["output_tokens"].notna()
+    both = ~(np.isnan(tokens[0]) | np.isnan(tokens[2]))
     cached = (
-        df["cached"].astype("boolean").fillna(False).astype("int64")
+        df["cached"].astype("boolean").to_numpy(dtype="float64", na_value=0.0)
         if "cached" in df
-        else pd.Series(0, index=df.index, dtype="int64")
+        else np.zeros(len(df))
     )
-    work = pd.DataFrame(
-        {
-            "model": _labels(df["model"]),
-            "effort": _labels(df["reasoning_effort"].fillna(DEFAULT_EFFORT_LABEL)),
-            "ok": ok.astype("int64"),
-            "cached": cached.to_numpy(),
-            **{name: values.to_numpy() for name, values in tokens.items()},
-            "share_r": tokens["reasoning_tokens"].where(both).to_numpy(),
-            "share_o": tokens["output_tokens"].where(both).to_numpy(),
-            "latency": numeric("latency_s").where(ok).to_numpy(),
-            "cost": numeric("cost_usd").to_numpy(),
-            "billed": numeric("billed_usd").to_numpy(),
-            "simulated": simulated_flags(df).to_numpy(),
-        },
-        index=df.index,
-    )
-    stats = work.groupby(["model", "effort"], sort=False).agg(
-        calls=("ok", "size"),
-        ok=("ok", "sum"),
-        cached=("cached", "sum"),
-        reasoning_tokens_mean=("reasoning_tokens", "mean"),
-        reasoning_tokens_median=("reasoning_tokens", "median"),
-        completion_tokens_mean=("completion_tokens", "mean"),
-        completion_tokens_median=("completion_tokens", "median"),
-        output_tokens_mean=("output_tokens", "mean"),
-        output_tokens_median=("output_tokens", "median"),
-        share_r=("share_r", "sum"),
-        share_o=("share_o", "sum"),
-        latency_mean_s=("latency", "mean"),
-        cost_total_usd=("cost", "sum"),
-        cost_known=("cost", "count"),
-        cost_per_call_usd=("cost", "mean"),
-        billed_total_usd=("billed", "sum"),
-        billed_known=("billed", "count"),
-        simulated=("simulated", "any"),
-    )
+    # One float64 block: each aggregation below is one pass over the columns it names.
+    names = [*_SUMMARY_TOKENS, "share_r", "share_o", "latency", "cost", "billed"]
+    names += ["ok", "cached", "simulated"]
+    block = np.empty((len(names), len(df)))
+    block[:3] = tokens
+    block[3] = np.where(both, tokens[0], nan)
+    block[4] = np.where(both, tokens[2], nan)
+    block[5] = np.where(ok, _float_values(df, "latency_s"), nan)
+    block[6] = _float_values(df, "cost_usd")
+    block[7] = _float_values(df, "billed_usd")
+    block[8] = ok
+    block[9] = cached
+    block[10] = simulated_flags(df).to_numpy(dtype="float64")
+    groups = pd.DataFrame(block.T, columns=names, copy=False).groupby(keys, sort=False)
+    sums = groups[["ok", "cached", "share_r", "share_o", "cost", "billed", "simulated"]].sum()
+    means = groups[[*_SUMMARY_TOKENS, "latency", "cost"]].mean()
+    medians = groups[list(_SUMMARY_TOKENS)].median()
+    known = groups[["cost", "billed"]].count()
+    calls = groups.size()
+
     # Rows: models in order of appearance, each model's efforts in display order.
-    efforts_of: dict[str, list[str]] = {}
-    for model, effort in stats.index:
-        efforts_of.setdefault(model, []).append(effort)
-    order = [(m, e) for m, efforts in efforts_of.items() for e in order_efforts(efforts)]
-    stats = stats.reindex(order)
-    stats["errors"] = stats["calls"] - stats["ok"]
-    share_o = stats["share_o"]
-    stats["reasoning_share"] = (stats["share_r"] / share_o).where(share_o > 0, nan)
-    # A sum over no known value is unknown (NaN), not 0.
-    stats["cost_total_usd"] = stats["cost_total_usd"].where(stats["cost_known"] > 0, nan)
-    stats["billed_total_usd"] = stats["billed_total_usd"].where(stats["billed_known"] > 0, nan)
-    dtypes = {name: "int64" for name in _SUMMARY_COUNTS} | {"simulated": "bool"}
-    summary = pd.DataFrame(
-        {
-            name: stats[name].to_numpy(dtype=dtypes.get(name, "float64"))
-            for name in _SUMMARY_COLUMNS
+    present: dict[int, dict[str, int]] = {}
+    for key in sums.index.tolist():
+        present.setdefault(key // len(efforts), {})[efforts[key % len(efforts)]] = key
+    order = [
+        (model, effort, present[code][effort])
+        for code, model in enumerate(models)
+        if code in present
+        for effort in order_efforts(present[code])
+    ]
+    rows = [key for _, _, key in order]
+    sums, means, medians, known = (f.reindex(rows) for f in (sums, means, medians, known))
+    share_r, share_o = sums["share_r"].to_numpy(), sums["share_o"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(share_o > 0, share_r / share_o, nan)
+    ok_calls = sums["ok"].to_numpy(dtype="int64")
+    all_calls = calls.reindex(rows).to_numpy(dtype="int64")
+    columns: dict[str, Any] = {
+        "calls": all_calls,
+        "ok": ok_calls,
+        "errors": all_calls - ok_calls,
+        "cached": sums["cached"].to_numpy(dtype="int64"),
+        **{
+            f"{name}_{stat}": frame[name].to_numpy(dtype="float64")
+            for name in _SUMMARY_TOKENS
+            for stat, frame in (("mean", means), ("median", medians))
         },
-        index=pd.MultiIndex.from_tuples(order, names=["model", "reasoning_effort"]),
+        "reasoning_share": share,
+        "latency_mean_s": means["latency"].to_numpy(dtype="float64"),
+        # A sum over no known value is unknown (NaN), not 0.
+        "cost_total_usd": np.where(known["cost"] > 0, sums["cost"], nan),
+        "cost_per_call_usd": means["cost"].to_numpy(dtype="float64"),
+        "billed_total_usd": np.where(known["billed"] > 0, sums["billed"], nan),
+        "simulated": sums["simulated"].to_numpy() > 0,
+    }
+    summary = pd.DataFrame(
+        {name: columns[name] for name in _SUMMARY_COLUMNS},
+        index=pd.MultiIndex.from_tuples(
+            [(model, effort) for model, effort, _ in order], names=["model", "reasoning_effort"]
+        ),
         columns=list(_SUMMARY_COLUMNS),
     )
     summary.attrs["simulated"] = bool(summary["simulated"].any())
