@@ -223,6 +223,13 @@ class SlowStream(httpx.AsyncBaseTransport):
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body())
 
 
+async def _shown(pg: Playground, text: str) -> None:
+    """Wait until the output shows ``text`` (a fixed 0.3 s sleep was too short under load)."""
+    async with asyncio.timeout(30):
+        while text not in pg.output.value:
+            await asyncio.sleep(0.01)
+
+
 async def test_stop_cancels_the_run_and_keeps_the_partial_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -230,8 +237,7 @@ async def test_stop_cancels_the_run_and_keeps_the_partial_answer(
     client = AsyncClient(provider="xai", wire="chat", api_key="test", transport=SlowStream())
     pg = Playground(PROMPT, client=client)
     task = pg.start()
-    await asyncio.sleep(0.3)
-    assert "thinking" in pg.output.value  # the reasoning streamed in while running
+    await _shown(pg, "thinking " * 2)  # the reasoning streamed in while running
     # What is known while it streams: the text's length, not a token count it cannot have.
     chunks = pg.output.value.count("thinking ")
     live = re.search(r"Reasoning · ([\d,]+) characters so far", pg.output.value)
@@ -257,8 +263,7 @@ async def test_stop_during_the_answer_points_at_the_partial_answer_above(
     client = AsyncClient(provider="xai", wire="chat", api_key="test", transport=SlowStream(2, 200))
     pg = Playground(PROMPT, client=client)
     task = pg.start()
-    await asyncio.sleep(0.3)
-    assert "part" in pg.output.value  # the answer is streaming
+    await _shown(pg, "part")  # the answer is streaming
     pg.stop()
     assert await task is None
     shown = pg.output.value
